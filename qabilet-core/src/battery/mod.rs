@@ -1,0 +1,128 @@
+//! Battery definitions, read from `battery.toml`: subtests with their items and
+//! administration rules, composites with substitution and proration allowances, score scales,
+//! classification bands and texts. Parsed and checked once; the rest of the crate trusts a
+//! [`Battery`].
+
+mod classification;
+mod composite;
+mod parse;
+mod rules;
+mod subtest;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+pub use classification::{Classification, ClassificationBand};
+pub use composite::{Composite, CompositeKind, Substitution};
+pub use rules::{DiscontinueRule, ReversalRule, StartPoint};
+pub use subtest::{Domain, Item, Subtest};
+
+use crate::age::AgeInMonths;
+use crate::scale::Scale;
+use crate::text::LocalizedText;
+
+/// A problem in `battery.toml`, with the line where it was found when known.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("battery.toml{}: {reason}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+pub struct BatteryError {
+    /// 1-based line, when the problem can be pinned to one.
+    pub line: Option<usize>,
+    /// What is wrong.
+    pub reason: String,
+}
+
+/// How a battery computes the age that selects norms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AgePolicy {
+    /// Calendar-exact Y:M:D, no rounding (DESIGN.md "Scoring conventions").
+    #[default]
+    CalendarExact,
+}
+
+/// How strengths and weaknesses correct for testing every subtest against the mean.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MultipleComparisons {
+    /// Each comparison at the nominal α.
+    #[default]
+    None,
+    /// α divided by the number of comparisons (Silverstein 1982).
+    Bonferroni,
+}
+
+/// Battery-wide rules of profile analysis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileRules {
+    /// Correction for strengths/weaknesses.
+    #[serde(default)]
+    pub multiple_comparisons: MultipleComparisons,
+    /// Fewest administered core subtests for a strengths/weaknesses analysis.
+    #[serde(default = "default_min_core")]
+    pub min_core_subtests: usize,
+}
+
+fn default_min_core() -> usize {
+    3
+}
+
+impl Default for ProfileRules {
+    fn default() -> Self {
+        ProfileRules {
+            multiple_comparisons: MultipleComparisons::None,
+            min_core_subtests: default_min_core(),
+        }
+    }
+}
+
+/// A validated battery.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Battery {
+    /// Id, e.g. `qabilet-primary-demo`.
+    pub id: String,
+    /// Version of the battery definition.
+    pub version: String,
+    /// Names in kk, ru, en.
+    pub names: LocalizedText,
+    /// Age policy for norm lookup.
+    pub age_policy: AgePolicy,
+    /// Youngest age covered.
+    pub age_min: AgeInMonths,
+    /// Oldest age covered.
+    pub age_max: AgeInMonths,
+    /// Subtest scale (mean 10, SD 3, 1–19 by default).
+    pub scaled_scale: Scale,
+    /// Composite scale (mean 100, SD 15, 40–160 by default).
+    pub index_scale: Scale,
+    /// Rules of profile analysis.
+    pub profile: ProfileRules,
+    /// Classification bands of index scores.
+    pub classification: Classification,
+    /// Subtests in battery order.
+    pub subtests: Vec<Subtest>,
+    /// Composites in battery order.
+    pub composites: Vec<Composite>,
+}
+
+impl Battery {
+    /// Parses and checks `battery.toml`.
+    ///
+    /// # Errors
+    /// A [`BatteryError`] naming the line (where known) and the reason: TOML syntax, unknown
+    /// or missing fields, duplicate ids, references to unknown subtests or items, start points
+    /// out of order, classification bands that leave gaps.
+    pub fn from_toml(text: &str) -> Result<Self, BatteryError> {
+        parse::parse(text)
+    }
+
+    /// Position of the subtest with this id.
+    pub fn subtest_index(&self, id: &str) -> Option<usize> {
+        self.subtests.iter().position(|s| s.id == id)
+    }
+
+    /// Position of the composite with this id.
+    pub fn composite_index(&self, id: &str) -> Option<usize> {
+        self.composites.iter().position(|c| c.id == id)
+    }
+}

@@ -1,0 +1,456 @@
+//! `battery.toml` as written (serde structs mirroring the file) and its checks, producing a
+//! [`Battery`]. Every problem is reported with the line of the entry it concerns.
+
+use std::collections::HashSet;
+use std::ops::Range;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::{
+    AgePolicy, Battery, BatteryError, Classification, ClassificationBand, Composite, CompositeKind,
+    DiscontinueRule, Domain, Item, ProfileRules, ReversalRule, StartPoint, Substitution, Subtest,
+};
+use crate::age::AgeInMonths;
+use crate::scale::Scale;
+use crate::text::LocalizedText;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBattery {
+    id: Spanned<String>,
+    version: String,
+    #[serde(default)]
+    age_policy: AgePolicy,
+    age_min_months: Spanned<u16>,
+    age_max_months: Spanned<u16>,
+    names: LocalizedText,
+    #[serde(default)]
+    scales: RawScales,
+    #[serde(default)]
+    profile: ProfileRules,
+    classification: Vec<RawBand>,
+    subtest: Vec<RawSubtest>,
+    #[serde(default)]
+    composite: Vec<RawComposite>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScales {
+    #[serde(default = "scaled_default")]
+    scaled: Scale,
+    #[serde(default = "index_default")]
+    index: Scale,
+}
+
+fn scaled_default() -> Scale {
+    Scale::SCALED
+}
+
+fn index_default() -> Scale {
+    Scale::INDEX
+}
+
+impl Default for RawScales {
+    fn default() -> Self {
+        RawScales {
+            scaled: Scale::SCALED,
+            index: Scale::INDEX,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBand {
+    id: Spanned<String>,
+    min: Option<i32>,
+    max: Option<i32>,
+    labels: LocalizedText,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSubtest {
+    id: Spanned<String>,
+    domain: Domain,
+    #[serde(default)]
+    core: bool,
+    names: LocalizedText,
+    time_limit_seconds: Option<u32>,
+    #[serde(default)]
+    items: Vec<Item>,
+    raw_max: Option<u16>,
+    #[serde(default)]
+    start_points: Vec<StartPoint>,
+    reversal: Option<ReversalRule>,
+    discontinue: Option<DiscontinueRule>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawComposite {
+    id: Spanned<String>,
+    kind: CompositeKind,
+    domain: Domain,
+    names: LocalizedText,
+    subtests: Vec<String>,
+    #[serde(default)]
+    max_prorated: usize,
+    #[serde(default)]
+    substitutions: Vec<RawSubstitution>,
+    max_substitutions: Option<usize>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSubstitution {
+    replace: String,
+    with: String,
+}
+
+/// Turns byte offsets into 1-based line numbers.
+struct Lines<'a>(&'a str);
+
+impl Lines<'_> {
+    fn at(&self, span: Range<usize>) -> usize {
+        self.0[..span.start.min(self.0.len())].matches('\n').count() + 1
+    }
+
+    fn error(&self, span: Range<usize>, reason: impl Into<String>) -> BatteryError {
+        BatteryError {
+            line: Some(self.at(span)),
+            reason: reason.into(),
+        }
+    }
+}
+
+pub(super) fn parse(text: &str) -> Result<Battery, BatteryError> {
+    let lines = Lines(text);
+    let raw: RawBattery = toml::from_str(text).map_err(|e| BatteryError {
+        line: e.span().map(|s| lines.at(s)),
+        reason: e.message().to_owned(),
+    })?;
+
+    check_id(&lines, &raw.id, "battery id")?;
+    if let Some(lang) = raw.names.first_blank() {
+        return Err(lines.error(
+            raw.id.span(),
+            format!("battery name in '{}' is blank", lang.code()),
+        ));
+    }
+    let (age_min, age_max) = (*raw.age_min_months.get_ref(), *raw.age_max_months.get_ref());
+    if age_min > age_max {
+        return Err(lines.error(
+            raw.age_max_months.span(),
+            format!("age_max_months {age_max} is below age_min_months {age_min}"),
+        ));
+    }
+    for (name, scale) in [("scaled", &raw.scales.scaled), ("index", &raw.scales.index)] {
+        if !(scale.sd > 0.0 && scale.min < scale.max && scale.mean.is_finite()) {
+            return Err(BatteryError {
+                line: None,
+                reason: format!("scale '{name}' needs sd > 0 and min < max"),
+            });
+        }
+    }
+    if raw.profile.min_core_subtests < 2 {
+        return Err(BatteryError {
+            line: None,
+            reason: "profile.min_core_subtests must be at least 2".into(),
+        });
+    }
+
+    let classification = check_classification(&lines, raw.classification)?;
+    let subtests = check_subtests(&lines, raw.subtest, age_min)?;
+    let composites = check_composites(&lines, raw.composite, &subtests, &raw.scales.scaled)?;
+
+    Ok(Battery {
+        id: raw.id.into_inner(),
+        version: raw.version,
+        names: raw.names,
+        age_policy: raw.age_policy,
+        age_min: AgeInMonths(age_min),
+        age_max: AgeInMonths(age_max),
+        scaled_scale: raw.scales.scaled,
+        index_scale: raw.scales.index,
+        profile: raw.profile,
+        classification,
+        subtests,
+        composites,
+    })
+}
+
+/// Ids are column names and resource-name segments: lowercase ASCII letters, digits, '-', '_'.
+fn check_id(lines: &Lines, id: &Spanned<String>, what: &str) -> Result<(), BatteryError> {
+    let ok = !id.get_ref().is_empty()
+        && id
+            .get_ref()
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(lines.error(
+            id.span(),
+            format!(
+                "{what} '{}' must be lowercase letters, digits, '-' or '_'",
+                id.get_ref()
+            ),
+        ))
+    }
+}
+
+fn check_classification(lines: &Lines, raw: Vec<RawBand>) -> Result<Classification, BatteryError> {
+    let Some(first) = raw.first() else {
+        return Err(BatteryError {
+            line: None,
+            reason: "at least one [[classification]] band is required".into(),
+        });
+    };
+    if first.min.is_some() {
+        return Err(lines.error(first.id.span(), "the first classification band must have no min"));
+    }
+    let mut bands = Vec::with_capacity(raw.len());
+    let mut seen = HashSet::new();
+    let count = raw.len();
+    for (i, band) in raw.into_iter().enumerate() {
+        check_id(lines, &band.id, "classification id")?;
+        if !seen.insert(band.id.get_ref().clone()) {
+            return Err(lines.error(
+                band.id.span(),
+                format!("duplicate classification id '{}'", band.id.get_ref()),
+            ));
+        }
+        if let Some(lang) = band.labels.first_blank() {
+            return Err(lines.error(band.id.span(), format!("label in '{}' is blank", lang.code())));
+        }
+        let last = i + 1 == count;
+        if last != band.max.is_none() {
+            return Err(lines.error(band.id.span(), "only the last classification band has no max"));
+        }
+        if i > 0 {
+            let prev_max: Option<i32> = bands.last().and_then(|b: &ClassificationBand| b.max);
+            if band.min.is_none() || band.min != prev_max.map(|m| m + 1) {
+                return Err(lines.error(
+                    band.id.span(),
+                    format!(
+                        "band '{}' must start at {} (one above the previous band's max)",
+                        band.id.get_ref(),
+                        prev_max.map_or(0, |m| m + 1)
+                    ),
+                ));
+            }
+        }
+        if let (Some(min), Some(max)) = (band.min, band.max)
+            && min > max
+        {
+            return Err(lines.error(
+                band.id.span(),
+                format!("band '{}' has min > max", band.id.get_ref()),
+            ));
+        }
+        bands.push(ClassificationBand {
+            id: band.id.into_inner(),
+            min: band.min,
+            max: band.max,
+            labels: band.labels,
+        });
+    }
+    Ok(Classification::new(bands))
+}
+
+fn check_subtests(lines: &Lines, raw: Vec<RawSubtest>, age_min: u16) -> Result<Vec<Subtest>, BatteryError> {
+    if raw.is_empty() {
+        return Err(BatteryError {
+            line: None,
+            reason: "at least one [[subtest]] is required".into(),
+        });
+    }
+    let mut ids = HashSet::new();
+    let mut item_ids = HashSet::new();
+    let mut out = Vec::with_capacity(raw.len());
+    for s in raw {
+        let span = s.id.span();
+        let id = s.id.get_ref().clone();
+        check_id(lines, &s.id, "subtest id")?;
+        if matches!(id.as_str(), "id" | "birth_date" | "test_date") {
+            return Err(lines.error(span, format!("subtest id '{id}' clashes with an input column")));
+        }
+        if !ids.insert(id.clone()) {
+            return Err(lines.error(span, format!("duplicate subtest id '{id}'")));
+        }
+        if let Some(lang) = s.names.first_blank() {
+            return Err(lines.error(
+                span,
+                format!("subtest '{id}': name in '{}' is blank", lang.code()),
+            ));
+        }
+        for item in &s.items {
+            if !item_ids.insert(item.id.clone()) {
+                return Err(lines.error(span, format!("subtest '{id}': duplicate item id '{}'", item.id)));
+            }
+            if item.max == 0 {
+                return Err(lines.error(span, format!("subtest '{id}': item '{}' has max 0", item.id)));
+            }
+        }
+        let item_sum: u32 = s.items.iter().map(|i| u32::from(i.max)).sum();
+        let raw_max = match (s.raw_max, s.items.is_empty()) {
+            (None, true) => {
+                return Err(lines.error(span, format!("subtest '{id}' needs items or raw_max")));
+            }
+            (Some(m), true) => m,
+            (None, false) => u16::try_from(item_sum)
+                .map_err(|_| lines.error(span.clone(), format!("subtest '{id}': raw maximum too large")))?,
+            (Some(m), false) if u32::from(m) == item_sum => m,
+            (Some(m), false) => {
+                return Err(lines.error(
+                    span,
+                    format!("subtest '{id}': raw_max {m} differs from the sum of item maxima {item_sum}"),
+                ));
+            }
+        };
+        if raw_max == 0 {
+            return Err(lines.error(span, format!("subtest '{id}': raw maximum is 0")));
+        }
+        check_rules(lines, span, &id, &s, age_min)?;
+        out.push(Subtest {
+            id,
+            domain: s.domain,
+            core: s.core,
+            names: s.names,
+            time_limit_seconds: s.time_limit_seconds,
+            items: s.items,
+            raw_max,
+            start_points: s.start_points,
+            reversal: s.reversal,
+            discontinue: s.discontinue,
+        });
+    }
+    Ok(out)
+}
+
+fn check_rules(
+    lines: &Lines,
+    span: Range<usize>,
+    id: &str,
+    s: &RawSubtest,
+    age_min: u16,
+) -> Result<(), BatteryError> {
+    let err = |reason: String| lines.error(span.clone(), format!("subtest '{id}': {reason}"));
+    if s.items.is_empty() {
+        if !s.start_points.is_empty() || s.reversal.is_some() || s.discontinue.is_some() {
+            return Err(err(
+                "start points, reversal and discontinue rules need items".into()
+            ));
+        }
+        return Ok(());
+    }
+    match s.start_points.first() {
+        None => return Err(err("needs at least one start point".into())),
+        Some(first) if first.age_min_months != age_min => {
+            return Err(err(format!(
+                "the first start point must apply from age_min_months {age_min}, not {}",
+                first.age_min_months
+            )));
+        }
+        Some(_) => {}
+    }
+    let mut last_age = None;
+    for sp in &s.start_points {
+        if last_age.is_some_and(|a| sp.age_min_months <= a) {
+            return Err(err("start points must be in ascending order of age".into()));
+        }
+        last_age = Some(sp.age_min_months);
+        if !s.items.iter().any(|i| i.id == sp.item) {
+            return Err(err(format!(
+                "start point item '{}' is not an item of this subtest",
+                sp.item
+            )));
+        }
+    }
+    if s.reversal.is_some_and(|r| r.consecutive_perfect == 0) {
+        return Err(err("reversal.consecutive_perfect must be at least 1".into()));
+    }
+    if s.discontinue.is_some_and(|d| d.consecutive_zeros == 0) {
+        return Err(err("discontinue.consecutive_zeros must be at least 1".into()));
+    }
+    Ok(())
+}
+
+fn check_composites(
+    lines: &Lines,
+    raw: Vec<RawComposite>,
+    subtests: &[Subtest],
+    scaled: &Scale,
+) -> Result<Vec<Composite>, BatteryError> {
+    let position = |id: &str| subtests.iter().position(|s| s.id == id);
+    let mut ids: HashSet<String> = subtests.iter().map(|s| s.id.clone()).collect();
+    let mut out = Vec::with_capacity(raw.len());
+    for c in raw {
+        let span = c.id.span();
+        let id = c.id.get_ref().clone();
+        let err = |reason: String| lines.error(span.clone(), format!("composite '{id}': {reason}"));
+        check_id(lines, &c.id, "composite id")?;
+        if !ids.insert(id.clone()) {
+            return Err(err("id is already used by a subtest or another composite".into()));
+        }
+        if let Some(lang) = c.names.first_blank() {
+            return Err(err(format!("name in '{}' is blank", lang.code())));
+        }
+        if c.subtests.is_empty() {
+            return Err(err("lists no subtests".into()));
+        }
+        let mut members = Vec::with_capacity(c.subtests.len());
+        for s in &c.subtests {
+            let p = position(s).ok_or_else(|| err(format!("unknown subtest '{s}'")))?;
+            if members.contains(&p) {
+                return Err(err(format!("subtest '{s}' listed twice")));
+            }
+            members.push(p);
+        }
+        if c.max_prorated >= members.len() {
+            return Err(err(format!(
+                "max_prorated {} must be below the number of subtests {}",
+                c.max_prorated,
+                members.len()
+            )));
+        }
+        let mut substitutions = Vec::with_capacity(c.substitutions.len());
+        for sub in &c.substitutions {
+            let replace =
+                position(&sub.replace).ok_or_else(|| err(format!("unknown subtest '{}'", sub.replace)))?;
+            let with = position(&sub.with).ok_or_else(|| err(format!("unknown subtest '{}'", sub.with)))?;
+            if !members.contains(&replace) {
+                return Err(err(format!(
+                    "'{}' is not a member, so it cannot be replaced",
+                    sub.replace
+                )));
+            }
+            if members.contains(&with) {
+                return Err(err(format!("substitute '{}' is already a member", sub.with)));
+            }
+            substitutions.push(Substitution { replace, with });
+        }
+        let max_substitutions = c
+            .max_substitutions
+            .unwrap_or(usize::from(!substitutions.is_empty()));
+        // Sums must fit the composite table's integer range.
+        let top = i64::from(scaled.max) * members.len() as i64;
+        if top > i64::from(u16::MAX) {
+            return Err(err("too many subtests for the scaled scale".into()));
+        }
+        out.push(Composite {
+            id,
+            kind: c.kind,
+            domain: c.domain,
+            names: c.names,
+            subtests: members,
+            max_prorated: c.max_prorated,
+            substitutions,
+            max_substitutions,
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,179 @@
+//! Norm sets: a battery's definition with its norm tables, loaded from the files of one
+//! `norms/<battery-id>/` folder, validated once, and identified by a SHA-256 over the files.
+//! Scoring reads the compiled tables; see [`crate::profile`].
+
+mod base_rates;
+mod composite_norms;
+mod csv_table;
+mod error;
+pub mod model;
+mod provenance;
+mod reliability;
+mod subtest_norms;
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+pub use base_rates::{BaseRate, BaseRates, CORE_MEAN, Comparison};
+pub use composite_norms::{CompositeNorms, CompositeRow};
+pub use error::NormError;
+pub use provenance::{NormStatus, Provenance};
+pub use reliability::{Reliabilities, ReliabilityRow};
+pub use subtest_norms::{SubtestNorms, SubtestRow};
+
+use crate::battery::Battery;
+
+/// The text of a battery folder's files, as read by the caller (the library does no I/O).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NormFiles {
+    /// `battery.toml`.
+    pub battery_toml: String,
+    /// `subtests.csv`.
+    pub subtests_csv: String,
+    /// `composites.csv`.
+    pub composites_csv: String,
+    /// `reliability.csv`.
+    pub reliability_csv: String,
+    /// `base_rates.csv`, when the norm set has one.
+    pub base_rates_csv: Option<String>,
+    /// `provenance.toml`.
+    pub provenance_toml: String,
+}
+
+impl NormFiles {
+    /// File names in hashing order, with the text of each present file.
+    pub fn named(&self) -> Vec<(&'static str, &str)> {
+        let mut files = vec![
+            ("battery.toml", self.battery_toml.as_str()),
+            ("subtests.csv", self.subtests_csv.as_str()),
+            ("composites.csv", self.composites_csv.as_str()),
+            ("reliability.csv", self.reliability_csv.as_str()),
+        ];
+        if let Some(b) = &self.base_rates_csv {
+            files.push(("base_rates.csv", b.as_str()));
+        }
+        files.push(("provenance.toml", self.provenance_toml.as_str()));
+        files
+    }
+
+    /// The norm-set hash: SHA-256 over, per file in order, name, NUL, length in decimal,
+    /// NUL, bytes (norms/FORMATS.md).
+    pub fn hash(&self) -> String {
+        let mut h = Sha256::new();
+        for (name, text) in self.named() {
+            h.update(name.as_bytes());
+            h.update([0]);
+            h.update(text.len().to_string().as_bytes());
+            h.update([0]);
+            h.update(text.as_bytes());
+        }
+        let digest = h.finalize();
+        let mut out = String::with_capacity(7 + 64);
+        out.push_str("sha256:");
+        for b in digest.iter() {
+            out.push_str(&format!("{b:02x}"));
+        }
+        out
+    }
+}
+
+/// What every result names: the battery, its version and the exact norm files used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NormSetId {
+    /// Battery id.
+    pub battery: String,
+    /// Battery version.
+    pub version: String,
+    /// `sha256:<hex>` over the norm files.
+    pub hash: String,
+    /// The notice outputs must carry (demonstration norms), if any.
+    pub notice: Option<String>,
+}
+
+impl fmt::Display for NormSetId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}@{} ({})", self.battery, self.version, self.hash)
+    }
+}
+
+/// A battery with validated norm tables, ready to score.
+#[derive(Debug, Clone)]
+pub struct NormSet {
+    /// The battery definition.
+    pub battery: Battery,
+    /// Raw → scaled tables.
+    pub subtests: SubtestNorms,
+    /// Sum → index tables.
+    pub composites: CompositeNorms,
+    /// Reliabilities by age.
+    pub reliability: Reliabilities,
+    /// Base rates of differences (empty when the norm set has none).
+    pub base_rates: BaseRates,
+    /// Where the norms came from.
+    pub provenance: Provenance,
+    /// Identity carried by every result.
+    pub id: Arc<NormSetId>,
+    /// Percentile of each scaled score, index `scaled − scale.min`: 100·Φ((s − mean)/sd).
+    pub(crate) scaled_percentiles: Vec<f64>,
+}
+
+impl NormSet {
+    /// Validates a battery folder's files and compiles them for scoring.
+    ///
+    /// # Errors
+    /// The first [`NormError`] found, naming file, line and reason.
+    pub fn from_files(files: &NormFiles) -> Result<Self, NormError> {
+        let battery = Battery::from_toml(&files.battery_toml)?;
+        let provenance = Provenance::parse(&files.provenance_toml)?;
+        if provenance.battery != battery.id {
+            return Err(NormError::in_file(
+                "provenance.toml",
+                format!(
+                    "battery '{}' does not match battery.toml's '{}'",
+                    provenance.battery, battery.id
+                ),
+            ));
+        }
+        let subtests = SubtestNorms::parse(&battery, &files.subtests_csv)?;
+        let composites = CompositeNorms::parse(&battery, &files.composites_csv)?;
+        let reliability = Reliabilities::parse(&battery, &files.reliability_csv)?;
+        let base_rates = match &files.base_rates_csv {
+            Some(text) => BaseRates::parse(&battery, text)?,
+            None => BaseRates::default(),
+        };
+        let scale = battery.scaled_scale;
+        let scaled_percentiles = (scale.min..=scale.max)
+            .map(|s| 100.0 * crate::normal::cdf(scale.z_of(f64::from(s))))
+            .collect();
+        let id = Arc::new(NormSetId {
+            battery: battery.id.clone(),
+            version: battery.version.clone(),
+            hash: files.hash(),
+            notice: provenance.output_notice().map(str::to_owned),
+        });
+        Ok(NormSet {
+            battery,
+            subtests,
+            composites,
+            reliability,
+            base_rates,
+            provenance,
+            id,
+            scaled_percentiles,
+        })
+    }
+}
+
+/// Writes a number so that it parses back to the same `f64`: one decimal where that is
+/// exact (`0.1`, `50.0`), otherwise the shortest round-trip form.
+pub(crate) fn decimal(x: f64) -> String {
+    let one = format!("{x:.1}");
+    if one.parse::<f64>() == Ok(x) {
+        one
+    } else {
+        format!("{x}")
+    }
+}

@@ -1,0 +1,69 @@
+//! `provenance.toml`: where a norm set came from and what it may be used for. Scores built on
+//! demonstration norms carry the provenance's notice wherever they are written.
+
+use serde::{Deserialize, Serialize};
+
+use super::NormError;
+
+/// Whether norms may inform decisions about a child.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NormStatus {
+    /// Made from a stated model or a simulated sample: for demonstration and testing only.
+    Demonstration,
+    /// From a real standardisation sample, approved for clinical use.
+    Clinical,
+}
+
+/// The parsed `provenance.toml`. Fields beyond these (a developmental model, fit statistics)
+/// are kept by the tools that write them and ignored here.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Provenance {
+    /// Battery id the norms belong to.
+    pub battery: String,
+    /// Demonstration or clinical.
+    pub status: NormStatus,
+    /// Text every output built on these norms must carry (required for demonstration norms).
+    #[serde(default)]
+    pub notice: String,
+    /// How the tables were made.
+    pub method: String,
+    /// When the tables were made (ISO date).
+    pub created: String,
+    /// Children in the standardisation sample (0 for a stated model).
+    pub sample_size: u64,
+    /// Command or tool that produced the tables.
+    #[serde(default)]
+    pub generator: String,
+    /// What the norms may be used for.
+    pub intended_use: String,
+}
+
+impl Provenance {
+    /// Parses `provenance.toml`.
+    ///
+    /// # Errors
+    /// A [`NormError`] for TOML syntax, missing fields, or demonstration norms without a notice.
+    pub fn parse(text: &str) -> Result<Self, NormError> {
+        let p: Provenance = toml::from_str(text).map_err(|e| NormError {
+            file: "provenance.toml".into(),
+            line: e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1),
+            reason: e.message().to_owned(),
+        })?;
+        if p.status == NormStatus::Demonstration && p.notice.trim().is_empty() {
+            return Err(NormError::in_file(
+                "provenance.toml",
+                "demonstration norms need a notice (e.g. \"demonstration norms — not for clinical decisions\")",
+            ));
+        }
+        Ok(p)
+    }
+
+    /// The notice outputs must carry: the provenance's notice for demonstration norms, none
+    /// for clinical norms.
+    pub fn output_notice(&self) -> Option<&str> {
+        (self.status == NormStatus::Demonstration).then_some(self.notice.as_str())
+    }
+}

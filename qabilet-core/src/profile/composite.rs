@@ -1,0 +1,161 @@
+//! One composite of a profile: the member subtests' scaled scores summed — with an allowed
+//! substitute standing in for a missing member, or the sum prorated when the battery allows
+//! it (never both) — and converted to an index score with interval and classification.
+
+use serde::Serialize;
+
+use crate::ci::{CiMethod, ConfidenceInterval};
+use crate::norms::NormSet;
+use crate::scale::round_half_away;
+
+/// How a composite's sum was formed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Basis {
+    /// Every member administered.
+    Complete,
+    /// Missing members prorated: round(sum · k / (k − missing)).
+    Prorated,
+    /// A supplemental subtest stood in for a missing member.
+    Substituted,
+}
+
+impl Basis {
+    /// The code written to output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Basis::Complete => "complete",
+            Basis::Prorated => "prorated",
+            Basis::Substituted => "substituted",
+        }
+    }
+}
+
+/// A substitute used in place of a missing member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Substituted<'n> {
+    /// The missing member.
+    pub replaced: &'n str,
+    /// The subtest that stood in.
+    pub with: &'n str,
+}
+
+/// The scores of a computed composite.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CompositeValue<'n> {
+    /// How the sum was formed.
+    pub basis: Basis,
+    /// Sum of scaled scores looked up (after proration).
+    pub sum: i32,
+    /// Index score.
+    pub index: i32,
+    /// Percentile rank, from the composite table.
+    pub percentile: f64,
+    /// Confidence interval.
+    pub ci: ConfidenceInterval,
+    /// Classification band id.
+    pub classification: &'n str,
+    /// Reliability used, at the child's age.
+    pub reliability: f64,
+}
+
+/// A composite of the profile, computed or not.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CompositeScore<'n> {
+    /// Composite id.
+    pub id: &'n str,
+    /// The scores, when the composite could be computed.
+    pub value: Option<CompositeValue<'n>>,
+    /// Members not administered (prorated or, when `value` is `None`, the reason).
+    pub missing: Vec<&'n str>,
+    /// Substitutes used.
+    pub substituted: Vec<Substituted<'n>>,
+}
+
+pub(super) fn score<'n>(
+    norms: &'n NormSet,
+    c: usize,
+    age: u16,
+    scaled: &[Option<i32>],
+    ci_z: f64,
+    method: CiMethod,
+) -> CompositeScore<'n> {
+    let battery = &norms.battery;
+    let composite = &battery.composites[c];
+    let ids = |s: usize| battery.subtests[s].id.as_str();
+    let mut sum = 0;
+    let mut missing_count = 0;
+    for &s in &composite.subtests {
+        match scaled[s] {
+            Some(v) => sum += v,
+            None => missing_count += 1,
+        }
+    }
+    let mut result = CompositeScore {
+        id: &composite.id,
+        value: None,
+        missing: Vec::new(),
+        substituted: Vec::new(),
+    };
+    let mut basis = Basis::Complete;
+    if missing_count > 0 {
+        let missing: Vec<usize> = composite
+            .subtests
+            .iter()
+            .copied()
+            .filter(|&s| scaled[s].is_none())
+            .collect();
+        // Substitution first: each missing member takes its first administered, unused
+        // substitute, within the battery's limit.
+        let mut used: Vec<usize> = Vec::new();
+        let mut sub_sum = sum;
+        let mut all_substituted = missing.len() <= composite.max_substitutions;
+        if all_substituted {
+            for &m in &missing {
+                let found = composite
+                    .substitutions
+                    .iter()
+                    .find(|sub| sub.replace == m && scaled[sub.with].is_some() && !used.contains(&sub.with));
+                match found {
+                    Some(sub) => {
+                        used.push(sub.with);
+                        sub_sum += scaled[sub.with].unwrap_or(0);
+                        result.substituted.push(Substituted {
+                            replaced: ids(m),
+                            with: ids(sub.with),
+                        });
+                    }
+                    None => {
+                        all_substituted = false;
+                        break;
+                    }
+                }
+            }
+        }
+        if all_substituted {
+            sum = sub_sum;
+            basis = Basis::Substituted;
+        } else {
+            result.substituted.clear();
+            result.missing = missing.iter().map(|&m| ids(m)).collect();
+            if missing.len() > composite.max_prorated {
+                return result;
+            }
+            let k = composite.subtests.len() as f64;
+            sum = round_half_away(f64::from(sum) * k / (k - missing.len() as f64)) as i32;
+            basis = Basis::Prorated;
+        }
+    }
+    let (index, percentile) = norms.composites.lookup(c, sum);
+    let reliability = norms.reliability.composite(c, age);
+    result.value = Some(CompositeValue {
+        basis,
+        sum,
+        index,
+        percentile,
+        ci: ConfidenceInterval::with_z(&battery.index_scale, index, reliability, ci_z, method),
+        classification: &battery.classification.band_of(index).id,
+        reliability,
+    });
+    result
+}

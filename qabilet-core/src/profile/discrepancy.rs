@@ -1,0 +1,71 @@
+//! Pairwise discrepancies between index composites: D = index_a − index_b against the
+//! critical value z·√(SEM_a² + SEM_b²), SEM = SD·√(1 − r), at α = .05 and .15, with the base
+//! rate of |D| where the norm set has one.
+
+use serde::Serialize;
+
+use super::composite::CompositeScore;
+use super::{Significance, significance};
+use crate::battery::CompositeKind;
+use crate::norms::{BaseRate, Comparison, NormSet};
+
+/// One pair of index composites.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Discrepancy<'n> {
+    /// First composite (earlier in the battery).
+    pub a: &'n str,
+    /// Second composite.
+    pub b: &'n str,
+    /// index_a − index_b.
+    pub difference: i32,
+    /// Critical values at α = .05 and .15.
+    pub critical: [f64; 2],
+    /// Smallest α at which |difference| is significant.
+    pub significance: Option<Significance>,
+    /// How often a difference this large occurred in the norm sample.
+    pub base_rate: Option<BaseRate>,
+}
+
+/// SE of the difference of two scores with the given SEMs.
+pub fn se_difference(sem_a: f64, sem_b: f64) -> f64 {
+    (sem_a * sem_a + sem_b * sem_b).sqrt()
+}
+
+pub(super) fn analyse<'n>(
+    norms: &'n NormSet,
+    age: u16,
+    composites: &[CompositeScore<'n>],
+    z: [f64; 2],
+) -> Vec<Discrepancy<'n>> {
+    let battery = &norms.battery;
+    let scale = &battery.index_scale;
+    let computed = |c: usize| {
+        (battery.composites[c].kind == CompositeKind::Index)
+            .then(|| composites[c].value.as_ref().map(|v| v.index))
+            .flatten()
+    };
+    let mut out = Vec::new();
+    for a in 0..composites.len() {
+        let Some(ia) = computed(a) else { continue };
+        for b in a + 1..composites.len() {
+            let Some(ib) = computed(b) else { continue };
+            let se = se_difference(
+                scale.sem(norms.reliability.composite(a, age)),
+                scale.sem(norms.reliability.composite(b, age)),
+            );
+            let critical = [z[0] * se, z[1] * se];
+            let difference = ia - ib;
+            out.push(Discrepancy {
+                a: composites[a].id,
+                b: composites[b].id,
+                difference,
+                critical,
+                significance: significance(f64::from(difference), critical),
+                base_rate: norms
+                    .base_rates
+                    .rate(Comparison::Composites(a, b), f64::from(difference)),
+            });
+        }
+    }
+    out
+}

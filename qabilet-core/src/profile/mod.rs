@@ -1,0 +1,175 @@
+//! A child's normed profile: scaled scores, composites (with substitution and proration
+//! flagged), confidence intervals, classifications, strengths and weaknesses against the
+//! child's own mean, and pairwise discrepancies of index scores. Every profile names the
+//! norm set it was computed with.
+
+mod composite;
+mod discrepancy;
+mod strengths;
+
+use serde::Serialize;
+
+pub use composite::{Basis, CompositeScore, CompositeValue, Substituted};
+pub use discrepancy::{Discrepancy, se_difference};
+pub use strengths::{Direction, StrengthsWeaknesses, SubtestComparison, davis_se};
+
+use crate::age::ChronologicalAge;
+use crate::ci::{CiMethod, ConfidenceInterval, ConfidenceLevel};
+use crate::normal;
+use crate::norms::{NormSet, NormSetId};
+use crate::scores::ScoreRequest;
+
+/// Choices a user may make when scoring.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct ScoringOptions {
+    /// Confidence level of intervals (default 95 %).
+    pub ci_level: ConfidenceLevel,
+    /// Interval method (default true-score).
+    pub ci_method: CiMethod,
+}
+
+/// Significance levels of profile comparisons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Significance {
+    /// Significant at α = .05.
+    #[serde(rename = "0.05")]
+    P05,
+    /// Significant at α = .15 but not .05.
+    #[serde(rename = "0.15")]
+    P15,
+}
+
+/// One administered subtest's scores.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SubtestScore<'n> {
+    /// Subtest id.
+    pub id: &'n str,
+    /// Raw score.
+    pub raw: u16,
+    /// Scaled score.
+    pub scaled: i32,
+    /// Percentile rank of the scaled score, 100·Φ((scaled − 10)/3).
+    pub percentile: f64,
+    /// Confidence interval on the scaled scale.
+    pub ci: ConfidenceInterval,
+    /// Reliability used, at the child's age.
+    pub reliability: f64,
+}
+
+/// A scored profile, borrowing ids from the norm set it came from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Profile<'n> {
+    /// Battery, version and norm-set hash the scores were computed with.
+    pub norm_set: &'n NormSetId,
+    /// Calendar-exact age on the test date.
+    pub age: ChronologicalAge,
+    /// Options the scores were computed with.
+    pub options: ScoringOptions,
+    /// Administered subtests, in battery order.
+    pub subtests: Vec<SubtestScore<'n>>,
+    /// Every composite, in battery order, computed or with the reason it is not.
+    pub composites: Vec<CompositeScore<'n>>,
+    /// Strengths and weaknesses, when enough core subtests were administered.
+    pub strengths_weaknesses: Option<StrengthsWeaknesses<'n>>,
+    /// Pairwise discrepancies of the computed index composites.
+    pub discrepancies: Vec<Discrepancy<'n>>,
+}
+
+/// Critical values that depend only on the options, computed once per batch.
+#[derive(Debug, Clone)]
+pub struct Scorer<'n> {
+    norms: &'n NormSet,
+    options: ScoringOptions,
+    ci_z: f64,
+    /// Φ⁻¹(1 − α/2) for α = .05, .15.
+    pair_z: [f64; 2],
+    /// Per number of compared subtests k (index k): z for α = .05, .15 under the battery's
+    /// multiple-comparison rule.
+    sw_z: Vec<[f64; 2]>,
+}
+
+const ALPHAS: [f64; 2] = [0.05, 0.15];
+
+impl<'n> Scorer<'n> {
+    /// Prepares to score many records with the same options.
+    pub fn new(norms: &'n NormSet, options: ScoringOptions) -> Self {
+        use crate::battery::MultipleComparisons;
+        let n = norms.battery.subtests.len();
+        let sw_z = (0..=n)
+            .map(|k| {
+                ALPHAS.map(|alpha| match norms.battery.profile.multiple_comparisons {
+                    MultipleComparisons::None => normal::two_sided_z(alpha),
+                    MultipleComparisons::Bonferroni => normal::two_sided_z(alpha / k.max(1) as f64),
+                })
+            })
+            .collect();
+        Scorer {
+            norms,
+            options,
+            ci_z: options.ci_level.z(),
+            pair_z: ALPHAS.map(normal::two_sided_z),
+            sw_z,
+        }
+    }
+
+    /// The norm set this scorer uses.
+    pub fn norms(&self) -> &'n NormSet {
+        self.norms
+    }
+
+    /// Scores one checked record.
+    pub fn score(&self, request: &ScoreRequest) -> Profile<'n> {
+        let norms = self.norms;
+        let battery = &norms.battery;
+        let age = request.age_months().0;
+        let scale = &battery.scaled_scale;
+        let mut scaled = vec![None; battery.subtests.len()];
+        let mut subtests = Vec::with_capacity(battery.subtests.len());
+        for (s, raw) in request.raw.iter().enumerate() {
+            let Some(raw) = *raw else { continue };
+            let value = norms.subtests.scaled(s, age, raw);
+            scaled[s] = Some(value);
+            let reliability = norms.reliability.subtest(s, age);
+            subtests.push(SubtestScore {
+                id: &battery.subtests[s].id,
+                raw,
+                scaled: value,
+                percentile: norms.scaled_percentiles[(value - scale.min) as usize],
+                ci: ConfidenceInterval::with_z(scale, value, reliability, self.ci_z, self.options.ci_method),
+                reliability,
+            });
+        }
+        let composites: Vec<CompositeScore<'n>> = battery
+            .composites
+            .iter()
+            .enumerate()
+            .map(|(c, _)| composite::score(norms, c, age, &scaled, self.ci_z, self.options.ci_method))
+            .collect();
+        Profile {
+            norm_set: &norms.id,
+            age: request.age,
+            options: self.options,
+            subtests,
+            strengths_weaknesses: strengths::analyse(norms, age, &scaled, &self.sw_z),
+            discrepancies: discrepancy::analyse(norms, age, &composites, self.pair_z),
+            composites,
+        }
+    }
+}
+
+impl NormSet {
+    /// Scores one checked record (see [`Scorer`] to score many with the same options).
+    pub fn score(&self, request: &ScoreRequest, options: &ScoringOptions) -> Profile<'_> {
+        Scorer::new(self, *options).score(request)
+    }
+}
+
+fn significance(difference: f64, critical: [f64; 2]) -> Option<Significance> {
+    if difference.abs() >= critical[0] {
+        Some(Significance::P05)
+    } else if difference.abs() >= critical[1] {
+        Some(Significance::P15)
+    } else {
+        None
+    }
+}

@@ -1,0 +1,111 @@
+//! Strengths and weaknesses: each administered core subtest against the mean of the child's
+//! administered core subtests, with critical values from Davis's (1959) formula for the
+//! standard error of a difference from a mean:
+//! SE(Dᵢ) = √((1 − 2/k)·SEMᵢ² + (1/k²)·Σⱼ SEMⱼ²), SEMⱼ = SD·√(1 − rⱼ),
+//! at α = .05 and .15, Bonferroni-corrected (α/k) where the battery says so.
+
+use serde::Serialize;
+
+use super::{Significance, significance};
+use crate::norms::{BaseRate, Comparison, NormSet};
+
+/// Above or below the child's own mean.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// Significantly above the mean.
+    Strength,
+    /// Significantly below the mean.
+    Weakness,
+}
+
+/// One subtest against the mean.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SubtestComparison<'n> {
+    /// Subtest id.
+    pub id: &'n str,
+    /// Its scaled score.
+    pub scaled: i32,
+    /// Scaled score minus the mean.
+    pub difference: f64,
+    /// Critical values at α = .05 and .15 (after any correction).
+    pub critical: [f64; 2],
+    /// Smallest α at which the difference is significant.
+    pub significance: Option<Significance>,
+    /// Strength or weakness, when significant at .15 or better.
+    pub direction: Option<Direction>,
+    /// How often a difference this large occurred in the norm sample.
+    pub base_rate: Option<BaseRate>,
+}
+
+/// The analysis over the administered core subtests.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StrengthsWeaknesses<'n> {
+    /// Mean scaled score of the administered core subtests.
+    pub mean: f64,
+    /// How many core subtests the mean is over.
+    pub k: usize,
+    /// One comparison per administered core subtest, in battery order.
+    pub subtests: Vec<SubtestComparison<'n>>,
+}
+
+/// Davis's (1959) standard error of a subtest's difference from the mean of k subtests:
+/// √((1 − 2/k)·SEMᵢ² + (1/k²)·Σⱼ SEMⱼ²), given SEMᵢ and Σⱼ SEMⱼ² (over all k, i included).
+pub fn davis_se(sem_i: f64, sum_sq_sems: f64, k: usize) -> f64 {
+    let k = k as f64;
+    ((1.0 - 2.0 / k) * sem_i * sem_i + sum_sq_sems / (k * k)).sqrt()
+}
+
+pub(super) fn analyse<'n>(
+    norms: &'n NormSet,
+    age: u16,
+    scaled: &[Option<i32>],
+    z_by_k: &[[f64; 2]],
+) -> Option<StrengthsWeaknesses<'n>> {
+    let battery = &norms.battery;
+    let scale = &battery.scaled_scale;
+    let mut members = [(0usize, 0i32, 0f64); 64];
+    let mut k = 0;
+    for (s, v) in scaled.iter().enumerate() {
+        if let (Some(v), true) = (*v, battery.subtests[s].core)
+            && k < members.len()
+        {
+            members[k] = (s, v, scale.sem(norms.reliability.subtest(s, age)));
+            k += 1;
+        }
+    }
+    if k < battery.profile.min_core_subtests {
+        return None;
+    }
+    let members = &members[..k];
+    let mean = members.iter().map(|m| f64::from(m.1)).sum::<f64>() / k as f64;
+    let sum_sq: f64 = members.iter().map(|m| m.2 * m.2).sum();
+    let z = z_by_k[k];
+    let subtests = members
+        .iter()
+        .map(|&(s, v, sem)| {
+            let se = davis_se(sem, sum_sq, k);
+            let critical = [z[0] * se, z[1] * se];
+            let difference = f64::from(v) - mean;
+            let significance = significance(difference, critical);
+            SubtestComparison {
+                id: &battery.subtests[s].id,
+                scaled: v,
+                difference,
+                critical,
+                significance,
+                direction: significance.map(|_| {
+                    if difference > 0.0 {
+                        Direction::Strength
+                    } else {
+                        Direction::Weakness
+                    }
+                }),
+                base_rate: norms
+                    .base_rates
+                    .rate(Comparison::SubtestToCoreMean(s), difference),
+            }
+        })
+        .collect();
+    Some(StrengthsWeaknesses { mean, k, subtests })
+}

@@ -1,0 +1,84 @@
+//! Score scales (scaled: mean 10, SD 3, 1–19; index: mean 100, SD 15, 40–160) and the
+//! conversion of a normal deviate z to a score on them.
+
+use serde::{Deserialize, Serialize};
+
+/// A normed score scale: mean, standard deviation and the whole-number range it reports.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scale {
+    /// Mean of the norm population.
+    pub mean: f64,
+    /// Standard deviation of the norm population.
+    pub sd: f64,
+    /// Lowest reported score.
+    pub min: i32,
+    /// Highest reported score.
+    pub max: i32,
+}
+
+impl Scale {
+    /// The subtest scale of Wechsler-type batteries: mean 10, SD 3, 1–19.
+    pub const SCALED: Scale = Scale {
+        mean: 10.0,
+        sd: 3.0,
+        min: 1,
+        max: 19,
+    };
+
+    /// The composite scale: mean 100, SD 15, 40–160.
+    pub const INDEX: Scale = Scale {
+        mean: 100.0,
+        sd: 15.0,
+        min: 40,
+        max: 160,
+    };
+
+    /// The score for normal deviate `z`: mean + SD·z, rounded half away from zero, then
+    /// clipped to the scale's range (DESIGN.md "Scoring conventions").
+    ///
+    /// ```
+    /// use qabilet_core::scale::Scale;
+    /// assert_eq!(Scale::SCALED.score_for_z(0.5 / 3.0), 11); // 10.5 rounds up
+    /// assert_eq!(Scale::INDEX.score_for_z(-9.0), 40);       // clipped
+    /// ```
+    pub fn score_for_z(&self, z: f64) -> i32 {
+        self.clip(round_half_away(self.mean + self.sd * z))
+    }
+
+    /// `score` limited to the scale's range.
+    pub fn clip(&self, score: f64) -> i32 {
+        // NaN never reaches here: callers pass finite arithmetic results.
+        score.clamp(f64::from(self.min), f64::from(self.max)) as i32
+    }
+
+    /// The z of a score: (score − mean) / SD.
+    pub fn z_of(&self, score: f64) -> f64 {
+        (score - self.mean) / self.sd
+    }
+
+    /// Standard error of measurement at reliability `r`: SD·√(1 − r).
+    pub fn sem(&self, reliability: f64) -> f64 {
+        self.sd * (1.0 - reliability).sqrt()
+    }
+}
+
+/// Rounds half away from zero: 10.5 → 11, −10.5 → −11 (Rust's `f64::round`).
+pub fn round_half_away(x: f64) -> f64 {
+    x.round()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn halves_round_away_from_zero_on_both_scales() {
+        assert_eq!(round_half_away(2.5), 3.0);
+        assert_eq!(round_half_away(-2.5), -3.0);
+        assert_eq!(Scale::INDEX.score_for_z(0.5 / 15.0), 101);
+        // The score (99.5) is rounded, not the deviation: 99.5 → 100.
+        assert_eq!(Scale::INDEX.score_for_z(-0.5 / 15.0), 100);
+        assert_eq!(Scale::SCALED.score_for_z(8.0), 19);
+    }
+}

@@ -1,0 +1,110 @@
+//! Command-line interface: flags parsed by clap into raw arguments, then each subcommand
+//! validates them and runs. The contract is stable (DESIGN.md "CLI contract"): scripts and
+//! other tools depend on it.
+
+mod norms;
+mod score;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::error::CliError;
+
+/// Qabilet: aptitude diagnostics for children aged 5:0–11:11.
+///
+/// Scores item or subtest results against a battery's norm tables, writes normed scores with
+/// confidence intervals and profile analysis, and checks or builds norm files. Every output
+/// names the battery, version and norm-set hash it was computed with; outputs built on
+/// demonstration norms say so.
+#[derive(Debug, Parser)]
+#[command(name = "qabilet", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Score a CSV of children's raw subtest scores against a battery's norms.
+    #[command(long_about = score::LONG_ABOUT)]
+    Score(ScoreArgs),
+    /// Check, inspect or build norm files.
+    #[command(subcommand)]
+    Norms(NormsCommand),
+}
+
+/// Output format of `score`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// One CSV row per input row (the input columns, then the scores).
+    Csv,
+    /// JSON Lines: one JSON object per input row with the full profile.
+    Json,
+}
+
+/// Arguments of `qabilet score`.
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
+    /// Battery folder with battery.toml and norm tables, e.g. norms/qabilet-primary-demo.
+    #[arg(long, value_name = "DIR")]
+    pub battery: PathBuf,
+    /// Input CSV (`-` for standard input): id,birth_date,test_date,<subtest-id>…
+    #[arg(long, value_name = "FILE|-")]
+    pub input: String,
+    /// Where to write results (`-` for standard output).
+    #[arg(long, value_name = "FILE|-", default_value = "-")]
+    pub output: String,
+    /// Confidence level of intervals, in percent.
+    #[arg(long, value_name = "68|90|95|99", default_value = "95")]
+    pub ci: qabilet_core::ConfidenceLevel,
+    /// Interval method: centred on the estimated true score, or on the obtained score.
+    #[arg(long, value_name = "true-score|obtained", default_value = "true-score")]
+    pub ci_method: qabilet_core::CiMethod,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Csv)]
+    pub format: Format,
+    /// Stop at the first bad row with exit code 2 (default: report it in its `error` cell and
+    /// go on).
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// `qabilet norms …`.
+#[derive(Debug, Subcommand)]
+pub enum NormsCommand {
+    /// Validate a battery folder and print its identity (battery, version, norm-set hash).
+    Check {
+        /// Battery folder.
+        #[arg(long, value_name = "DIR")]
+        battery: PathBuf,
+    },
+    /// Rebuild demonstration tables from the developmental model in provenance.toml.
+    ///
+    /// Writes subtests.csv, composites.csv, reliability.csv and base_rates.csv into the
+    /// battery folder (or --out), computed from the `[model]` table of provenance.toml. The
+    /// result is byte-for-byte reproducible. These are demonstration norms: they describe no
+    /// population of children.
+    Demo {
+        /// Battery folder holding battery.toml and provenance.toml with a [model] table.
+        #[arg(long, value_name = "DIR")]
+        battery: PathBuf,
+        /// Folder to write the tables to (default: the battery folder).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+}
+
+/// Runs a parsed command line.
+///
+/// # Errors
+/// A [`CliError`], which `main` prints and turns into an exit code.
+pub fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Command::Score(args) => score::run(&args),
+        Command::Norms(NormsCommand::Check { battery }) => norms::check(&battery),
+        Command::Norms(NormsCommand::Demo { battery, out }) => norms::demo(&battery, out.as_deref()),
+    }
+}

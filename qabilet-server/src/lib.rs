@@ -1,0 +1,8 @@
+//! The `qabilet` binary's code: command-line subcommands for batch work (the gRPC service
+//! joins them later). Scoring itself lives in `qabilet-core`; this crate reads files, writes
+//! results and turns errors into messages and exit codes.
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod error;
+pub mod norm_dir;

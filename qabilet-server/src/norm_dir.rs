@@ -1,0 +1,43 @@
+//! Reading a battery folder (`norms/<battery-id>/`) into the texts `qabilet-core` validates.
+
+use std::path::Path;
+
+use qabilet_core::{NormFiles, NormSet};
+
+use crate::error::CliError;
+
+/// Reads the files of a battery folder. `base_rates.csv` is optional.
+///
+/// # Errors
+/// [`CliError::Io`] naming the file that could not be read.
+pub fn read_files(dir: &Path) -> Result<NormFiles, CliError> {
+    let read = |name: &str| {
+        let path = dir.join(name);
+        std::fs::read_to_string(&path).map_err(|e| CliError::io(path, e))
+    };
+    let base_rates = dir.join("base_rates.csv");
+    Ok(NormFiles {
+        battery_toml: read("battery.toml")?,
+        subtests_csv: read("subtests.csv")?,
+        composites_csv: read("composites.csv")?,
+        reliability_csv: read("reliability.csv")?,
+        base_rates_csv: if base_rates.exists() {
+            Some(read("base_rates.csv")?)
+        } else {
+            None
+        },
+        provenance_toml: read("provenance.toml")?,
+    })
+}
+
+/// Reads and validates a battery folder.
+///
+/// # Errors
+/// [`CliError::Io`] or [`CliError::Norms`] with file, line and reason.
+pub fn load(dir: &Path) -> Result<NormSet, CliError> {
+    let files = read_files(dir)?;
+    NormSet::from_files(&files).map_err(|source| CliError::Norms {
+        dir: dir.display().to_string(),
+        source,
+    })
+}

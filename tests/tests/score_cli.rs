@@ -1,0 +1,269 @@
+//! `qabilet score` end to end: the real binary on the bundled inputs, checked number by
+//! number against the independent Python scorer's output (tests/reference/), plus the
+//! contract's error handling.
+
+use std::io::Write;
+use std::process::{Output, Stdio};
+
+use qabilet_e2e::{csv_mismatches, qabilet, repo};
+
+const DEMO: &str = "norms/qabilet-primary-demo";
+
+fn run(args: &[&str]) -> Output {
+    qabilet().args(args).output().expect("run qabilet")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).expect("UTF-8 output")
+}
+
+fn expected(name: &str) -> String {
+    std::fs::read_to_string(repo().join("tests/data").join(name)).expect("expected file")
+}
+
+fn assert_agrees(args: &[&str], expected_file: &str) {
+    let out = run(args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mismatches = csv_mismatches(&stdout(&out), &expected(expected_file));
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
+}
+
+#[test]
+fn example_children_agree_with_independent_scorer() {
+    assert_agrees(
+        &["score", "--battery", DEMO, "--input", "examples/children.csv"],
+        "children.expected.csv",
+    );
+}
+
+#[test]
+fn ci90_obtained_agrees_with_independent_scorer() {
+    assert_agrees(
+        &[
+            "score",
+            "--battery",
+            DEMO,
+            "--input",
+            "examples/children.csv",
+            "--ci",
+            "90",
+            "--ci-method",
+            "obtained",
+        ],
+        "children.ci90-obtained.expected.csv",
+    );
+}
+
+#[test]
+fn bad_rows_are_reported_in_their_cells_and_the_rest_scored() {
+    assert_agrees(
+        &["score", "--battery", DEMO, "--input", "tests/data/mixed.csv"],
+        "mixed.expected.csv",
+    );
+    let out = run(&["score", "--battery", DEMO, "--input", "tests/data/mixed.csv"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("16 rows had errors"), "{stderr}");
+    let text = stdout(&out);
+    assert!(text.contains("voc: raw score 55 is outside 0–54"), "{text}");
+    assert!(text.contains("is outside the norms' range 5:0–11:11"));
+}
+
+#[test]
+fn strict_stops_at_first_bad_row_with_exit_2() {
+    let out = run(&[
+        "score",
+        "--battery",
+        DEMO,
+        "--input",
+        "tests/data/mixed.csv",
+        "--strict",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("tests/data/mixed.csv:15:"), "{stderr}");
+    assert!(stderr.contains("'2019-02-30' is not a date"), "{stderr}");
+    // Rows before the bad one were written.
+    assert_eq!(stdout(&out).lines().count(), 1 + 13);
+}
+
+#[test]
+fn reads_stdin_and_writes_stdout() {
+    let mut child = qabilet()
+        .args(["score", "--battery", DEMO, "--input", "-", "--output", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let input = std::fs::read(repo().join("examples/children.csv")).expect("input");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(&input)
+        .expect("write");
+    let out = child.wait_with_output().expect("wait");
+    assert!(out.status.success());
+    assert!(csv_mismatches(&stdout(&out), &expected("children.expected.csv")).is_empty());
+}
+
+#[test]
+fn json_lines_carry_profile_norm_set_and_notice() {
+    let out = run(&[
+        "score",
+        "--battery",
+        DEMO,
+        "--input",
+        "tests/data/mixed.csv",
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success());
+    let lines: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 30);
+    let first = &lines[0];
+    assert_eq!(
+        first["notice"],
+        "demonstration norms — not for clinical decisions"
+    );
+    assert_eq!(first["norm_set"]["battery"], "qabilet-primary-demo");
+    assert!(first["norm_set"]["hash"].as_str().unwrap().starts_with("sha256:"));
+    let profile = &first["profile"];
+    assert!(
+        profile["subtests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["ci"]["low"].is_i64())
+    );
+    assert!(profile["composites"].as_array().is_some());
+    let bad = lines.iter().find(|l| l["id"] == "m-23").expect("bad row");
+    assert!(bad["profile"].is_null());
+    assert!(bad["error"].as_str().unwrap().contains("outside 0–54"));
+}
+
+#[test]
+fn unknown_or_missing_columns_stop_with_exit_2() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("in.csv");
+    std::fs::write(
+        &path,
+        "id,birth_date,test_date,vocab\nc1,2019-01-01,2026-01-01,3\n",
+    )
+    .expect("write");
+    let out = run(&["score", "--battery", DEMO, "--input", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(":1: unknown column 'vocab'"), "{stderr}");
+
+    std::fs::write(&path, "id,test_date,voc\nc1,2026-01-01,3\n").expect("write");
+    let out = run(&["score", "--battery", DEMO, "--input", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing column 'birth_date'"));
+}
+
+#[test]
+fn ragged_rows_are_bad_rows_not_lost() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("in.csv");
+    std::fs::write(
+        &path,
+        "id,birth_date,test_date,voc\nc1,2019-01-01,2026-01-01\nc2,2019-01-01,2026-01-01,20\n",
+    )
+    .expect("write");
+    let out = run(&["score", "--battery", DEMO, "--input", path.to_str().unwrap()]);
+    assert!(out.status.success());
+    let text = stdout(&out);
+    let mut rows = csv::Reader::from_reader(text.as_bytes());
+    let rows: Vec<csv::StringRecord> = rows.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 2);
+    assert!(
+        rows[0]
+            .iter()
+            .next_back()
+            .unwrap()
+            .contains("row has 3 fields, the header has 4")
+    );
+    assert!(rows[1].iter().next_back().unwrap().is_empty());
+}
+
+#[test]
+fn broken_norm_files_are_reported_with_file_and_line() {
+    let dir = tempfile::tempdir().expect("tmp");
+    for f in [
+        "battery.toml",
+        "subtests.csv",
+        "composites.csv",
+        "reliability.csv",
+        "base_rates.csv",
+        "provenance.toml",
+    ] {
+        std::fs::copy(repo().join(DEMO).join(f), dir.path().join(f)).expect("copy");
+    }
+    let subtests = std::fs::read_to_string(dir.path().join("subtests.csv")).unwrap();
+    // Drop line 3: a raw range of sim at 60–62 disappears, leaving a gap.
+    let broken: Vec<&str> = subtests
+        .lines()
+        .enumerate()
+        .filter(|(i, _)| *i != 2)
+        .map(|(_, l)| l)
+        .collect();
+    std::fs::write(dir.path().join("subtests.csv"), broken.join("\n") + "\n").unwrap();
+    let out = run(&[
+        "score",
+        "--battery",
+        dir.path().to_str().unwrap(),
+        "--input",
+        "examples/children.csv",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("subtests.csv:3: raw ranges of 'sim' at ages 60–62: gap"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn demo_norms_rebuild_byte_for_byte() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = run(&[
+        "norms",
+        "demo",
+        "--battery",
+        DEMO,
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for f in [
+        "subtests.csv",
+        "composites.csv",
+        "reliability.csv",
+        "base_rates.csv",
+    ] {
+        let built = std::fs::read(dir.path().join(f)).unwrap();
+        let committed = std::fs::read(repo().join(DEMO).join(f)).unwrap();
+        assert!(
+            built == committed,
+            "{f} differs from the generator's output: run `qabilet norms demo --battery {DEMO}`"
+        );
+    }
+}
+
+#[test]
+fn norms_check_prints_identity() {
+    let out = run(&["norms", "check", "--battery", DEMO]);
+    assert!(out.status.success());
+    let text = stdout(&out);
+    assert!(text.contains("qabilet-primary-demo 0.1.0"));
+    assert!(text.contains("notice:    demonstration norms — not for clinical decisions"));
+}
