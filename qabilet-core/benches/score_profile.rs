@@ -1,5 +1,6 @@
 //! Scoring speed: one full profile (13 subtests, 7 composites, intervals, strengths and
-//! weaknesses, 15 discrepancies) of the demonstration battery, and request checking.
+//! weaknesses, 15 discrepancies) of the demonstration battery — fresh, and reusing the
+//! profile's buffers as batch scoring does — and request checking plus scoring.
 //! Run: `cargo bench -p qabilet-core --bench score_profile`.
 
 use std::hint::black_box;
@@ -58,6 +59,15 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             i = (i + 1) % requests.len();
             black_box(scorer.score(black_box(&requests[i])))
+        })
+    });
+    group.bench_function("score_full_profile_reusing_buffers", |b| {
+        let mut i = 0;
+        let mut profile = scorer.score(&requests[0]);
+        b.iter(|| {
+            i = (i + 1) % requests.len();
+            scorer.score_into(black_box(&requests[i]), &mut profile);
+            black_box(&profile);
         })
     });
     group.bench_function("check_and_score_from_text", |b| {

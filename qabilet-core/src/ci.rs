@@ -110,6 +110,34 @@ pub struct ConfidenceInterval {
     pub high: i32,
 }
 
+/// A reliability coefficient with the square roots that intervals and SEMs need, computed
+/// once when norms load rather than for every score.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Precision {
+    /// Reliability r.
+    pub r: f64,
+    /// √(1 − r): the SEM in SD units.
+    pub sqrt_error: f64,
+    /// √(r(1 − r)): the standard error of estimation in SD units.
+    pub sqrt_estimation: f64,
+}
+
+impl Precision {
+    /// Precomputes the roots of reliability `r`.
+    pub fn new(r: f64) -> Self {
+        Precision {
+            r,
+            sqrt_error: (1.0 - r).sqrt(),
+            sqrt_estimation: (r * (1.0 - r)).sqrt(),
+        }
+    }
+
+    /// Standard error of measurement on `scale`: SD·√(1 − r).
+    pub fn sem(&self, scale: &Scale) -> f64 {
+        scale.sd * self.sqrt_error
+    }
+}
+
 /// The unrounded centre and half-width of an interval around `score`.
 pub fn centre_and_half_width(
     scale: &Scale,
@@ -118,12 +146,22 @@ pub fn centre_and_half_width(
     z: f64,
     method: CiMethod,
 ) -> (f64, f64) {
+    centre_and_half_width_at(scale, score, &Precision::new(reliability), z, method)
+}
+
+fn centre_and_half_width_at(
+    scale: &Scale,
+    score: f64,
+    p: &Precision,
+    z: f64,
+    method: CiMethod,
+) -> (f64, f64) {
     match method {
         CiMethod::TrueScore => (
-            scale.mean + reliability * (score - scale.mean),
-            z * scale.sd * (reliability * (1.0 - reliability)).sqrt(),
+            scale.mean + p.r * (score - scale.mean),
+            z * scale.sd * p.sqrt_estimation,
         ),
-        CiMethod::Obtained => (score, z * scale.sd * (1.0 - reliability).sqrt()),
+        CiMethod::Obtained => (score, z * scale.sd * p.sqrt_error),
     }
 }
 
@@ -143,12 +181,18 @@ impl ConfidenceInterval {
         level: ConfidenceLevel,
         method: CiMethod,
     ) -> Self {
-        Self::with_z(scale, score, reliability, level.z(), method)
+        Self::with_precision(scale, score, &Precision::new(reliability), level.z(), method)
     }
 
-    /// As [`ConfidenceInterval::new`] with a precomputed critical z.
-    pub fn with_z(scale: &Scale, score: i32, reliability: f64, z: f64, method: CiMethod) -> Self {
-        let (centre, half) = centre_and_half_width(scale, f64::from(score), reliability, z, method);
+    /// As [`ConfidenceInterval::new`] with a precomputed critical z and precision.
+    pub fn with_precision(
+        scale: &Scale,
+        score: i32,
+        precision: &Precision,
+        z: f64,
+        method: CiMethod,
+    ) -> Self {
+        let (centre, half) = centre_and_half_width_at(scale, f64::from(score), precision, z, method);
         ConfidenceInterval {
             low: scale.clip(round_half_away(centre - half)),
             high: scale.clip(round_half_away(centre + half)),

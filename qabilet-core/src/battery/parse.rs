@@ -24,7 +24,7 @@ struct RawBattery {
     age_policy: AgePolicy,
     age_min_months: Spanned<u16>,
     age_max_months: Spanned<u16>,
-    names: LocalizedText,
+    names: Spanned<LocalizedText>,
     #[serde(default)]
     scales: RawScales,
     #[serde(default)]
@@ -67,7 +67,7 @@ struct RawBand {
     id: Spanned<String>,
     min: Option<i32>,
     max: Option<i32>,
-    labels: LocalizedText,
+    labels: Spanned<LocalizedText>,
 }
 
 #[derive(Deserialize)]
@@ -77,13 +77,13 @@ struct RawSubtest {
     domain: Domain,
     #[serde(default)]
     core: bool,
-    names: LocalizedText,
+    names: Spanned<LocalizedText>,
     time_limit_seconds: Option<u32>,
     #[serde(default)]
     items: Vec<Item>,
     raw_max: Option<u16>,
     #[serde(default)]
-    start_points: Vec<StartPoint>,
+    start_points: Vec<Spanned<StartPoint>>,
     reversal: Option<ReversalRule>,
     discontinue: Option<DiscontinueRule>,
 }
@@ -94,12 +94,12 @@ struct RawComposite {
     id: Spanned<String>,
     kind: CompositeKind,
     domain: Domain,
-    names: LocalizedText,
-    subtests: Vec<String>,
+    names: Spanned<LocalizedText>,
+    subtests: Vec<Spanned<String>>,
     #[serde(default)]
     max_prorated: usize,
     #[serde(default)]
-    substitutions: Vec<RawSubstitution>,
+    substitutions: Vec<Spanned<RawSubstitution>>,
     max_substitutions: Option<usize>,
 }
 
@@ -134,9 +134,9 @@ pub(super) fn parse(text: &str) -> Result<Battery, BatteryError> {
     })?;
 
     check_id(&lines, &raw.id, "battery id")?;
-    if let Some(lang) = raw.names.first_blank() {
+    if let Some(lang) = raw.names.get_ref().first_blank() {
         return Err(lines.error(
-            raw.id.span(),
+            raw.names.span(),
             format!("battery name in '{}' is blank", lang.code()),
         ));
     }
@@ -169,7 +169,7 @@ pub(super) fn parse(text: &str) -> Result<Battery, BatteryError> {
     Ok(Battery {
         id: raw.id.into_inner(),
         version: raw.version,
-        names: raw.names,
+        names: raw.names.into_inner(),
         age_policy: raw.age_policy,
         age_min: AgeInMonths(age_min),
         age_max: AgeInMonths(age_max),
@@ -223,8 +223,8 @@ fn check_classification(lines: &Lines, raw: Vec<RawBand>) -> Result<Classificati
                 format!("duplicate classification id '{}'", band.id.get_ref()),
             ));
         }
-        if let Some(lang) = band.labels.first_blank() {
-            return Err(lines.error(band.id.span(), format!("label in '{}' is blank", lang.code())));
+        if let Some(lang) = band.labels.get_ref().first_blank() {
+            return Err(lines.error(band.labels.span(), format!("label in '{}' is blank", lang.code())));
         }
         let last = i + 1 == count;
         if last != band.max.is_none() {
@@ -255,7 +255,7 @@ fn check_classification(lines: &Lines, raw: Vec<RawBand>) -> Result<Classificati
             id: band.id.into_inner(),
             min: band.min,
             max: band.max,
-            labels: band.labels,
+            labels: band.labels.into_inner(),
         });
     }
     Ok(Classification::new(bands))
@@ -281,9 +281,9 @@ fn check_subtests(lines: &Lines, raw: Vec<RawSubtest>, age_min: u16) -> Result<V
         if !ids.insert(id.clone()) {
             return Err(lines.error(span, format!("duplicate subtest id '{id}'")));
         }
-        if let Some(lang) = s.names.first_blank() {
+        if let Some(lang) = s.names.get_ref().first_blank() {
             return Err(lines.error(
-                span,
+                s.names.span(),
                 format!("subtest '{id}': name in '{}' is blank", lang.code()),
             ));
         }
@@ -319,11 +319,11 @@ fn check_subtests(lines: &Lines, raw: Vec<RawSubtest>, age_min: u16) -> Result<V
             id,
             domain: s.domain,
             core: s.core,
-            names: s.names,
+            names: s.names.into_inner(),
             time_limit_seconds: s.time_limit_seconds,
             items: s.items,
             raw_max,
-            start_points: s.start_points,
+            start_points: s.start_points.into_iter().map(Spanned::into_inner).collect(),
             reversal: s.reversal,
             discontinue: s.discontinue,
         });
@@ -347,27 +347,38 @@ fn check_rules(
         }
         return Ok(());
     }
+    // Problems of one start point are reported at its own line.
+    let at = |sp: &Spanned<StartPoint>, reason: String| {
+        lines.error(sp.span(), format!("subtest '{id}': {reason}"))
+    };
     match s.start_points.first() {
         None => return Err(err("needs at least one start point".into())),
-        Some(first) if first.age_min_months != age_min => {
-            return Err(err(format!(
-                "the first start point must apply from age_min_months {age_min}, not {}",
-                first.age_min_months
-            )));
+        Some(first) if first.get_ref().age_min_months != age_min => {
+            return Err(at(
+                first,
+                format!(
+                    "the first start point must apply from age_min_months {age_min}, not {}",
+                    first.get_ref().age_min_months
+                ),
+            ));
         }
         Some(_) => {}
     }
     let mut last_age = None;
-    for sp in &s.start_points {
+    for spanned in &s.start_points {
+        let sp = spanned.get_ref();
         if last_age.is_some_and(|a| sp.age_min_months <= a) {
-            return Err(err("start points must be in ascending order of age".into()));
+            return Err(at(
+                spanned,
+                "start points must be in ascending order of age".into(),
+            ));
         }
         last_age = Some(sp.age_min_months);
         if !s.items.iter().any(|i| i.id == sp.item) {
-            return Err(err(format!(
-                "start point item '{}' is not an item of this subtest",
-                sp.item
-            )));
+            return Err(at(
+                spanned,
+                format!("start point item '{}' is not an item of this subtest", sp.item),
+            ));
         }
     }
     if s.reversal.is_some_and(|r| r.consecutive_perfect == 0) {
@@ -392,21 +403,28 @@ fn check_composites(
         let span = c.id.span();
         let id = c.id.get_ref().clone();
         let err = |reason: String| lines.error(span.clone(), format!("composite '{id}': {reason}"));
+        // Problems of one member or substitution are reported at its own line.
+        let err_at =
+            |at: Range<usize>, reason: String| lines.error(at, format!("composite '{id}': {reason}"));
         check_id(lines, &c.id, "composite id")?;
         if !ids.insert(id.clone()) {
             return Err(err("id is already used by a subtest or another composite".into()));
         }
-        if let Some(lang) = c.names.first_blank() {
-            return Err(err(format!("name in '{}' is blank", lang.code())));
+        if let Some(lang) = c.names.get_ref().first_blank() {
+            return Err(err_at(
+                c.names.span(),
+                format!("name in '{}' is blank", lang.code()),
+            ));
         }
         if c.subtests.is_empty() {
             return Err(err("lists no subtests".into()));
         }
         let mut members = Vec::with_capacity(c.subtests.len());
         for s in &c.subtests {
-            let p = position(s).ok_or_else(|| err(format!("unknown subtest '{s}'")))?;
+            let (name, at) = (s.get_ref(), s.span());
+            let p = position(name).ok_or_else(|| err_at(at.clone(), format!("unknown subtest '{name}'")))?;
             if members.contains(&p) {
-                return Err(err(format!("subtest '{s}' listed twice")));
+                return Err(err_at(at, format!("subtest '{name}' listed twice")));
             }
             members.push(p);
         }
@@ -418,18 +436,22 @@ fn check_composites(
             )));
         }
         let mut substitutions = Vec::with_capacity(c.substitutions.len());
-        for sub in &c.substitutions {
-            let replace =
-                position(&sub.replace).ok_or_else(|| err(format!("unknown subtest '{}'", sub.replace)))?;
-            let with = position(&sub.with).ok_or_else(|| err(format!("unknown subtest '{}'", sub.with)))?;
+        for spanned in &c.substitutions {
+            let (sub, at) = (spanned.get_ref(), spanned.span());
+            let unknown = |s: &str| err_at(at.clone(), format!("unknown subtest '{s}'"));
+            let replace = position(&sub.replace).ok_or_else(|| unknown(&sub.replace))?;
+            let with = position(&sub.with).ok_or_else(|| unknown(&sub.with))?;
             if !members.contains(&replace) {
-                return Err(err(format!(
-                    "'{}' is not a member, so it cannot be replaced",
-                    sub.replace
-                )));
+                return Err(err_at(
+                    at,
+                    format!("'{}' is not a member, so it cannot be replaced", sub.replace),
+                ));
             }
             if members.contains(&with) {
-                return Err(err(format!("substitute '{}' is already a member", sub.with)));
+                return Err(err_at(
+                    at,
+                    format!("substitute '{}' is already a member", sub.with),
+                ));
             }
             substitutions.push(Substitution { replace, with });
         }
@@ -445,7 +467,7 @@ fn check_composites(
             id,
             kind: c.kind,
             domain: c.domain,
-            names: c.names,
+            names: c.names.into_inner(),
             subtests: members,
             max_prorated: c.max_prorated,
             substitutions,

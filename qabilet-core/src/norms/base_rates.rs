@@ -36,6 +36,11 @@ pub struct BaseRate {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BaseRates {
     tables: Vec<(Comparison, String, Vec<f64>)>,
+    /// Table position of each composite pair, at `a · composites + b`.
+    pair_slot: Vec<Option<usize>>,
+    /// Table position of each subtest's comparison with the core mean.
+    core_slot: Vec<Option<usize>>,
+    composites: usize,
 }
 
 impl BaseRates {
@@ -86,13 +91,31 @@ impl BaseRates {
             }
             table.push(percent);
         }
-        Ok(BaseRates { tables })
+        let composites = battery.composites.len();
+        let mut pair_slot = vec![None; composites * composites];
+        let mut core_slot = vec![None; battery.subtests.len()];
+        for (t, (comparison, _, _)) in tables.iter().enumerate() {
+            match *comparison {
+                Comparison::Composites(a, b) => pair_slot[a * composites + b] = Some(t),
+                Comparison::SubtestToCoreMean(s) => core_slot[s] = Some(t),
+            }
+        }
+        Ok(BaseRates {
+            tables,
+            pair_slot,
+            core_slot,
+            composites,
+        })
     }
 
     /// The base rate of `difference` for `comparison`, looked up at ⌊|difference|⌋; `None`
     /// when the table has no such comparison.
     pub fn rate(&self, comparison: Comparison, difference: f64) -> Option<BaseRate> {
-        let (_, _, table) = self.tables.iter().find(|(c, _, _)| *c == comparison)?;
+        let slot = match comparison {
+            Comparison::Composites(a, b) => self.pair_slot.get(a * self.composites + b),
+            Comparison::SubtestToCoreMean(s) => self.core_slot.get(s),
+        };
+        let (_, _, table) = &self.tables[(*slot?)?];
         let at = difference.abs().floor() as usize;
         Some(match table.get(at) {
             Some(&percent) => BaseRate {

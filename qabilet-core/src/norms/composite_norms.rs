@@ -121,13 +121,18 @@ impl CompositeNorms {
             let mut percentile_by_sum = Vec::with_capacity((hi - lo + 1) as usize);
             let mut previous: Option<(i32, f64)> = None;
             for (line, r) in &rows {
-                if let Some((pi, pp)) = previous
-                    && (r.index < pi || r.percentile < pp)
-                {
+                let fall = match previous {
+                    Some((pi, _)) if r.index < pi => Some(format!("index falls to {}", r.index)),
+                    Some((_, pp)) if r.percentile < pp => {
+                        Some(format!("percentile falls to {}", r.percentile))
+                    }
+                    _ => None,
+                };
+                if let Some(fall) = fall {
                     return Err(NormError::at(
                         FILE,
                         *line,
-                        format!("{what}: index or percentile falls at sum {}", r.sum_min),
+                        format!("{what}: {fall} at sum {}", r.sum_min),
                     ));
                 }
                 previous = Some((r.index, r.percentile));

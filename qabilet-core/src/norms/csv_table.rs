@@ -78,7 +78,9 @@ pub(crate) struct Span {
 }
 
 /// Checks that `spans` (any order) partition `lo ..= hi`: every value covered exactly once.
-/// `what` names the ranges in messages ("age bands of 'voc'").
+/// `what` names the ranges in messages ("age bands of 'voc'"). A gap is reported at the line
+/// of the range after it, an overlap at the line of the later range, naming the range and
+/// line it overlaps.
 pub(crate) fn check_partition(
     file: &str,
     what: &str,
@@ -88,6 +90,7 @@ pub(crate) fn check_partition(
 ) -> Result<(), NormError> {
     spans.sort_by_key(|s| (s.min, s.max));
     let mut expected = lo;
+    let mut previous: Option<Span> = None;
     for s in spans.iter() {
         if s.min > s.max {
             return Err(NormError::at(
@@ -104,16 +107,17 @@ pub(crate) fn check_partition(
             ));
         }
         if s.min < expected {
-            return Err(NormError::at(
-                file,
-                s.line,
-                format!(
-                    "{what}: range {}–{} overlaps the previous one (or starts below {lo})",
-                    s.min, s.max
+            let reason = match previous {
+                Some(p) => format!(
+                    "{what}: range {}–{} overlaps {}–{} on line {}",
+                    s.min, s.max, p.min, p.max, p.line
                 ),
-            ));
+                None => format!("{what}: range {}–{} starts below {lo}", s.min, s.max),
+            };
+            return Err(NormError::at(file, s.line, reason));
         }
         expected = s.max + 1;
+        previous = Some(*s);
     }
     if expected <= hi {
         let line = spans.last().map_or(1, |s| s.line);

@@ -129,13 +129,14 @@ impl NormSet {
         let battery = Battery::from_toml(&files.battery_toml)?;
         let provenance = Provenance::parse(&files.provenance_toml)?;
         if provenance.battery != battery.id {
-            return Err(NormError::in_file(
-                "provenance.toml",
-                format!(
+            return Err(NormError {
+                file: "provenance.toml".into(),
+                line: provenance::battery_line(&files.provenance_toml),
+                reason: format!(
                     "battery '{}' does not match battery.toml's '{}'",
                     provenance.battery, battery.id
                 ),
-            ));
+            });
         }
         let subtests = SubtestNorms::parse(&battery, &files.subtests_csv)?;
         let composites = CompositeNorms::parse(&battery, &files.composites_csv)?;

@@ -100,7 +100,7 @@ impl SubtestModel {
                 normal::cdf((f64::from(x) + 0.5 - m) / s)
             }
         };
-        normal::quantile((below(x) + at_or_below(x)) / 2.0)
+        normal::midpoint_z(below(x), at_or_below(x) - below(x))
     }
 }
 

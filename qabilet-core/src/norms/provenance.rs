@@ -2,8 +2,11 @@
 //! demonstration norms carry the provenance's notice wherever they are written.
 
 use serde::{Deserialize, Serialize};
+use toml::Spanned;
 
 use super::NormError;
+
+const FILE: &str = "provenance.toml";
 
 /// Whether norms may inform decisions about a child.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,20 +46,21 @@ impl Provenance {
     /// Parses `provenance.toml`.
     ///
     /// # Errors
-    /// A [`NormError`] for TOML syntax, missing fields, or demonstration norms without a notice.
+    /// A [`NormError`] for TOML syntax, missing fields, or demonstration norms without a notice
+    /// (reported at the `status` line).
     pub fn parse(text: &str) -> Result<Self, NormError> {
         let p: Provenance = toml::from_str(text).map_err(|e| NormError {
-            file: "provenance.toml".into(),
-            line: e
-                .span()
-                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1),
+            file: FILE.into(),
+            line: e.span().map(|s| line_at(text, s.start)),
             reason: e.message().to_owned(),
         })?;
         if p.status == NormStatus::Demonstration && p.notice.trim().is_empty() {
-            return Err(NormError::in_file(
-                "provenance.toml",
-                "demonstration norms need a notice (e.g. \"demonstration norms — not for clinical decisions\")",
-            ));
+            return Err(NormError {
+                file: FILE.into(),
+                line: FieldLines::of(text).map(|l| l.status),
+                reason: "demonstration norms need a notice (e.g. \"demonstration norms — not for clinical decisions\")"
+                    .into(),
+            });
         }
         Ok(p)
     }
@@ -66,4 +70,37 @@ impl Provenance {
     pub fn output_notice(&self) -> Option<&str> {
         (self.status == NormStatus::Demonstration).then_some(self.notice.as_str())
     }
+}
+
+/// 1-based line of byte `offset` of `text`.
+fn line_at(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// Lines of the fields that checks after parsing refer to.
+struct FieldLines {
+    battery: usize,
+    status: usize,
+}
+
+impl FieldLines {
+    /// The lines in `text`, a provenance file that parses.
+    fn of(text: &str) -> Option<Self> {
+        #[derive(Deserialize)]
+        struct Spans {
+            battery: Spanned<String>,
+            status: Spanned<NormStatus>,
+        }
+        let spans: Spans = toml::from_str(text).ok()?;
+        Some(FieldLines {
+            battery: line_at(text, spans.battery.span().start),
+            status: line_at(text, spans.status.span().start),
+        })
+    }
+}
+
+/// The line of the `battery` field of `text`, a provenance file that parses, for reporting a
+/// battery id that does not match `battery.toml`.
+pub(super) fn battery_line(text: &str) -> Option<usize> {
+    FieldLines::of(text).map(|l| l.battery)
 }

@@ -6,6 +6,7 @@ use serde::Serialize;
 use super::NormError;
 use super::csv_table::{self, Span, check_partition};
 use crate::battery::Battery;
+use crate::ci::Precision;
 
 const FILE: &str = "reliability.csv";
 const HEADER: [&str; 4] = ["scale", "age_min_months", "age_max_months", "reliability"];
@@ -27,8 +28,8 @@ pub struct ReliabilityRow {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reliabilities {
     /// Per scale (subtests in battery order, then composites): reliability by age from the
-    /// battery's minimum.
-    by_age: Vec<Vec<f64>>,
+    /// battery's minimum, with its roots precomputed.
+    by_age: Vec<Vec<Precision>>,
     /// Per scale: the bands as read, for writing back.
     bands: Vec<Vec<(u16, u16, f64)>>,
     age_min: u16,
@@ -116,10 +117,10 @@ impl Reliabilities {
                 i64::from(hi),
             )?;
             rows.sort_by_key(|(_, r)| r.age_min_months);
-            let mut dense = vec![0.0; usize::from(hi - lo) + 1];
+            let mut dense = vec![Precision::new(0.0); usize::from(hi - lo) + 1];
             for (_, r) in &rows {
                 for age in r.age_min_months..=r.age_max_months {
-                    dense[usize::from(age - lo)] = r.reliability;
+                    dense[usize::from(age - lo)] = Precision::new(r.reliability);
                 }
             }
             by_age.push(dense);
@@ -139,14 +140,14 @@ impl Reliabilities {
 
     /// Reliability of subtest `subtest` (battery position) at `age_months`.
     #[inline]
-    pub fn subtest(&self, subtest: usize, age_months: u16) -> f64 {
-        self.by_age[subtest][usize::from(age_months - self.age_min)]
+    pub fn subtest(&self, subtest: usize, age_months: u16) -> &Precision {
+        &self.by_age[subtest][usize::from(age_months - self.age_min)]
     }
 
     /// Reliability of composite `composite` (battery position) at `age_months`.
     #[inline]
-    pub fn composite(&self, composite: usize, age_months: u16) -> f64 {
-        self.by_age[self.subtests + composite][usize::from(age_months - self.age_min)]
+    pub fn composite(&self, composite: usize, age_months: u16) -> &Precision {
+        &self.by_age[self.subtests + composite][usize::from(age_months - self.age_min)]
     }
 
     /// `reliability.csv` text in canonical order (subtests, then composites; by age).

@@ -72,6 +72,13 @@ pub struct CompositeScore<'n> {
     pub substituted: Vec<Substituted<'n>>,
 }
 
+/// The prorated sum of a composite of `k` subtests with `missing` not administered:
+/// round(sum · k / (k − missing)), half away from zero. `missing` must be below `k`.
+pub fn prorate(sum: i32, k: usize, missing: usize) -> i32 {
+    let k = k as f64;
+    round_half_away(f64::from(sum) * k / (k - missing as f64)) as i32
+}
+
 pub(super) fn score<'n>(
     norms: &'n NormSet,
     c: usize,
@@ -141,21 +148,20 @@ pub(super) fn score<'n>(
             if missing.len() > composite.max_prorated {
                 return result;
             }
-            let k = composite.subtests.len() as f64;
-            sum = round_half_away(f64::from(sum) * k / (k - missing.len() as f64)) as i32;
+            sum = prorate(sum, composite.subtests.len(), missing.len());
             basis = Basis::Prorated;
         }
     }
     let (index, percentile) = norms.composites.lookup(c, sum);
-    let reliability = norms.reliability.composite(c, age);
+    let precision = norms.reliability.composite(c, age);
     result.value = Some(CompositeValue {
         basis,
         sum,
         index,
         percentile,
-        ci: ConfidenceInterval::with_z(&battery.index_scale, index, reliability, ci_z, method),
+        ci: ConfidenceInterval::with_precision(&battery.index_scale, index, precision, ci_z, method),
         classification: &battery.classification.band_of(index).id,
-        reliability,
+        reliability: precision.r,
     });
     result
 }

@@ -36,7 +36,8 @@ pub(super) fn analyse<'n>(
     age: u16,
     composites: &[CompositeScore<'n>],
     z: [f64; 2],
-) -> Vec<Discrepancy<'n>> {
+    out: &mut Vec<Discrepancy<'n>>,
+) {
     let battery = &norms.battery;
     let scale = &battery.index_scale;
     let computed = |c: usize| {
@@ -44,14 +45,13 @@ pub(super) fn analyse<'n>(
             .then(|| composites[c].value.as_ref().map(|v| v.index))
             .flatten()
     };
-    let mut out = Vec::new();
     for a in 0..composites.len() {
         let Some(ia) = computed(a) else { continue };
         for b in a + 1..composites.len() {
             let Some(ib) = computed(b) else { continue };
             let se = se_difference(
-                scale.sem(norms.reliability.composite(a, age)),
-                scale.sem(norms.reliability.composite(b, age)),
+                norms.reliability.composite(a, age).sem(scale),
+                norms.reliability.composite(b, age).sem(scale),
             );
             let critical = [z[0] * se, z[1] * se];
             let difference = ia - ib;
@@ -67,5 +67,4 @@ pub(super) fn analyse<'n>(
             });
         }
     }
-    out
 }

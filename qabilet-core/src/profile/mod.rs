@@ -9,7 +9,7 @@ mod strengths;
 
 use serde::Serialize;
 
-pub use composite::{Basis, CompositeScore, CompositeValue, Substituted};
+pub use composite::{Basis, CompositeScore, CompositeValue, Substituted, prorate};
 pub use discrepancy::{Discrepancy, se_difference};
 pub use strengths::{Direction, StrengthsWeaknesses, SubtestComparison, davis_se};
 
@@ -119,41 +119,78 @@ impl<'n> Scorer<'n> {
 
     /// Scores one checked record.
     pub fn score(&self, request: &ScoreRequest) -> Profile<'n> {
+        let mut profile = Profile {
+            norm_set: &self.norms.id,
+            age: request.age,
+            options: self.options,
+            subtests: Vec::new(),
+            composites: Vec::new(),
+            strengths_weaknesses: None,
+            discrepancies: Vec::new(),
+        };
+        self.score_into(request, &mut profile);
+        profile
+    }
+
+    /// As [`Scorer::score`], writing into `profile` and reusing its buffers, so that batch
+    /// scoring allocates nothing per record once the buffers have grown.
+    pub fn score_into(&self, request: &ScoreRequest, profile: &mut Profile<'n>) {
         let norms = self.norms;
         let battery = &norms.battery;
         let age = request.age_months().0;
         let scale = &battery.scaled_scale;
-        let mut scaled = vec![None; battery.subtests.len()];
-        let mut subtests = Vec::with_capacity(battery.subtests.len());
+        // Scaled scores by battery position; on the stack for batteries of up to 32 subtests.
+        let mut stack = [None; 32];
+        let mut heap = Vec::new();
+        let scaled: &mut [Option<i32>] = if battery.subtests.len() <= stack.len() {
+            &mut stack[..battery.subtests.len()]
+        } else {
+            heap.resize(battery.subtests.len(), None);
+            &mut heap
+        };
+        profile.norm_set = &norms.id;
+        profile.age = request.age;
+        profile.options = self.options;
+        profile.subtests.clear();
         for (s, raw) in request.raw.iter().enumerate() {
             let Some(raw) = *raw else { continue };
             let value = norms.subtests.scaled(s, age, raw);
             scaled[s] = Some(value);
-            let reliability = norms.reliability.subtest(s, age);
-            subtests.push(SubtestScore {
+            let precision = norms.reliability.subtest(s, age);
+            profile.subtests.push(SubtestScore {
                 id: &battery.subtests[s].id,
                 raw,
                 scaled: value,
                 percentile: norms.scaled_percentiles[(value - scale.min) as usize],
-                ci: ConfidenceInterval::with_z(scale, value, reliability, self.ci_z, self.options.ci_method),
-                reliability,
+                ci: ConfidenceInterval::with_precision(
+                    scale,
+                    value,
+                    precision,
+                    self.ci_z,
+                    self.options.ci_method,
+                ),
+                reliability: precision.r,
             });
         }
-        let composites: Vec<CompositeScore<'n>> = battery
-            .composites
-            .iter()
-            .enumerate()
-            .map(|(c, _)| composite::score(norms, c, age, &scaled, self.ci_z, self.options.ci_method))
-            .collect();
-        Profile {
-            norm_set: &norms.id,
-            age: request.age,
-            options: self.options,
-            subtests,
-            strengths_weaknesses: strengths::analyse(norms, age, &scaled, &self.sw_z),
-            discrepancies: discrepancy::analyse(norms, age, &composites, self.pair_z),
-            composites,
-        }
+        profile.composites.clear();
+        profile.composites.extend(
+            (0..battery.composites.len())
+                .map(|c| composite::score(norms, c, age, scaled, self.ci_z, self.options.ci_method)),
+        );
+        let buffer = profile
+            .strengths_weaknesses
+            .take()
+            .map(|s| s.subtests)
+            .unwrap_or_default();
+        profile.strengths_weaknesses = strengths::analyse(norms, age, scaled, &self.sw_z, buffer);
+        profile.discrepancies.clear();
+        discrepancy::analyse(
+            norms,
+            age,
+            &profile.composites,
+            self.pair_z,
+            &mut profile.discrepancies,
+        );
     }
 }
 

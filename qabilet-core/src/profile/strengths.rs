@@ -61,51 +61,52 @@ pub(super) fn analyse<'n>(
     age: u16,
     scaled: &[Option<i32>],
     z_by_k: &[[f64; 2]],
+    mut subtests: Vec<SubtestComparison<'n>>,
 ) -> Option<StrengthsWeaknesses<'n>> {
+    subtests.clear();
     let battery = &norms.battery;
     let scale = &battery.scaled_scale;
-    let mut members = [(0usize, 0i32, 0f64); 64];
-    let mut k = 0;
-    for (s, v) in scaled.iter().enumerate() {
-        if let (Some(v), true) = (*v, battery.subtests[s].core)
-            && k < members.len()
-        {
-            members[k] = (s, v, scale.sem(norms.reliability.subtest(s, age)));
-            k += 1;
-        }
-    }
+    let core = || {
+        scaled
+            .iter()
+            .enumerate()
+            .filter_map(|(s, v)| v.filter(|_| battery.subtests[s].core).map(|v| (s, v)))
+    };
+    let k = core().count();
     if k < battery.profile.min_core_subtests {
         return None;
     }
-    let members = &members[..k];
-    let mean = members.iter().map(|m| f64::from(m.1)).sum::<f64>() / k as f64;
-    let sum_sq: f64 = members.iter().map(|m| m.2 * m.2).sum();
+    let mut sum = 0i32;
+    let mut sum_sq = 0.0;
+    for (s, v) in core() {
+        sum += v;
+        let sem = norms.reliability.subtest(s, age).sem(scale);
+        sum_sq += sem * sem;
+    }
+    let mean = f64::from(sum) / k as f64;
     let z = z_by_k[k];
-    let subtests = members
-        .iter()
-        .map(|&(s, v, sem)| {
-            let se = davis_se(sem, sum_sq, k);
-            let critical = [z[0] * se, z[1] * se];
-            let difference = f64::from(v) - mean;
-            let significance = significance(difference, critical);
-            SubtestComparison {
-                id: &battery.subtests[s].id,
-                scaled: v,
-                difference,
-                critical,
-                significance,
-                direction: significance.map(|_| {
-                    if difference > 0.0 {
-                        Direction::Strength
-                    } else {
-                        Direction::Weakness
-                    }
-                }),
-                base_rate: norms
-                    .base_rates
-                    .rate(Comparison::SubtestToCoreMean(s), difference),
-            }
-        })
-        .collect();
+    subtests.extend(core().map(|(s, v)| {
+        let se = davis_se(norms.reliability.subtest(s, age).sem(scale), sum_sq, k);
+        let critical = [z[0] * se, z[1] * se];
+        let difference = f64::from(v) - mean;
+        let significance = significance(difference, critical);
+        SubtestComparison {
+            id: &battery.subtests[s].id,
+            scaled: v,
+            difference,
+            critical,
+            significance,
+            direction: significance.map(|_| {
+                if difference > 0.0 {
+                    Direction::Strength
+                } else {
+                    Direction::Weakness
+                }
+            }),
+            base_rate: norms
+                .base_rates
+                .rate(Comparison::SubtestToCoreMean(s), difference),
+        }
+    }));
     Some(StrengthsWeaknesses { mean, k, subtests })
 }

@@ -214,6 +214,7 @@ pub(super) fn run(args: &ScoreArgs) -> Result<(), CliError> {
     let (mut rows, mut bad) = (0u64, 0u64);
     let mut record = csv::ByteRecord::new();
     let mut progress = Progress::new();
+    let mut profile: Option<Profile<'_>> = None;
     loop {
         match reader.read_byte_record(&mut record) {
             Ok(false) => break,
@@ -231,8 +232,15 @@ pub(super) fn run(args: &ScoreArgs) -> Result<(), CliError> {
         let line = record.position().map_or(rows + 1, |p| p.line());
         match request(&norms, &cols, &record) {
             Ok(req) => {
-                let profile = scorer.score(&req);
-                writer.row(&record, &cols, Ok(&profile)).map_err(write_err)?;
+                // Reuse one profile's buffers across rows: no allocation per scored row.
+                let profile = match profile.as_mut() {
+                    Some(p) => {
+                        scorer.score_into(&req, p);
+                        p
+                    }
+                    None => profile.insert(scorer.score(&req)),
+                };
+                writer.row(&record, &cols, Ok(profile)).map_err(write_err)?;
             }
             Err(reason) => {
                 if args.strict {
