@@ -20,7 +20,7 @@ pub type Date = jiff::civil::Date;
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum AgeError {
     /// The text is not an ISO `yyyy-mm-dd` date.
-    #[error("'{text}' is not a date (expected yyyy-mm-dd, e.g. 2019-03-14)")]
+    #[error("{}", describe_invalid(text))]
     InvalidDate {
         /// The offending text.
         text: String,
@@ -43,6 +43,17 @@ pub enum AgeError {
         /// Oldest age covered, as `Y:M`.
         max: AgeInMonths,
     },
+}
+
+fn describe_invalid(text: &str) -> String {
+    let b = text.as_bytes();
+    if text.is_empty() {
+        "date is empty (expected yyyy-mm-dd, e.g. 2019-03-14)".into()
+    } else if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
+        format!("'{text}' is not a calendar date")
+    } else {
+        format!("'{text}' is not a date of the form yyyy-mm-dd (e.g. 2019-03-14)")
+    }
 }
 
 /// Parses an ISO `yyyy-mm-dd` date, strictly (no time, no surrounding spaces).

@@ -10,14 +10,17 @@ use crate::norms::NormSet;
 /// Why a record cannot be scored.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum RowError {
-    /// A date is invalid, the test precedes birth, or the age is outside the norms.
+    /// A date is not a valid ISO date.
     #[error("{field}: {source}")]
-    Age {
-        /// `birth_date`, `test_date` or `age`.
+    Date {
+        /// `birth_date` or `test_date`.
         field: &'static str,
         /// The underlying problem.
         source: AgeError,
     },
+    /// The test precedes birth, or the age is outside the norms.
+    #[error(transparent)]
+    Age(AgeError),
     /// A raw score names no subtest of the battery.
     #[error("unknown subtest '{0}'")]
     UnknownSubtest(String),
@@ -91,11 +94,11 @@ impl ScoreRequest {
         test: &str,
         cells: impl IntoIterator<Item = (usize, &'a str)>,
     ) -> Result<Self, RowError> {
-        let birth = age::parse_date(birth).map_err(|source| RowError::Age {
+        let birth = age::parse_date(birth).map_err(|source| RowError::Date {
             field: "birth_date",
             source,
         })?;
-        let test = age::parse_date(test).map_err(|source| RowError::Age {
+        let test = age::parse_date(test).map_err(|source| RowError::Date {
             field: "test_date",
             source,
         })?;
@@ -120,20 +123,14 @@ impl ScoreRequest {
     /// [`RowError::Age`] or [`RowError::RawOutOfRange`].
     pub fn new(norms: &NormSet, birth: Date, test: Date, raw: Vec<Option<u16>>) -> Result<Self, RowError> {
         let battery = &norms.battery;
-        let age = ChronologicalAge::between(birth, test).map_err(|source| RowError::Age {
-            field: "test_date",
-            source,
-        })?;
+        let age = ChronologicalAge::between(birth, test).map_err(RowError::Age)?;
         let months = age.in_months();
         if months < battery.age_min || months > battery.age_max {
-            return Err(RowError::Age {
-                field: "age",
-                source: AgeError::OutsideNorms {
-                    age,
-                    min: battery.age_min,
-                    max: battery.age_max,
-                },
-            });
+            return Err(RowError::Age(AgeError::OutsideNorms {
+                age,
+                min: battery.age_min,
+                max: battery.age_max,
+            }));
         }
         assert_eq!(
             raw.len(),

@@ -1,5 +1,6 @@
-//! The binary's errors and their exit codes, in one place: 1 for a failure of the machine
-//! (I/O), 2 for bad input (norm files, CSV structure, a bad row under `--strict`).
+//! The binary's errors and their exit codes, in one place: 2 for anything the user can fix
+//! in what they gave us (a missing or invalid file, a bad header, a bad row under
+//! `--strict`), 1 for a failure while writing results.
 
 use std::path::PathBuf;
 
@@ -8,10 +9,18 @@ use thiserror::Error;
 /// What can stop a command.
 #[derive(Debug, Error)]
 pub enum CliError {
-    /// A file could not be read or written.
-    #[error("{path}: {source}")]
-    Io {
+    /// An input file (norms, sample) could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
         /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Results could not be written.
+    #[error("cannot write {path}: {source}")]
+    Write {
+        /// The file (or "standard output").
         path: PathBuf,
         /// Why.
         source: std::io::Error,
@@ -24,7 +33,7 @@ pub enum CliError {
         /// File, line and reason.
         source: qabilet_core::NormError,
     },
-    /// The input file is unusable as a whole (header, encoding).
+    /// The input file is unusable as a whole (header, encoding, CSV structure).
     #[error("{path}:{line}: {reason}")]
     Input {
         /// Input name (`-` for stdin).
@@ -35,7 +44,7 @@ pub enum CliError {
         reason: String,
     },
     /// A row is bad and `--strict` was given.
-    #[error("{path}:{line}: {reason} (stopped by --strict)")]
+    #[error("{path}:{line}: {reason} (stopped by --strict; the rows before it were written)")]
     StrictRow {
         /// Input name.
         path: String,
@@ -53,17 +62,26 @@ impl CliError {
     /// The process exit code for this error.
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Io { .. } => 1,
-            CliError::Norms { .. }
+            CliError::Write { .. } => 1,
+            CliError::Read { .. }
+            | CliError::Norms { .. }
             | CliError::Input { .. }
             | CliError::StrictRow { .. }
             | CliError::Usage(_) => 2,
         }
     }
 
-    /// An I/O error on `path`.
-    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        CliError::Io {
+    /// A file that could not be read.
+    pub fn read(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        CliError::Read {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// A file that could not be written.
+    pub fn write(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        CliError::Write {
             path: path.into(),
             source,
         }

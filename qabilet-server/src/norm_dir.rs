@@ -9,11 +9,11 @@ use crate::error::CliError;
 /// Reads the files of a battery folder. `base_rates.csv` is optional.
 ///
 /// # Errors
-/// [`CliError::Io`] naming the file that could not be read.
+/// [`CliError::Read`] naming the file that could not be read.
 pub fn read_files(dir: &Path) -> Result<NormFiles, CliError> {
     let read = |name: &str| {
         let path = dir.join(name);
-        std::fs::read_to_string(&path).map_err(|e| CliError::io(path, e))
+        std::fs::read_to_string(&path).map_err(|e| CliError::read(path, e))
     };
     let base_rates = dir.join("base_rates.csv");
     Ok(NormFiles {
@@ -33,7 +33,7 @@ pub fn read_files(dir: &Path) -> Result<NormFiles, CliError> {
 /// Reads and validates a battery folder.
 ///
 /// # Errors
-/// [`CliError::Io`] or [`CliError::Norms`] with file, line and reason.
+/// [`CliError::Read`] or [`CliError::Norms`] with file, line and reason.
 pub fn load(dir: &Path) -> Result<NormSet, CliError> {
     let files = read_files(dir)?;
     NormSet::from_files(&files).map_err(|source| CliError::Norms {

@@ -86,7 +86,10 @@ fn strict_stops_at_first_bad_row_with_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("tests/data/mixed.csv:15:"), "{stderr}");
-    assert!(stderr.contains("'2019-02-30' is not a date"), "{stderr}");
+    assert!(
+        stderr.contains("birth_date: '2019-02-30' is not a calendar date"),
+        "{stderr}"
+    );
     // Rows before the bad one were written.
     assert_eq!(stdout(&out).lines().count(), 1 + 13);
 }
@@ -136,17 +139,17 @@ fn json_lines_carry_profile_norm_set_and_notice() {
     );
     assert_eq!(first["norm_set"]["battery"], "qabilet-primary-demo");
     assert!(first["norm_set"]["hash"].as_str().unwrap().starts_with("sha256:"));
-    let profile = &first["profile"];
-    assert!(
-        profile["subtests"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|s| s["ci"]["low"].is_i64())
-    );
-    assert!(profile["composites"].as_array().is_some());
+    assert!(first["error"].is_null());
+    let subtests = first["subtests"].as_array().unwrap();
+    assert!(subtests.iter().all(|s| s["ci"]["low"].is_i64()));
+    assert_eq!(first["composites"].as_array().unwrap().len(), 7);
+    assert_eq!(first["options"]["ci_level"], "95");
+    // Raw cells are echoed in input column order, as numbers.
+    let raw = first["raw"].as_object().unwrap();
+    assert!(raw.values().all(|v| v.is_u64() || v.is_null()));
     let bad = lines.iter().find(|l| l["id"] == "m-23").expect("bad row");
-    assert!(bad["profile"].is_null());
+    assert!(bad.get("subtests").is_none());
+    assert_eq!(bad["norm_set"]["battery"], "qabilet-primary-demo");
     assert!(bad["error"].as_str().unwrap().contains("outside 0–54"));
 }
 
@@ -265,5 +268,76 @@ fn norms_check_prints_identity() {
     assert!(out.status.success());
     let text = stdout(&out);
     assert!(text.contains("qabilet-primary-demo 0.1.0"));
-    assert!(text.contains("notice:    demonstration norms — not for clinical decisions"));
+    assert!(text.contains("notice:     demonstration norms — not for clinical decisions"));
+}
+
+/// Many batches scored in parallel come back in input order, bad rows included.
+#[test]
+fn large_inputs_keep_input_order_across_batches() {
+    let mixed = std::fs::read_to_string(repo().join("tests/data/mixed.csv")).unwrap();
+    let expected_text = expected("mixed.expected.csv");
+    let (header, body) = mixed.split_once('\n').unwrap();
+    let (expected_header, expected_body) = expected_text.split_once('\n').unwrap();
+    let copies = 700; // 21,000 rows: several batches of 4,096
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("big.csv");
+    std::fs::write(&input, format!("{header}\n{}", body.repeat(copies))).unwrap();
+    let out = run(&["score", "--battery", DEMO, "--input", input.to_str().unwrap()]);
+    assert!(out.status.success());
+    let mismatches = csv_mismatches(
+        &stdout(&out),
+        &format!("{expected_header}\n{}", expected_body.repeat(copies)),
+    );
+    assert!(
+        mismatches.is_empty(),
+        "{}",
+        mismatches[..mismatches.len().min(10)].join("\n")
+    );
+}
+
+/// `--strict` stops at the first bad row in input order, even when later batches finish first.
+#[test]
+fn strict_stops_at_the_first_bad_row_beyond_the_first_batch() {
+    let children = std::fs::read_to_string(repo().join("examples/children.csv")).unwrap();
+    let (header, body) = children.split_once('\n').unwrap();
+    let good: Vec<&str> = body.lines().collect();
+    let mut text = format!("{header}\n");
+    for i in 0..10_000 {
+        if i == 9_000 || i == 9_500 {
+            text.push_str("bad,2019-01-01,2026-01-01,999\n");
+        } else {
+            text.push_str(good[i % good.len()]);
+            text.push('\n');
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("strict.csv");
+    std::fs::write(&input, text).unwrap();
+    let out = run(&[
+        "score",
+        "--battery",
+        DEMO,
+        "--input",
+        input.to_str().unwrap(),
+        "--strict",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("strict.csv:9002:"));
+    assert_eq!(stdout(&out).lines().count(), 1 + 9_000);
+}
+
+#[test]
+fn missing_files_exit_2_naming_the_file() {
+    let out = run(&["score", "--battery", DEMO, "--input", "no/such/file.csv"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read no/such/file.csv"));
+    let out = run(&[
+        "score",
+        "--battery",
+        "norms/no-such-battery",
+        "--input",
+        "examples/children.csv",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("norms/no-such-battery/battery.toml"));
 }

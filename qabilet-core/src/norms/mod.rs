@@ -116,7 +116,8 @@ pub struct NormSet {
     pub provenance: Provenance,
     /// Identity carried by every result.
     pub id: Arc<NormSetId>,
-    /// Percentile of each scaled score, index `scaled − scale.min`: 100·Φ((s − mean)/sd).
+    /// Percentile of each scaled score, index `scaled − scale.min`: 100·Φ((s − mean)/sd)
+    /// to one decimal.
     pub(crate) scaled_percentiles: Vec<f64>,
 }
 
@@ -147,7 +148,9 @@ impl NormSet {
         };
         let scale = battery.scaled_scale;
         let scaled_percentiles = (scale.min..=scale.max)
-            .map(|s| 100.0 * crate::normal::cdf(scale.z_of(f64::from(s))))
+            .map(|s| {
+                crate::scale::round_half_away(1000.0 * crate::normal::cdf(scale.z_of(f64::from(s)))) / 10.0
+            })
             .collect();
         let id = Arc::new(NormSetId {
             battery: battery.id.clone(),
@@ -165,6 +168,14 @@ impl NormSet {
             id,
             scaled_percentiles,
         })
+    }
+}
+
+impl NormSet {
+    /// Percentile rank of a scaled score, 100·Φ((scaled − mean)/SD), to one decimal
+    /// (norms/SCORING.md). `scaled` must lie on the battery's scaled scale.
+    pub fn scaled_percentile(&self, scaled: i32) -> f64 {
+        self.scaled_percentiles[(scaled - self.battery.scaled_scale.min) as usize]
     }
 }
 

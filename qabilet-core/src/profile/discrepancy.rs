@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::composite::CompositeScore;
-use super::{Significance, significance};
+use super::{CriticalValues, Significance, significance};
 use crate::battery::CompositeKind;
 use crate::norms::{BaseRate, Comparison, NormSet};
 
@@ -19,7 +19,7 @@ pub struct Discrepancy<'n> {
     /// index_a − index_b.
     pub difference: i32,
     /// Critical values at α = .05 and .15.
-    pub critical: [f64; 2],
+    pub critical: CriticalValues,
     /// Smallest α at which |difference| is significant.
     pub significance: Option<Significance>,
     /// How often a difference this large occurred in the norm sample.
@@ -53,7 +53,7 @@ pub(super) fn analyse<'n>(
                 norms.reliability.composite(a, age).sem(scale),
                 norms.reliability.composite(b, age).sem(scale),
             );
-            let critical = [z[0] * se, z[1] * se];
+            let critical = CriticalValues::new(z, se);
             let difference = ia - ib;
             out.push(Discrepancy {
                 a: composites[a].id,

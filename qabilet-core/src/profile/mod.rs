@@ -48,7 +48,7 @@ pub struct SubtestScore<'n> {
     pub raw: u16,
     /// Scaled score.
     pub scaled: i32,
-    /// Percentile rank of the scaled score, 100·Φ((scaled − 10)/3).
+    /// Percentile rank of the scaled score, 100·Φ((scaled − 10)/3), to one decimal.
     pub percentile: f64,
     /// Confidence interval on the scaled scale.
     pub ci: ConfidenceInterval,
@@ -201,10 +201,31 @@ impl NormSet {
     }
 }
 
-fn significance(difference: f64, critical: [f64; 2]) -> Option<Significance> {
-    if difference.abs() >= critical[0] {
+/// Critical values of a difference at the two significance levels of profile analysis.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct CriticalValues {
+    /// At α = .05.
+    #[serde(rename = "0.05")]
+    pub p05: f64,
+    /// At α = .15.
+    #[serde(rename = "0.15")]
+    pub p15: f64,
+}
+
+impl CriticalValues {
+    /// Both critical values for a difference with standard error `se`, given z at .05, .15.
+    fn new(z: [f64; 2], se: f64) -> Self {
+        CriticalValues {
+            p05: z[0] * se,
+            p15: z[1] * se,
+        }
+    }
+}
+
+fn significance(difference: f64, critical: CriticalValues) -> Option<Significance> {
+    if difference.abs() >= critical.p05 {
         Some(Significance::P05)
-    } else if difference.abs() >= critical[1] {
+    } else if difference.abs() >= critical.p15 {
         Some(Significance::P15)
     } else {
         None

@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use super::{Significance, significance};
+use super::{CriticalValues, Significance, significance};
 use crate::norms::{BaseRate, Comparison, NormSet};
 
 /// Above or below the child's own mean.
@@ -29,7 +29,7 @@ pub struct SubtestComparison<'n> {
     /// Scaled score minus the mean.
     pub difference: f64,
     /// Critical values at α = .05 and .15 (after any correction).
-    pub critical: [f64; 2],
+    pub critical: CriticalValues,
     /// Smallest α at which the difference is significant.
     pub significance: Option<Significance>,
     /// Strength or weakness, when significant at .15 or better.
@@ -87,7 +87,7 @@ pub(super) fn analyse<'n>(
     let z = z_by_k[k];
     subtests.extend(core().map(|(s, v)| {
         let se = davis_se(norms.reliability.subtest(s, age).sem(scale), sum_sq, k);
-        let critical = [z[0] * se, z[1] * se];
+        let critical = CriticalValues::new(z, se);
         let difference = f64::from(v) - mean;
         let significance = significance(difference, critical);
         SubtestComparison {

@@ -13,10 +13,12 @@ use crate::error::CliError;
 
 /// Qabilet: aptitude diagnostics for children aged 5:0–11:11.
 ///
-/// Scores item or subtest results against a battery's norm tables, writes normed scores with
-/// confidence intervals and profile analysis, and checks or builds norm files. Every output
-/// names the battery, version and norm-set hash it was computed with; outputs built on
-/// demonstration norms say so.
+/// Scores children's raw subtest scores against a battery's norm tables, writing normed
+/// scores with confidence intervals and profile analysis, and checks norm folders or rebuilds
+/// demonstration norms. Every output names the battery, version and norm-set hash it was
+/// computed with; outputs built on demonstration norms say so.
+///
+/// Start with: qabilet score --battery norms/qabilet-primary-demo --input examples/children.csv
 #[derive(Debug, Parser)]
 #[command(name = "qabilet", version, propagate_version = true, max_term_width = 100)]
 pub struct Cli {
@@ -31,7 +33,7 @@ pub enum Command {
     /// Score a CSV of children's raw subtest scores against a battery's norms.
     #[command(long_about = score::LONG_ABOUT)]
     Score(ScoreArgs),
-    /// Check, inspect or build norm files.
+    /// Check a norm folder, or rebuild demonstration norms from their stated model.
     #[command(subcommand)]
     Norms(NormsCommand),
 }
@@ -63,19 +65,29 @@ pub struct ScoreArgs {
     /// Interval method: centred on the estimated true score, or on the obtained score.
     #[arg(long, value_name = "true-score|obtained", default_value = "true-score")]
     pub ci_method: qabilet_core::CiMethod,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Csv)]
+    /// Output format: csv (the input columns, then scores) or json (JSON Lines with the full
+    /// profile).
+    #[arg(long, value_enum, value_name = "csv|json", default_value_t = Format::Csv, hide_possible_values = true)]
     pub format: Format,
     /// Stop at the first bad row with exit code 2 (default: report it in its `error` cell and
     /// go on).
     #[arg(long)]
     pub strict: bool,
+    /// Worker threads scoring in parallel (default: one per core). Output order is always
+    /// the input order.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
 }
 
 /// `qabilet norms …`.
 #[derive(Debug, Subcommand)]
 pub enum NormsCommand {
     /// Validate a battery folder and print its identity (battery, version, norm-set hash).
+    ///
+    /// Every file is checked: age bands and raw ranges without gaps or overlaps, scaled
+    /// scores that never fall as raw scores rise, known ids, reliabilities in (0, 1). The
+    /// first problem is reported as folder/file:line: reason, with exit code 2. The format
+    /// is documented in norms/FORMATS.md.
     Check {
         /// Battery folder.
         #[arg(long, value_name = "DIR")]

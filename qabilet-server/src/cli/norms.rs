@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use qabilet_core::battery::Battery;
+use qabilet_core::norms::NormStatus;
 use qabilet_core::norms::model::DevelopmentalModel;
 
 use crate::error::CliError;
@@ -12,31 +13,31 @@ use crate::norm_dir;
 pub fn check(dir: &Path) -> Result<(), CliError> {
     let norms = norm_dir::load(dir)?;
     let b = &norms.battery;
-    println!("battery:   {} {}", b.id, b.version);
-    println!("norm set:  {}", norms.id.hash);
+    let status = match norms.provenance.status {
+        NormStatus::Demonstration => "demonstration",
+        NormStatus::Clinical => "clinical",
+    };
+    let ids = |it: &mut dyn Iterator<Item = &str>| it.collect::<Vec<_>>().join(" ");
+    println!("battery:    {} {}", b.id, b.version);
+    println!("norm set:   {}", norms.id.hash);
     println!(
-        "ages:      {}–{} (months {}–{})",
+        "ages:       {}–{} (months {}–{})",
         b.age_min, b.age_max, b.age_min.0, b.age_max.0
     );
     println!(
-        "subtests:  {}",
-        b.subtests
-            .iter()
-            .map(|s| s.id.as_str())
-            .collect::<Vec<_>>()
-            .join(" ")
+        "subtests:   {}",
+        ids(&mut b.subtests.iter().map(|s| s.id.as_str()))
     );
     println!(
         "composites: {}",
-        b.composites
-            .iter()
-            .map(|c| c.id.as_str())
-            .collect::<Vec<_>>()
-            .join(" ")
+        ids(&mut b.composites.iter().map(|c| c.id.as_str()))
     );
-    println!("status:    {:?}", norms.provenance.status);
+    println!(
+        "status:     {status} (sample size {})",
+        norms.provenance.sample_size
+    );
     if let Some(notice) = &norms.id.notice {
-        println!("notice:    {notice}");
+        println!("notice:     {notice}");
     }
     Ok(())
 }
@@ -45,7 +46,7 @@ pub fn check(dir: &Path) -> Result<(), CliError> {
 pub fn demo(dir: &Path, out: Option<&Path>) -> Result<(), CliError> {
     let read = |name: &str| {
         let path = dir.join(name);
-        std::fs::read_to_string(&path).map_err(|e| CliError::io(path, e))
+        std::fs::read_to_string(&path).map_err(|e| CliError::read(path, e))
     };
     let battery_toml = read("battery.toml")?;
     let provenance_toml = read("provenance.toml")?;
@@ -58,10 +59,10 @@ pub fn demo(dir: &Path, out: Option<&Path>) -> Result<(), CliError> {
         .map_err(|e| CliError::Usage(format!("{}: {e}", dir.display())))?;
     let tables = model.tables(&battery);
     let out = out.unwrap_or(dir);
-    std::fs::create_dir_all(out).map_err(|e| CliError::io(out, e))?;
+    std::fs::create_dir_all(out).map_err(|e| CliError::write(out, e))?;
     if out != dir {
         for name in ["battery.toml", "provenance.toml"] {
-            std::fs::copy(dir.join(name), out.join(name)).map_err(|e| CliError::io(out.join(name), e))?;
+            std::fs::copy(dir.join(name), out.join(name)).map_err(|e| CliError::write(out.join(name), e))?;
         }
     }
     for (name, text) in [
@@ -71,7 +72,7 @@ pub fn demo(dir: &Path, out: Option<&Path>) -> Result<(), CliError> {
         ("base_rates.csv", &tables.base_rates_csv),
     ] {
         let path = out.join(name);
-        std::fs::write(&path, text).map_err(|e| CliError::io(path, e))?;
+        std::fs::write(&path, text).map_err(|e| CliError::write(path, e))?;
     }
     let norms = norm_dir::load(out)?;
     eprintln!(

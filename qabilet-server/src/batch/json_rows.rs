@@ -1,0 +1,105 @@
+//! JSON Lines output of `qabilet score --format json`: one object per input row with the
+//! row's input echoed (raw cells in column order), the norm set, the notice, and the full
+//! profile (subtest intervals, composites, strengths and weaknesses, discrepancies) or the
+//! error.
+
+use qabilet_core::profile::Profile;
+use qabilet_core::{NormSet, NormSetId};
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+
+use super::columns::Columns;
+
+/// Raw-score cells in input column order: numbers where they are whole numbers, the text
+/// as given otherwise, `null` when empty.
+struct RawCells<'a> {
+    norms: &'a NormSet,
+    cols: &'a Columns,
+    record: &'a csv::ByteRecord,
+}
+
+impl Serialize for RawCells<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.cols.subtests.len()))?;
+        for &(col, sub) in &self.cols.subtests {
+            let id = &self.norms.battery.subtests[sub].id;
+            let text = text(self.record, col);
+            if text.is_empty() {
+                map.serialize_entry(id, &())?;
+            } else if let Ok(n) = text.parse::<u64>() {
+                map.serialize_entry(id, &n)?;
+            } else {
+                map.serialize_entry(id, text)?;
+            }
+        }
+        map.end()
+    }
+}
+
+fn text(record: &csv::ByteRecord, i: usize) -> &str {
+    record
+        .get(i)
+        .and_then(|b| std::str::from_utf8(b).ok())
+        .unwrap_or("")
+        .trim()
+}
+
+#[derive(Serialize)]
+struct Scored<'a, 'n> {
+    id: &'a str,
+    birth_date: &'a str,
+    test_date: &'a str,
+    raw: RawCells<'a>,
+    notice: Option<&'n str>,
+    #[serde(flatten)]
+    profile: &'a Profile<'n>,
+    error: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Failed<'a> {
+    id: &'a str,
+    birth_date: &'a str,
+    test_date: &'a str,
+    raw: RawCells<'a>,
+    notice: Option<&'a str>,
+    norm_set: &'a NormSetId,
+    error: &'a str,
+}
+
+/// Appends the line of a scored record.
+pub fn scored(
+    out: &mut Vec<u8>,
+    norms: &NormSet,
+    record: &csv::ByteRecord,
+    cols: &Columns,
+    profile: &Profile<'_>,
+) {
+    let line = Scored {
+        id: text(record, cols.id),
+        birth_date: text(record, cols.birth),
+        test_date: text(record, cols.test),
+        raw: RawCells { norms, cols, record },
+        notice: norms.id.notice.as_deref(),
+        profile,
+        error: None,
+    };
+    // Serialising plain data into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, &line);
+    out.push(b'\n');
+}
+
+/// Appends the line of a record that could not be scored.
+pub fn bad(out: &mut Vec<u8>, norms: &NormSet, record: &csv::ByteRecord, cols: &Columns, reason: &str) {
+    let line = Failed {
+        id: text(record, cols.id),
+        birth_date: text(record, cols.birth),
+        test_date: text(record, cols.test),
+        raw: RawCells { norms, cols, record },
+        notice: norms.id.notice.as_deref(),
+        norm_set: &norms.id,
+        error: reason,
+    };
+    let _ = serde_json::to_writer(&mut *out, &line);
+    out.push(b'\n');
+}
