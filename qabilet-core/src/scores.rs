@@ -121,6 +121,10 @@ impl ScoreRequest {
     ///
     /// # Errors
     /// [`RowError::Age`] or [`RowError::RawOutOfRange`].
+    ///
+    /// # Panics
+    /// When `raw` does not hold exactly one slot per subtest of the battery (a programming
+    /// error, not bad data).
     pub fn new(norms: &NormSet, birth: Date, test: Date, raw: Vec<Option<u16>>) -> Result<Self, RowError> {
         let battery = &norms.battery;
         let age = ChronologicalAge::between(birth, test).map_err(RowError::Age)?;

@@ -1,13 +1,26 @@
 #!/usr/bin/env python3
-"""Independent reference implementation of `qabilet score` (CSV output).
+"""Independent reference implementation of `qabilet score` (CSV output and profile analysis).
 
 Written from the rules in norms/FORMATS.md, norms/SCORING.md and the design notes
 ("Scoring conventions", "CLI contract") only -- never from the Rust sources -- so that
 the Rust output can be checked number by number against it (see compare.py).
 
 Usage:
-    python3 independent_scorer.py --battery DIR --input CSV --output CSV
+    python3 independent_scorer.py --battery DIR --input CSV --output FILE
                                   [--ci 68|90|95|99] [--ci-method true-score|obtained]
+                                  [--format csv|json]
+
+--format csv (default) writes the score CSV. --format json writes JSON Lines, one object per
+input row, with the profile analysis only (SCORING.md "Strengths and weaknesses" and
+"Pairwise discrepancies"; the CSV does not contain it):
+
+    {"id", "strengths_weaknesses": null | {"mean", "k", "subtests": [{"id", "scaled",
+     "difference", "critical": {"0.05", "0.15"}, "significance", "direction", "base_rate"}]},
+     "discrepancies": [{"a", "b", "difference", "critical", "significance", "base_rate"}],
+     "error": null | str}
+
+with base_rate = null | {"percent", "at_most"}. A bad row has "strengths_weaknesses": null,
+"discrepancies": [] and the reason in "error".
 
 Dependencies: Python >= 3.11 (tomllib) and scipy (normal CDF and quantile).
 """
@@ -18,6 +31,7 @@ import argparse
 import csv
 import datetime as dt
 import hashlib
+import json
 import math
 import os
 import re
@@ -208,10 +222,25 @@ class Battery:
                 (band["id"], band.get("min"), band.get("max"))
             )
 
+        # [profile] (FORMATS.md). The rules give no defaults; when the table or a key is
+        # absent, the values of the documented example are used.
+        prof = bt.get("profile", {})
+        self.multiple_comparisons = prof.get("multiple_comparisons", "bonferroni")
+        if self.multiple_comparisons not in ("bonferroni", "none"):
+            raise NormError(f"battery.toml: [profile] multiple_comparisons {self.multiple_comparisons!r} "
+                            "must be \"bonferroni\" or \"none\"")
+        self.min_core_subtests = int(prof.get("min_core_subtests", 3))
+
         self.subtests = []  # ordered ids
         self.raw_max = {}
+        self.core = []  # ordered ids of the core subtests (core = true; absent means not core)
         for st in bt.get("subtest", []):
             sid = st["id"]
+            core = st.get("core", False)
+            if not isinstance(core, bool):
+                raise NormError(f"battery.toml: subtest {sid}: core must be true or false")
+            if core:
+                self.core.append(sid)
             if "items" in st and st["items"]:
                 rmax = sum(int(it["max"]) for it in st["items"])
                 if "raw_max" in st and int(st["raw_max"]) != rmax:
@@ -306,6 +335,29 @@ class Battery:
         for scale in self.subtests + [c["id"] for c in self.composites]:
             check_partition([(a, b) for a, b, _ in self.rel.get(scale, [])], self.age_min, self.age_max, f"reliability.csv {scale}")
 
+        # ---- base_rates.csv (optional): comparison -> [percent at |D| = 0, 1, 2, ...]
+        self.base_rates: dict[str, list[float]] = {}
+        path = p("base_rates.csv")
+        if os.path.isfile(path):
+            index_ids = [c["id"] for c in self.composites if c["kind"] == "index"]
+            known = {f"{a}:{b}" for a in index_ids for b in index_ids if a != b}
+            known |= {f"{sid}:core_mean" for sid in self.subtests}
+            for lineno, r in read_csv_rows(path, ["comparison", "abs_difference", "percent"]):
+                w = f"{path}: line {lineno}"
+                comp = r["comparison"]
+                if comp not in known:
+                    raise NormError(f"{w}: unknown comparison {comp!r}")
+                d = as_int(r["abs_difference"], w)
+                pct = float(r["percent"])
+                if not (0.0 <= pct <= 100.0):
+                    raise NormError(f"{w}: percent {pct} outside [0, 100]")
+                rows = self.base_rates.setdefault(comp, [])
+                if d != len(rows):
+                    raise NormError(f"{w}: {comp}: abs_difference {d}, expected {len(rows)} (rows run 0, 1, 2, ... without gaps)")
+                if rows and pct > rows[-1]:
+                    raise NormError(f"{w}: {comp}: percent rises")
+                rows.append(pct)
+
         # ---- provenance.toml
         with open(p("provenance.toml"), "rb") as fh:
             prov = tomllib.load(fh)
@@ -330,6 +382,17 @@ class Battery:
             if a <= age_months <= b:
                 return r
         raise NormError(f"reliability.csv: no row for {scale} age {age_months}")
+
+    def base_rate(self, comparison: str, difference) -> dict | None:
+        """Base rate of |difference| (FORMATS.md): the row at floor(|D|); beyond the last row
+        the last row's percent, marked "at most". None when the comparison has no rows."""
+        rows = self.base_rates.get(comparison)
+        if not rows:
+            return None
+        d = math.floor(abs(Fraction(difference)))
+        if d < len(rows):
+            return {"percent": rows[d], "at_most": False}
+        return {"percent": rows[-1], "at_most": True}
 
     def classify(self, index: int) -> str:
         for bid, lo, hi in self.classification:
@@ -411,7 +474,11 @@ def output_header(bat: Battery, input_header: list[str]) -> list[str]:
     return cols
 
 
-def score_row(bat: Battery, header: list[str], row: list[str], level: int, method: str) -> dict[str, str]:
+def score_row(bat: Battery, header: list[str], row: list[str], level: int, method: str,
+              detail: dict | None = None) -> dict[str, str]:
+    """The derived CSV cells of one row. When `detail` is given it receives the age in
+    months, the scaled scores and the index scores of the computed composites (for the
+    profile analysis)."""
     cells = dict(zip(header, row))
     out: dict[str, str] = {}
     if cells.get("id", "") == "":
@@ -444,6 +511,7 @@ def score_row(bat: Battery, header: list[str], row: list[str], level: int, metho
 
     ix = bat.index_scale
     z = z_for_level(level)
+    indices: dict[str, int] = {}
     for c in bat.composites:
         cid = c["id"]
         res = composite_sum(c, scaled)
@@ -460,6 +528,96 @@ def score_row(bat: Battery, header: list[str], row: list[str], level: int, metho
         out[f"{cid}_ci_high"] = str(hi)
         out[f"{cid}_class"] = bat.classify(idx)
         out[f"{cid}_basis"] = basis
+        indices[cid] = idx
+    if detail is not None:
+        detail.update(months=months, scaled=scaled, indices=indices)
+    return out
+
+
+# --------------------------------------------------------------------------- profile
+
+ALPHAS = (Fraction(5, 100), Fraction(15, 100))  # ascending: the smallest significant one is named
+
+
+def alpha_key(alpha: Fraction) -> str:
+    return f"{float(alpha):.2f}"
+
+
+def check_tie(d, crit: float, what: str) -> None:
+    if abs(abs(float(d)) - crit) < 1e-9:
+        print(f"warning: {what}: |D| = {float(abs(d))!r} is within 1e-9 of the critical value "
+              f"{crit!r}; implementations may legitimately differ here", file=sys.stderr)
+
+
+def significance(d, crits: dict[str, float], what: str) -> str | None:
+    """The smallest alpha at which |D| >= critical value, else None."""
+    for a in ALPHAS:
+        check_tie(d, crits[alpha_key(a)], what)
+    for a in ALPHAS:
+        if abs(d) >= crits[alpha_key(a)]:
+            return alpha_key(a)
+    return None
+
+
+def strengths_weaknesses(bat: Battery, months: int, scaled: dict[str, int]) -> dict | None:
+    """SCORING.md "Strengths and weaknesses (Davis 1959)"."""
+    core = [sid for sid in bat.core if sid in scaled]  # administered core subtests, battery order
+    k = len(core)
+    if k < bat.min_core_subtests or k < 2:
+        return None
+    total = sum(scaled[sid] for sid in core)
+    mean = Fraction(total, k)  # exact; written as a float
+    sd = bat.scaled_scale["sd"]
+    sem = {sid: sd * math.sqrt(1.0 - bat.reliability(sid, months)) for sid in core}
+    sum_sem2 = sum(sem[sid] ** 2 for sid in core)
+    subtests = []
+    for sid in core:
+        d = scaled[sid] - mean  # exact Fraction
+        se = math.sqrt((1.0 - 2.0 / k) * sem[sid] ** 2 + sum_sem2 / k**2)
+        crits = {}
+        for a in ALPHAS:
+            a_prime = a / k if bat.multiple_comparisons == "bonferroni" else a
+            crits[alpha_key(a)] = float(norm.isf(float(a_prime) / 2.0)) * se
+        sig = significance(d, crits, f"{sid} against the core mean")
+        direction = None
+        if sig is not None:
+            direction = "strength" if d > 0 else "weakness"
+        subtests.append(
+            {
+                "id": sid,
+                "scaled": scaled[sid],
+                "difference": float(d),
+                "critical": crits,
+                "significance": sig,
+                "direction": direction,
+                "base_rate": bat.base_rate(f"{sid}:core_mean", d),
+            }
+        )
+    return {"mean": float(mean), "k": k, "subtests": subtests}
+
+
+def discrepancies(bat: Battery, months: int, indices: dict[str, int]) -> list[dict]:
+    """SCORING.md "Pairwise discrepancies"."""
+    ids = [c["id"] for c in bat.composites if c["kind"] == "index" and c["id"] in indices]
+    sd = bat.index_scale["sd"]
+    out = []
+    for i, a in enumerate(ids):
+        for b in ids[i + 1:]:
+            d = indices[a] - indices[b]
+            sem_a = sd * math.sqrt(1.0 - bat.reliability(a, months))
+            sem_b = sd * math.sqrt(1.0 - bat.reliability(b, months))
+            se = math.sqrt(sem_a**2 + sem_b**2)
+            crits = {alpha_key(al): float(norm.isf(float(al) / 2.0)) * se for al in ALPHAS}
+            out.append(
+                {
+                    "a": a,
+                    "b": b,
+                    "difference": d,
+                    "critical": crits,
+                    "significance": significance(d, crits, f"{a}-{b}"),
+                    "base_rate": bat.base_rate(f"{a}:{b}", d),
+                }
+            )
     return out
 
 
@@ -470,6 +628,8 @@ def main(argv=None) -> int:
     ap.add_argument("--output", required=True)
     ap.add_argument("--ci", type=int, choices=[68, 90, 95, 99], default=95)
     ap.add_argument("--ci-method", choices=["true-score", "obtained"], default="true-score")
+    ap.add_argument("--format", choices=["csv", "json"], default="csv",
+                    help="csv: the score CSV; json: JSON Lines with the profile analysis")
     args = ap.parse_args(argv)
 
     try:
@@ -498,10 +658,13 @@ def main(argv=None) -> int:
     out_header = output_header(bat, header)
     derived = out_header[len(header):]
     out_rows = []
+    profiles = []
     for lineno, row in enumerate(rows[1:], start=2):
         if len(row) != len(header):
             print(f"error: {args.input}: line {lineno}: {len(row)} fields, header has {len(header)}", file=sys.stderr)
             return 2
+        profile = {"id": row[0], "strengths_weaknesses": None, "discrepancies": [], "error": None}
+        detail: dict = {}
         meta = {
             "battery": bat.id,
             "battery_version": bat.version,
@@ -509,13 +672,23 @@ def main(argv=None) -> int:
             "notice": bat.notice,
         }
         try:
-            scores = score_row(bat, header, row, args.ci, args.ci_method)
+            scores = score_row(bat, header, row, args.ci, args.ci_method, detail)
             scores.update(meta)
             scores["error"] = ""
+            profile["strengths_weaknesses"] = strengths_weaknesses(bat, detail["months"], detail["scaled"])
+            profile["discrepancies"] = discrepancies(bat, detail["months"], detail["indices"])
         except RowError as e:
             scores = dict(meta)
             scores["error"] = str(e)
+            profile["error"] = str(e)
         out_rows.append(list(row) + [scores.get(c, "") for c in derived])
+        profiles.append(profile)
+
+    if args.format == "json":
+        with open(args.output, "w", newline="", encoding="utf-8") as fh:
+            for profile in profiles:
+                fh.write(json.dumps(profile, ensure_ascii=False) + "\n")
+        return 0
 
     with open(args.output, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, lineterminator="\n")

@@ -341,3 +341,227 @@ fn missing_files_exit_2_naming_the_file() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("norms/no-such-battery/battery.toml"));
 }
+
+// ---------------------------------------------------------------------------------------
+// Profile analysis: strengths and weaknesses (Davis 1959) and pairwise discrepancies with
+// base rates, checked against the independent Python scorer's `--format json` output
+// (tests/reference/README.md, "Profile analysis").
+
+/// Profile fields of the binary's JSON lines that differ from the independent scorer's.
+/// Missing fields in the binary's output count as null (no analysis) or `[]` (no pairs).
+fn profile_mismatches(actual: &str, expected: &str) -> Vec<String> {
+    use serde_json::Value;
+    fn lines(text: &str) -> Vec<Value> {
+        text.lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).expect("JSON line"))
+            .collect()
+    }
+    fn float(out: &mut Vec<String>, at: &str, a: &Value, e: &Value) {
+        match (a.as_f64(), e.as_f64()) {
+            (Some(x), Some(y)) if (x - y).abs() <= 1e-9 => {}
+            _ => out.push(format!("{at}: {a} ≠ expected {e}")),
+        }
+    }
+    fn exact(out: &mut Vec<String>, at: &str, a: &Value, e: &Value) {
+        if a != e {
+            out.push(format!("{at}: {a} ≠ expected {e}"));
+        }
+    }
+    fn critical(out: &mut Vec<String>, at: &str, a: &Value, e: &Value) {
+        let keys = |v: &Value| v.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>());
+        if keys(a) != keys(e) {
+            out.push(format!("{at}.critical: {a} ≠ expected {e}"));
+            return;
+        }
+        for alpha in ["0.05", "0.15"] {
+            float(out, &format!("{at}.critical.{alpha}"), &a[alpha], &e[alpha]);
+        }
+    }
+    fn base_rate(out: &mut Vec<String>, at: &str, a: &Value, e: &Value) {
+        if a.is_null() || e.is_null() {
+            exact(out, &format!("{at}.base_rate"), a, e);
+            return;
+        }
+        float(
+            out,
+            &format!("{at}.base_rate.percent"),
+            &a["percent"],
+            &e["percent"],
+        );
+        exact(
+            out,
+            &format!("{at}.base_rate.at_most"),
+            &a["at_most"],
+            &e["at_most"],
+        );
+    }
+    fn ids(list: &[Value], keys: &[&str]) -> Vec<String> {
+        list.iter()
+            .map(|v| {
+                keys.iter()
+                    .map(|k| v[*k].to_string())
+                    .collect::<Vec<_>>()
+                    .join(":")
+            })
+            .collect()
+    }
+
+    let (actual, expected) = (lines(actual), lines(expected));
+    let mut out = Vec::new();
+    if actual.len() != expected.len() {
+        out.push(format!(
+            "row counts differ: {} vs expected {}",
+            actual.len(),
+            expected.len()
+        ));
+    }
+    let empty = Vec::new();
+    for (a, e) in actual.iter().zip(&expected) {
+        let row = e["id"].to_string();
+        exact(&mut out, &format!("{row} id"), &a["id"], &e["id"]);
+        // The two implementations word their errors differently: only presence must agree.
+        if a["error"].is_null() != e["error"].is_null() {
+            out.push(format!("{row} error: {} ≠ expected {}", a["error"], e["error"]));
+        }
+
+        let (asw, esw) = (&a["strengths_weaknesses"], &e["strengths_weaknesses"]);
+        if asw.is_null() || esw.is_null() {
+            if asw.is_null() != esw.is_null() {
+                out.push(format!("{row} strengths_weaknesses: {asw} ≠ expected {esw}"));
+            }
+        } else {
+            float(&mut out, &format!("{row} mean"), &asw["mean"], &esw["mean"]);
+            exact(&mut out, &format!("{row} k"), &asw["k"], &esw["k"]);
+            let (al, el) = (
+                asw["subtests"].as_array().unwrap_or(&empty),
+                esw["subtests"].as_array().unwrap_or(&empty),
+            );
+            let (aid, eid) = (ids(al, &["id"]), ids(el, &["id"]));
+            if aid != eid {
+                out.push(format!("{row} subtests: {aid:?} ≠ expected {eid:?}"));
+            } else {
+                for (x, y) in al.iter().zip(el) {
+                    let at = format!("{row} {}", y["id"]);
+                    exact(&mut out, &format!("{at}.scaled"), &x["scaled"], &y["scaled"]);
+                    float(
+                        &mut out,
+                        &format!("{at}.difference"),
+                        &x["difference"],
+                        &y["difference"],
+                    );
+                    critical(&mut out, &at, &x["critical"], &y["critical"]);
+                    exact(
+                        &mut out,
+                        &format!("{at}.significance"),
+                        &x["significance"],
+                        &y["significance"],
+                    );
+                    exact(
+                        &mut out,
+                        &format!("{at}.direction"),
+                        &x["direction"],
+                        &y["direction"],
+                    );
+                    base_rate(&mut out, &at, &x["base_rate"], &y["base_rate"]);
+                }
+            }
+        }
+
+        let (al, el) = (
+            a["discrepancies"].as_array().unwrap_or(&empty),
+            e["discrepancies"].as_array().unwrap_or(&empty),
+        );
+        let (apairs, epairs) = (ids(al, &["a", "b"]), ids(el, &["a", "b"]));
+        if apairs != epairs {
+            out.push(format!("{row} discrepancies: {apairs:?} ≠ expected {epairs:?}"));
+            continue;
+        }
+        for (x, y) in al.iter().zip(el) {
+            let at = format!("{row} {}:{}", y["a"], y["b"]);
+            // Index scores are whole numbers, so their difference must agree exactly.
+            match (x["difference"].as_f64(), y["difference"].as_f64()) {
+                (Some(p), Some(q)) if p == q && p.fract() == 0.0 => {}
+                _ => out.push(format!(
+                    "{at}.difference: {} ≠ expected {}",
+                    x["difference"], y["difference"]
+                )),
+            }
+            critical(&mut out, &at, &x["critical"], &y["critical"]);
+            exact(
+                &mut out,
+                &format!("{at}.significance"),
+                &x["significance"],
+                &y["significance"],
+            );
+            base_rate(&mut out, &at, &x["base_rate"], &y["base_rate"]);
+        }
+    }
+    out
+}
+
+fn assert_profile_agrees(battery: &str, input: &str, expected_file: &str) {
+    let out = run(&[
+        "score",
+        "--battery",
+        battery,
+        "--input",
+        input,
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mismatches = profile_mismatches(&stdout(&out), &expected(expected_file));
+    assert!(
+        mismatches.is_empty(),
+        "{input}: {} mismatches:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
+}
+
+#[test]
+fn profile_analysis_agrees_with_independent_scorer() {
+    assert_profile_agrees(DEMO, "examples/children.csv", "children.profile.expected.jsonl");
+    assert_profile_agrees(DEMO, "tests/data/mixed.csv", "mixed.profile.expected.jsonl");
+}
+
+/// The demo's base-rate tables reach every possible difference, so "at most" never occurs
+/// with them: here `base_rates.csv` keeps only |D| = 0, 1, 2 of every comparison.
+#[test]
+fn profile_base_rates_beyond_the_table_are_at_most() {
+    let dir = tempfile::tempdir().expect("tmp");
+    for f in [
+        "battery.toml",
+        "subtests.csv",
+        "composites.csv",
+        "reliability.csv",
+        "provenance.toml",
+    ] {
+        std::fs::copy(repo().join(DEMO).join(f), dir.path().join(f)).expect("copy");
+    }
+    let rates = std::fs::read_to_string(repo().join(DEMO).join("base_rates.csv")).expect("base rates");
+    let kept: Vec<&str> = rates
+        .lines()
+        .enumerate()
+        .filter(|(i, l)| {
+            *i == 0
+                || l.split(',')
+                    .nth(1)
+                    .and_then(|d| d.parse::<u32>().ok())
+                    .is_some_and(|d| d <= 2)
+        })
+        .map(|(_, l)| l)
+        .collect();
+    std::fs::write(dir.path().join("base_rates.csv"), kept.join("\n") + "\n").expect("write");
+    let expected_text = expected("children.profile-base-rates-0-2.expected.jsonl");
+    assert!(
+        expected_text.contains("\"at_most\": true"),
+        "the expected file must exercise 'at most'"
+    );
+    assert_profile_agrees(
+        dir.path().to_str().unwrap(),
+        "examples/children.csv",
+        "children.profile-base-rates-0-2.expected.jsonl",
+    );
+}
