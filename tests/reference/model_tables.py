@@ -424,6 +424,8 @@ def main() -> int:
         except (IndexError, ValueError):
             report.bad(f"composites.csv:{line}: unreadable row {','.join(r)}")
             continue
+        if val[2] is not None and ("." not in r[4] or len(r[4].split(".")[-1]) != 1):
+            report.notes.append(f"composites.csv:{line}: percentile '{r[4]}' not written with one decimal; compared as a decimal")
         found[key] = (line, val, ",".join(r[1:]))
     tie_rows = {(t["where"][1], lo) for t in ties.items if t["where"][0] == "composites.csv"
                 for (cid, lo), (hi, _, _) in expected.items() if cid == t["where"][1] and lo - 1 <= t["where"][2] <= hi + 1}
@@ -465,6 +467,7 @@ def main() -> int:
         rows = base_rate_rows(subtests, composites, by_id, model, scaled, index, ties)
         expected = {(c, d): p for c, d, p in rows}
         found = {}
+        odd_format = []
         for line, r in read_csv(path, ["comparison", "abs_difference", "percent"], report):
             try:
                 key = (r[0], int(r[1]))
@@ -472,7 +475,13 @@ def main() -> int:
             except (IndexError, ValueError):
                 report.bad(f"base_rates.csv:{line}: unreadable row {','.join(r)}")
                 continue
+            if "." not in r[2] or len(r[2].split(".")[-1]) != 1:
+                odd_format.append((line, r[2]))
             found[key] = (line, val, r[2])
+        if odd_format:
+            ex = ", ".join(f"line {n} '{t}'" for n, t in odd_format[:3])
+            report.notes.append(f"base_rates.csv: {len(odd_format)} percents are not written with exactly one "
+                                f"decimal ({ex}); compared as decimals")
         tie_rows = {(t["where"][1], t["where"][2]) for t in ties.items if t["where"][0] == "base_rates.csv"}
         compare_keyed("base_rates.csv", expected, found, report, tie_rows,
                       lambda k: f"{k[0]} d={k[1]}", lambda v: f"{v}")

@@ -13,9 +13,12 @@
 //! SD_S = SD·√(Σᵢⱼ ρᵢⱼ); index = round(100 + 15·(s − k·mean)/SD_S), clipped; percentile =
 //! 100·Φ((index − 100)/15) to one decimal, kept within [0.1, 99.9] (the tables' "<0.1" and
 //! ">99.9"). Composite reliability: Mosier (1943), 1 − Σᵢ SDᵢ²(1 − rᵢ)/SD_S². Reliabilities are
-//! written to two decimals. Base rates: P(|D| ≥ d) for D normal with SD 15·√(2(1 − ρ_AB))
-//! (composites, with a continuity correction of ½ for whole differences) or
-//! SD·√((1 − 2/k)Σ… ) for a subtest against the mean of all k core subtests.
+//! written to two decimals. Base rates, 100·P(|D| ≥ d) to one decimal for d = 0 … scale
+//! width, with D normal with mean 0 and SD
+//! - 15·√(2(1 − ρ_AB)) for two index composites, ρ_AB = Σ_{i∈A,j∈B} ρᵢⱼ / √(Σ_A ρ · Σ_B ρ),
+//!   with a continuity correction of ½ (whole differences): 200·(1 − Φ((d − ½)/SD));
+//! - SD·√(1 − (2/k)·Σⱼ ρᵢⱼ + (1/k²)·Σⱼₗ ρⱼₗ) for subtest i against the mean of all k core
+//!   subtests (sums over the core subtests, ρᵢᵢ = 1), without correction: 200·(1 − Φ(d/SD)).
 
 use std::collections::BTreeMap;
 
