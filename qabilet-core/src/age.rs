@@ -141,9 +141,11 @@ impl ChronologicalAge {
         })
     }
 
-    /// Whole months of age, the unit of norm bands.
+    /// Whole months of age, the unit of norm bands (saturating at `u16::MAX`, far beyond
+    /// any norm table, for ages over 5,461 years).
     pub fn in_months(self) -> AgeInMonths {
-        AgeInMonths(self.years * 12 + u16::from(self.months))
+        let months = u32::from(self.years) * 12 + u32::from(self.months);
+        AgeInMonths(u16::try_from(months).unwrap_or(u16::MAX))
     }
 
     /// The date this age is reached by a child born on `birth` (the inverse of
@@ -182,6 +184,9 @@ impl FromStr for ChronologicalAge {
                 .ok_or_else(|| format!("'{s}' is not an age Y:M:D ({what} missing)"))
         };
         let (years, months, days) = (next("years")?, next("months")?, next("days")?);
+        if parts.next().is_some() {
+            return Err(format!("'{s}' is not an age Y:M:D (too many parts)"));
+        }
         if months > 11 || days > 30 {
             return Err(format!("'{s}' is not an age Y:M:D (months ≤ 11, days ≤ 30)"));
         }

@@ -48,7 +48,7 @@ impl Scale {
 
     /// `score` limited to the scale's range.
     pub fn clip(&self, score: f64) -> i32 {
-        // NaN never reaches here: callers pass finite arithmetic results.
+        // Callers pass finite results: scales, reliabilities and models are checked at load.
         score.clamp(f64::from(self.min), f64::from(self.max)) as i32
     }
 
@@ -61,6 +61,12 @@ impl Scale {
     pub fn sem(&self, reliability: f64) -> f64 {
         self.sd * (1.0 - reliability).sqrt()
     }
+}
+
+/// A percentile rank as written in output: one decimal, round(10·p) half away from zero,
+/// kept within 0.1 … 99.9 (the tables' "<0.1" and ">99.9"; norms/SCORING.md).
+pub fn percentile_one_decimal(p: f64) -> f64 {
+    (round_half_away(p * 10.0) / 10.0).clamp(0.1, 99.9)
 }
 
 /// Rounds half away from zero: 10.5 → 11, −10.5 → −11 (Rust's `f64::round`).

@@ -177,10 +177,13 @@ fn parse_raw(text: &str, subtest: &str, max: u16) -> Result<u16, RowError> {
         Some(rest) => (true, rest),
         None => (false, text),
     };
-    if digits.is_empty() || digits.len() > 9 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(not_whole());
     }
-    let value: i64 = digits.bytes().fold(0, |acc, b| acc * 10 + i64::from(b - b'0'));
+    // Saturate: any number too long for i64 is out of range all the same.
+    let value: i64 = digits.bytes().fold(0i64, |acc, b| {
+        acc.saturating_mul(10).saturating_add(i64::from(b - b'0'))
+    });
     let value = if negative { -value } else { value };
     if value < 0 || value > i64::from(max) {
         return Err(RowError::RawOutOfRange {

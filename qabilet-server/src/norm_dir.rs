@@ -16,16 +16,17 @@ pub fn read_files(dir: &Path) -> Result<NormFiles, CliError> {
         std::fs::read_to_string(&path).map_err(|e| CliError::read(path, e))
     };
     let base_rates = dir.join("base_rates.csv");
+    let base_rates_csv = match std::fs::read_to_string(&base_rates) {
+        Ok(text) => Some(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(CliError::read(base_rates, e)),
+    };
     Ok(NormFiles {
         battery_toml: read("battery.toml")?,
         subtests_csv: read("subtests.csv")?,
         composites_csv: read("composites.csv")?,
         reliability_csv: read("reliability.csv")?,
-        base_rates_csv: if base_rates.exists() {
-            Some(read("base_rates.csv")?)
-        } else {
-            None
-        },
+        base_rates_csv,
         provenance_toml: read("provenance.toml")?,
     })
 }

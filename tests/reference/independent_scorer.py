@@ -83,7 +83,10 @@ def clip(v: int, lo: int, hi: int) -> int:
 
 
 def fmt_pct(x: float) -> str:
-    return f"{x:.1f}"
+    # SCORING.md: a percentile is written to one decimal, round(10·p) half away from zero
+    # (10·p computed in floating point), kept within 0.1 … 99.9.
+    tenths = clip(round_half_away(x * 10.0), 1, 999)
+    return f"{tenths / 10:.1f}"
 
 
 def z_for_level(level: int) -> float:

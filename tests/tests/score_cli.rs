@@ -565,3 +565,112 @@ fn profile_base_rates_beyond_the_table_are_at_most() {
         "children.profile-base-rates-0-2.expected.jsonl",
     );
 }
+
+/// A reader that stops early (`| head`) ends the run promptly and quietly, with one worker
+/// or several (review finding: the pipeline used to wait forever on a full queue).
+#[test]
+fn a_closed_output_pipe_ends_the_run() {
+    use std::io::Read;
+    use std::time::{Duration, Instant};
+    let children = std::fs::read_to_string(repo().join("examples/children.csv")).unwrap();
+    let (header, body) = children.split_once('\n').unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("big.csv");
+    std::fs::write(&input, format!("{header}\n{}", body.repeat(2_000))).unwrap(); // 80,000 rows
+    for threads in ["1", "2"] {
+        let mut child = qabilet()
+            .args([
+                "score",
+                "--battery",
+                DEMO,
+                "--input",
+                input.to_str().unwrap(),
+                "--threads",
+                threads,
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = [0u8; 100];
+        child.stdout.take().unwrap().read_exact(&mut first).unwrap(); // then the pipe closes
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() > deadline {
+                child.kill().unwrap();
+                panic!("qabilet --threads {threads} still running 60 s after its reader went away");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        assert!(status.success(), "--threads {threads}: {status}");
+    }
+}
+
+#[test]
+fn refuses_to_write_over_its_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("same.csv");
+    std::fs::copy(repo().join("examples/children.csv"), &path).unwrap();
+    let before = std::fs::read(&path).unwrap();
+    let p = path.to_str().unwrap();
+    let out = run(&["score", "--battery", DEMO, "--input", p, "--output", p]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is the input file"));
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+}
+
+#[test]
+fn a_bad_header_leaves_an_existing_output_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let (input, output) = (dir.path().join("in.csv"), dir.path().join("out.csv"));
+    std::fs::write(&input, "id,birth,test_date\n").unwrap();
+    std::fs::write(&output, "precious\n").unwrap();
+    let out = run(&[
+        "score",
+        "--battery",
+        DEMO,
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        output.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(&output).unwrap(), "precious\n");
+}
+
+#[test]
+fn a_bad_model_never_replaces_good_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    for f in [
+        "battery.toml",
+        "subtests.csv",
+        "composites.csv",
+        "reliability.csv",
+        "base_rates.csv",
+        "provenance.toml",
+    ] {
+        std::fs::copy(repo().join(DEMO).join(f), dir.path().join(f)).unwrap();
+    }
+    let provenance = dir.path().join("provenance.toml");
+    let text = std::fs::read_to_string(&provenance).unwrap();
+    std::fs::write(
+        &provenance,
+        text.replace(
+            "within_domain_correlation = 0.60",
+            "within_domain_correlation = -0.9",
+        ),
+    )
+    .unwrap();
+    let before = std::fs::read(dir.path().join("base_rates.csv")).unwrap();
+    let out = run(&["norms", "demo", "--battery", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("correlations need"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read(dir.path().join("base_rates.csv")).unwrap(), before);
+}

@@ -148,10 +148,20 @@ pub(super) fn parse(text: &str) -> Result<Battery, BatteryError> {
         ));
     }
     for (name, scale) in [("scaled", &raw.scales.scaled), ("index", &raw.scales.index)] {
-        if !(scale.sd > 0.0 && scale.min < scale.max && scale.mean.is_finite()) {
+        // Scores are stored compactly (i16) and summed: keep them to ±10,000.
+        let ok = scale.sd.is_finite()
+            && scale.sd > 0.0
+            && scale.min < scale.max
+            && scale.min >= -10_000
+            && scale.max <= 10_000
+            && scale.mean >= f64::from(scale.min)
+            && scale.mean <= f64::from(scale.max);
+        if !ok {
             return Err(BatteryError {
                 line: None,
-                reason: format!("scale '{name}' needs sd > 0 and min < max"),
+                reason: format!(
+                    "scales.{name}: needs a finite sd > 0, min < max within ±10000, and the mean between min and max"
+                ),
             });
         }
     }
@@ -165,6 +175,7 @@ pub(super) fn parse(text: &str) -> Result<Battery, BatteryError> {
     let classification = check_classification(&lines, raw.classification)?;
     let subtests = check_subtests(&lines, raw.subtest, age_min)?;
     let composites = check_composites(&lines, raw.composite, &subtests, &raw.scales.scaled)?;
+    check_output_columns(&subtests, &composites)?;
 
     Ok(Battery {
         id: raw.id.into_inner(),
@@ -180,6 +191,53 @@ pub(super) fn parse(text: &str) -> Result<Battery, BatteryError> {
         subtests,
         composites,
     })
+}
+
+/// Column names of score input and output that no subtest or composite id may take.
+const RESERVED_COLUMNS: [&str; 9] = [
+    "id",
+    "birth_date",
+    "test_date",
+    "age",
+    "battery",
+    "battery_version",
+    "norm_set",
+    "notice",
+    "error",
+];
+
+/// Output columns are `<subtest>_scaled`, `<composite>_index`, …: no id may equal another's
+/// column name (a subtest `vci_sum` beside a composite `vci`).
+fn check_output_columns(subtests: &[Subtest], composites: &[Composite]) -> Result<(), BatteryError> {
+    let mut names: HashSet<String> = RESERVED_COLUMNS.iter().map(|s| (*s).to_owned()).collect();
+    let subtest_columns = subtests.iter().flat_map(|s| {
+        [
+            s.id.clone(),
+            format!("{}_scaled", s.id),
+            format!("{}_percentile", s.id),
+        ]
+    });
+    let composite_columns = composites.iter().flat_map(|c| {
+        [
+            "sum",
+            "index",
+            "percentile",
+            "ci_low",
+            "ci_high",
+            "class",
+            "basis",
+        ]
+        .map(|x| format!("{}_{x}", c.id))
+    });
+    for name in subtest_columns.chain(composite_columns) {
+        if !names.insert(name.clone()) {
+            return Err(BatteryError {
+                line: None,
+                reason: format!("ids give the output column '{name}' twice; rename a subtest or composite"),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Ids are column names and resource-name segments: lowercase ASCII letters, digits, '-', '_'.
@@ -275,8 +333,11 @@ fn check_subtests(lines: &Lines, raw: Vec<RawSubtest>, age_min: u16) -> Result<V
         let span = s.id.span();
         let id = s.id.get_ref().clone();
         check_id(lines, &s.id, "subtest id")?;
-        if matches!(id.as_str(), "id" | "birth_date" | "test_date") {
-            return Err(lines.error(span, format!("subtest id '{id}' clashes with an input column")));
+        if RESERVED_COLUMNS.contains(&id.as_str()) {
+            return Err(lines.error(
+                span,
+                format!("subtest id '{id}' clashes with an input or output column"),
+            ));
         }
         if !ids.insert(id.clone()) {
             return Err(lines.error(span, format!("duplicate subtest id '{id}'")));
@@ -458,6 +519,14 @@ fn check_composites(
         let max_substitutions = c
             .max_substitutions
             .unwrap_or(usize::from(!substitutions.is_empty()));
+        if max_substitutions > substitutions.len() || max_substitutions >= members.len() {
+            return Err(err(format!(
+                "max_substitutions {max_substitutions} must not exceed the substitutions listed ({}) and must \
+                 leave at least one member ({} subtests)",
+                substitutions.len(),
+                members.len()
+            )));
+        }
         // Sums must fit the composite table's integer range.
         let top = i64::from(scaled.max) * members.len() as i64;
         if top > i64::from(u16::MAX) {

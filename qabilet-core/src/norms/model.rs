@@ -143,7 +143,11 @@ impl DevelopmentalModel {
                 .subtest
                 .get(&s.id)
                 .ok_or_else(|| ModelError(format!("no [model.subtest.{}]", s.id)))?;
-            let ok = sm.tau > 0.0
+            let ok = sm.a50.is_finite()
+                && sm.tau.is_finite()
+                && sm.sd_at_60.is_finite()
+                && sm.sd_at_143.is_finite()
+                && sm.tau > 0.0
                 && sm.sd_at_60 > 0.0
                 && sm.sd_at_143 > 0.0
                 && (0.0..1.0).contains(&sm.reliability_at_60)
@@ -160,8 +164,18 @@ impl DevelopmentalModel {
                 "[model.subtest.{extra}] names no subtest of the battery"
             )));
         }
-        if m.band_months == 0 || m.reliability_band_months == 0 {
-            return Err(ModelError("band widths must be at least one month".into()));
+        let span = battery.age_max.0 - battery.age_min.0 + 1;
+        if !(1..=span).contains(&m.band_months) || !(1..=span).contains(&m.reliability_band_months) {
+            return Err(ModelError(format!(
+                "band widths must be between 1 and {span} months (the battery's age range)"
+            )));
+        }
+        // Equicorrelated blocks are a valid correlation matrix when 0 ≤ ρ_b ≤ ρ_w < 1.
+        let (w, b) = (m.within_domain_correlation, m.between_domain_correlation);
+        if !(0.0 <= b && b <= w && w < 1.0) {
+            return Err(ModelError(format!(
+                "correlations need 0 ≤ between_domain ({b}) ≤ within_domain ({w}) < 1"
+            )));
         }
         Ok(m)
     }
@@ -194,7 +208,7 @@ impl DevelopmentalModel {
         let (lo, hi) = (battery.age_min.0, battery.age_max.0);
         (lo..=hi)
             .step_by(usize::from(width))
-            .map(|start| (start, (start + width - 1).min(hi)))
+            .map(|start| (start, start.saturating_add(width - 1).min(hi)))
             .collect()
     }
 

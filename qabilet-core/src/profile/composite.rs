@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use crate::battery::Substitution;
 use crate::ci::{CiMethod, ConfidenceInterval};
 use crate::norms::NormSet;
 use crate::scale::round_half_away;
@@ -72,6 +73,32 @@ pub struct CompositeScore<'n> {
     pub substituted: Vec<Substituted<'n>>,
 }
 
+/// Gives each of `missing` a distinct administered substitute (pushed onto `used`, in the
+/// order of `missing`), trying each member's substitutes in the battery's order and
+/// backtracking when a choice leaves a later member without one. False when no complete
+/// assignment exists.
+fn assign_substitutes(
+    missing: &[usize],
+    substitutions: &[Substitution],
+    scaled: &[Option<i32>],
+    used: &mut Vec<usize>,
+) -> bool {
+    let Some((&member, rest)) = missing.split_first() else {
+        return true;
+    };
+    for sub in substitutions.iter().filter(|s| s.replace == member) {
+        if scaled[sub.with].is_none() || used.contains(&sub.with) {
+            continue;
+        }
+        used.push(sub.with);
+        if assign_substitutes(rest, substitutions, scaled, used) {
+            return true;
+        }
+        used.pop();
+    }
+    false
+}
+
 /// The prorated sum of a composite of `k` subtests with `missing` not administered:
 /// round(sum · k / (k − missing)), half away from zero. `missing` must be below `k`.
 pub fn prorate(sum: i32, k: usize, missing: usize) -> i32 {
@@ -112,31 +139,19 @@ pub(super) fn score<'n>(
             .copied()
             .filter(|&s| scaled[s].is_none())
             .collect();
-        // Substitution first: each missing member takes its first administered, unused
-        // substitute, within the battery's limit.
-        let mut used: Vec<usize> = Vec::new();
+        // Substitution first: every missing member gets its own administered substitute,
+        // within the battery's limit, preferring substitutes in the order listed.
+        let mut used: Vec<usize> = Vec::with_capacity(missing.len());
+        let all_substituted = missing.len() <= composite.max_substitutions
+            && assign_substitutes(&missing, &composite.substitutions, scaled, &mut used);
         let mut sub_sum = sum;
-        let mut all_substituted = missing.len() <= composite.max_substitutions;
         if all_substituted {
-            for &m in &missing {
-                let found = composite
-                    .substitutions
-                    .iter()
-                    .find(|sub| sub.replace == m && scaled[sub.with].is_some() && !used.contains(&sub.with));
-                match found {
-                    Some(sub) => {
-                        used.push(sub.with);
-                        sub_sum += scaled[sub.with].unwrap_or(0);
-                        result.substituted.push(Substituted {
-                            replaced: ids(m),
-                            with: ids(sub.with),
-                        });
-                    }
-                    None => {
-                        all_substituted = false;
-                        break;
-                    }
-                }
+            for (&m, &with) in missing.iter().zip(&used) {
+                sub_sum += scaled[with].unwrap_or(0);
+                result.substituted.push(Substituted {
+                    replaced: ids(m),
+                    with: ids(with),
+                });
             }
         }
         if all_substituted {

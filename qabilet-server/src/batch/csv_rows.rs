@@ -4,6 +4,7 @@
 
 use qabilet_core::NormSet;
 use qabilet_core::profile::Profile;
+use qabilet_core::scale::percentile_one_decimal;
 
 use super::columns::Columns;
 
@@ -87,7 +88,7 @@ impl<'n> CsvRows<'n> {
                 let k = composite.subtests.len() as i32;
                 let lo = k * scale.min;
                 let texts = (lo..=k * scale.max)
-                    .map(|sum| format!("{:.1}", norms.composites.lookup(c, sum).1))
+                    .map(|sum| format!("{:.1}", percentile_one_decimal(norms.composites.lookup(c, sum).1)))
                     .collect();
                 (lo, texts)
             })

@@ -10,8 +10,8 @@ use serde::ser::{SerializeMap, Serializer};
 
 use super::columns::Columns;
 
-/// Raw-score cells in input column order: numbers where they are whole numbers, the text
-/// as given otherwise, `null` when empty.
+/// Raw-score cells in input column order: numbers where they are plain digits, the text as
+/// given otherwise, `null` when empty.
 struct RawCells<'a> {
     norms: &'a NormSet,
     cols: &'a Columns,
@@ -26,7 +26,12 @@ impl Serialize for RawCells<'_> {
             let text = text(self.record, col);
             if text.is_empty() {
                 map.serialize_entry(id, &())?;
-            } else if let Ok(n) = text.parse::<u64>() {
+            } else if let Some(n) = text
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+                .then(|| text.parse::<u64>().ok())
+                .flatten()
+            {
                 map.serialize_entry(id, &n)?;
             } else {
                 map.serialize_entry(id, text)?;

@@ -8,9 +8,9 @@ mod json_rows;
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::sync_channel;
+use std::sync::{Arc, Mutex};
 
 pub use columns::Columns;
 pub use csv_rows::push_field;
@@ -77,15 +77,17 @@ struct Done {
     stopped_at: Option<(u64, String)>,
 }
 
-/// Scores the CSV on `input` into `output`; `progress` is called with the rows written so
-/// far after each batch.
+/// Scores the CSV on `input` into the writer that `open_output` returns (called only once
+/// the header has been checked, so a bad input never truncates an output file); `progress`
+/// is called with the rows written so far after each batch.
 ///
 /// # Errors
-/// [`BatchError`] for an unusable header, unreadable CSV or a failed write.
+/// [`BatchError`] for an unusable header, unreadable CSV or a failed write. Rows before an
+/// unreadable line have been written.
 pub fn score_csv<R: Read, W: Write + Send>(
     norms: &NormSet,
     input: R,
-    output: W,
+    open_output: impl FnOnce() -> std::io::Result<W>,
     options: BatchOptions,
     progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<Summary, BatchError> {
@@ -98,7 +100,7 @@ pub fn score_csv<R: Read, W: Write + Send>(
         .map_err(|e| BatchError::Header(format!("unreadable header: {e}")))?
         .clone();
     let cols = Columns::map(norms, &header).map_err(BatchError::Header)?;
-    let mut output = output;
+    let mut output = open_output().map_err(BatchError::Write)?;
     if options.format == OutputFormat::Csv {
         output
             .write_all(&csv_rows::header(norms, &cols))
@@ -107,32 +109,35 @@ pub fn score_csv<R: Read, W: Write + Send>(
     let workers = options.workers.max(1);
     let stop = AtomicBool::new(false);
     let (work_tx, work_rx) = sync_channel::<Batch>(workers * 2);
-    let work_rx = Mutex::new(work_rx);
+    // Shutdown is by channel closure: when the writer stops (strict stop or failed write) it
+    // drops its receiver, each worker's next send fails and the worker exits, dropping its
+    // handle on the work queue; once all are gone the reader's next send fails and it stops.
+    let work_rx = Arc::new(Mutex::new(work_rx));
     let (done_tx, done_rx) = sync_channel::<Done>(workers * 2);
 
     std::thread::scope(|scope| {
         for _ in 0..workers {
             let done_tx = done_tx.clone();
-            let (work_rx, cols, stop) = (&work_rx, &cols, &stop);
+            let work_rx = Arc::clone(&work_rx);
+            let (cols, stop) = (&cols, &stop);
             scope.spawn(move || {
                 let mut worker = Worker::new(norms, options);
                 loop {
                     // The lock is held only while taking a batch.
                     let batch = match work_rx.lock() {
                         Ok(rx) => rx.recv(),
-                        Err(_) => return,
+                        Err(_) => break,
                     };
-                    let Ok(batch) = batch else { return };
-                    if stop.load(Ordering::Relaxed) {
-                        continue;
-                    }
-                    if done_tx.send(worker.run(batch, cols)).is_err() {
-                        return;
+                    let Ok(batch) = batch else { break };
+                    if stop.load(Ordering::Relaxed) || done_tx.send(worker.run(batch, cols)).is_err() {
+                        stop.store(true, Ordering::Relaxed);
+                        break;
                     }
                 }
             });
         }
         drop(done_tx);
+        drop(work_rx);
 
         let writer = scope.spawn(|| write_in_order(done_rx, output, &stop, progress));
 

@@ -73,9 +73,9 @@ pub struct ScoreArgs {
     /// go on).
     #[arg(long)]
     pub strict: bool,
-    /// Worker threads scoring in parallel (default: one per core). Output order is always
-    /// the input order.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    /// Worker threads scoring in parallel, 1–256 (default: one per core). Output order is
+    /// always the input order.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub threads: Option<u16>,
 }
 

@@ -5,6 +5,7 @@ use std::path::Path;
 use qabilet_core::battery::Battery;
 use qabilet_core::norms::NormStatus;
 use qabilet_core::norms::model::DevelopmentalModel;
+use qabilet_core::{NormFiles, NormSet};
 
 use crate::error::CliError;
 use crate::norm_dir;
@@ -58,23 +59,43 @@ pub fn demo(dir: &Path, out: Option<&Path>) -> Result<(), CliError> {
     let model = DevelopmentalModel::from_provenance(&battery, &provenance_toml)
         .map_err(|e| CliError::Usage(format!("{}: {e}", dir.display())))?;
     let tables = model.tables(&battery);
+    // Validate the complete norm set in memory before touching any file, so that a bad
+    // model never replaces good tables.
+    let files = NormFiles {
+        battery_toml,
+        subtests_csv: tables.subtests_csv,
+        composites_csv: tables.composites_csv,
+        reliability_csv: tables.reliability_csv,
+        base_rates_csv: Some(tables.base_rates_csv),
+        provenance_toml,
+    };
+    let norms = NormSet::from_files(&files).map_err(|source| {
+        CliError::Usage(format!(
+            "{}: the model gives invalid tables: {source}",
+            dir.display()
+        ))
+    })?;
     let out = out.unwrap_or(dir);
     std::fs::create_dir_all(out).map_err(|e| CliError::write(out, e))?;
+    let mut to_write = vec![
+        ("subtests.csv", &files.subtests_csv),
+        ("composites.csv", &files.composites_csv),
+        ("reliability.csv", &files.reliability_csv),
+    ];
+    if let Some(base_rates) = &files.base_rates_csv {
+        to_write.push(("base_rates.csv", base_rates));
+    }
     if out != dir {
-        for name in ["battery.toml", "provenance.toml"] {
-            std::fs::copy(dir.join(name), out.join(name)).map_err(|e| CliError::write(out.join(name), e))?;
-        }
+        to_write.push(("battery.toml", &files.battery_toml));
+        to_write.push(("provenance.toml", &files.provenance_toml));
     }
-    for (name, text) in [
-        ("subtests.csv", &tables.subtests_csv),
-        ("composites.csv", &tables.composites_csv),
-        ("reliability.csv", &tables.reliability_csv),
-        ("base_rates.csv", &tables.base_rates_csv),
-    ] {
+    for (name, text) in to_write {
+        // Write beside, then rename: a reader never sees half a table.
         let path = out.join(name);
-        std::fs::write(&path, text).map_err(|e| CliError::write(path, e))?;
+        let partial = out.join(format!(".{name}.partial"));
+        std::fs::write(&partial, text).map_err(|e| CliError::write(&partial, e))?;
+        std::fs::rename(&partial, &path).map_err(|e| CliError::write(&path, e))?;
     }
-    let norms = norm_dir::load(out)?;
     eprintln!(
         "wrote demonstration norms to {} ({})",
         out.display(),

@@ -81,6 +81,14 @@ impl Progress {
     }
 }
 
+/// Whether two paths name the same existing file.
+fn same_file(a: &str, b: &str) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
 fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
@@ -98,10 +106,19 @@ pub(super) fn run(args: &ScoreArgs) -> Result<(), CliError> {
     } else {
         args.output.as_str()
     };
-    let output: Box<dyn Write + Send> = if args.output == "-" {
-        Box::new(io::stdout())
-    } else {
-        Box::new(std::fs::File::create(&args.output).map_err(|e| CliError::write(out_name, e))?)
+    if in_name != "-" && args.output != "-" && same_file(in_name, &args.output) {
+        return Err(CliError::Usage(format!(
+            "--output {} is the input file; write the results somewhere else",
+            args.output
+        )));
+    }
+    let open_output = || -> io::Result<BufWriter<Box<dyn Write + Send>>> {
+        let sink: Box<dyn Write + Send> = if args.output == "-" {
+            Box::new(io::stdout())
+        } else {
+            Box::new(std::fs::File::create(&args.output)?)
+        };
+        Ok(BufWriter::with_capacity(1 << 20, sink))
     };
     let options = BatchOptions {
         scoring: ScoringOptions {
@@ -122,11 +139,17 @@ pub(super) fn run(args: &ScoreArgs) -> Result<(), CliError> {
     let summary = batch::score_csv(
         &norms,
         BufReader::with_capacity(1 << 18, input),
-        BufWriter::with_capacity(1 << 20, output),
+        open_output,
         options,
         &mut |rows| progress.update(rows),
     );
     progress.finish();
+    // A reader that stops early (`| head`) is not a failure, as in other Unix tools.
+    if let Err(BatchError::Write(e)) = &summary
+        && e.kind() == io::ErrorKind::BrokenPipe
+    {
+        return Ok(());
+    }
     let summary = summary.map_err(|e| match e {
         BatchError::Header(reason) => CliError::Input {
             path: in_name.to_owned(),
