@@ -114,7 +114,10 @@ fn subtest_percentiles() {
         let pct = 100.0 * normal::cdf(Scale::SCALED.z_of(scaled));
         close(pct, f(&r, 1), 1e-12, &format!("percentile of {scaled}"));
         assert_eq!(format!("{pct:.1}"), &r[2]);
-        assert_eq!(format!("{:.1}", qabilet_core::scale::percentile_one_decimal(pct)), &r[2]);
+        assert_eq!(
+            format!("{:.1}", qabilet_core::scale::percentile_one_decimal(pct)),
+            &r[2]
+        );
     }
 }
 
