@@ -14,6 +14,7 @@ pub use discrepancy::{Discrepancy, se_difference};
 pub use strengths::{Direction, StrengthsWeaknesses, SubtestComparison, davis_se};
 
 use crate::age::ChronologicalAge;
+use crate::battery::CompositeKind;
 use crate::ci::{CiMethod, ConfidenceInterval, ConfidenceLevel};
 use crate::normal;
 use crate::norms::{NormSet, NormSetId};
@@ -119,14 +120,22 @@ impl<'n> Scorer<'n> {
 
     /// Scores one checked record.
     pub fn score(&self, request: &ScoreRequest) -> Profile<'n> {
+        // Sized once, so that filling the profile never reallocates.
+        let battery = &self.norms.battery;
+        let indexes = battery.composites.iter().filter(|c| c.kind == CompositeKind::Index).count();
+        let core = battery.subtests.iter().filter(|s| s.core).count();
         let mut profile = Profile {
             norm_set: &self.norms.id,
             age: request.age,
             options: self.options,
-            subtests: Vec::new(),
-            composites: Vec::new(),
-            strengths_weaknesses: None,
-            discrepancies: Vec::new(),
+            subtests: Vec::with_capacity(battery.subtests.len()),
+            composites: Vec::with_capacity(battery.composites.len()),
+            strengths_weaknesses: Some(StrengthsWeaknesses {
+                mean: 0.0,
+                k: 0,
+                subtests: Vec::with_capacity(core),
+            }),
+            discrepancies: Vec::with_capacity(indexes * indexes.saturating_sub(1) / 2),
         };
         self.score_into(request, &mut profile);
         profile
