@@ -122,7 +122,11 @@ impl<'n> Scorer<'n> {
     pub fn score(&self, request: &ScoreRequest) -> Profile<'n> {
         // Sized once, so that filling the profile never reallocates.
         let battery = &self.norms.battery;
-        let indexes = battery.composites.iter().filter(|c| c.kind == CompositeKind::Index).count();
+        let indexes = battery
+            .composites
+            .iter()
+            .filter(|c| c.kind == CompositeKind::Index)
+            .count();
         let core = battery.subtests.iter().filter(|s| s.core).count();
         let mut profile = Profile {
             norm_set: &self.norms.id,
