@@ -22,8 +22,9 @@ pub mod ci;
 pub mod normal;
 pub mod norms;
 pub mod profile;
+pub mod request;
 pub mod scale;
-pub mod scores;
+mod source;
 pub mod text;
 
 pub use age::{AgeError, ChronologicalAge, Date};
@@ -31,5 +32,5 @@ pub use battery::{Battery, BatteryError};
 pub use ci::{CiMethod, ConfidenceInterval, ConfidenceLevel};
 pub use norms::{NormError, NormFiles, NormSet, NormSetId};
 pub use profile::{Profile, ScoringOptions};
-pub use scores::{RowError, ScoreRequest};
+pub use request::{RowError, ScoreRequest};
 pub use text::{Lang, LocalizedText};

@@ -115,7 +115,7 @@ struct Lines<'a>(&'a str);
 
 impl Lines<'_> {
     fn at(&self, span: Range<usize>) -> usize {
-        self.0[..span.start.min(self.0.len())].matches('\n').count() + 1
+        crate::source::line_at(self.0, span.start)
     }
 
     fn error(&self, span: Range<usize>, reason: impl Into<String>) -> BatteryError {

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use super::NormError;
+use crate::source::line_at;
 
 const FILE: &str = "provenance.toml";
 
@@ -73,10 +74,6 @@ impl Provenance {
 }
 
 /// 1-based line of byte `offset` of `text`.
-fn line_at(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
-}
-
 /// Lines of the fields that checks after parsing refer to.
 struct FieldLines {
     battery: usize,

@@ -18,7 +18,7 @@ use crate::battery::CompositeKind;
 use crate::ci::{CiMethod, ConfidenceInterval, ConfidenceLevel};
 use crate::normal;
 use crate::norms::{NormSet, NormSetId};
-use crate::scores::ScoreRequest;
+use crate::request::ScoreRequest;
 
 /// Choices a user may make when scoring.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
