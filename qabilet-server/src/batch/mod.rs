@@ -212,6 +212,13 @@ fn write_in_order<W: Write>(
         }
     }
     output.flush().map_err(BatchError::Write)?;
+    if !pending.is_empty() && summary.stopped_at.is_none() {
+        // A batch never came back (a worker died): say so rather than end short in silence.
+        return Err(BatchError::Write(std::io::Error::other(format!(
+            "internal error: rows after data row {} were not scored; the output is incomplete",
+            summary.rows
+        ))));
+    }
     Ok(summary)
 }
 
