@@ -19,6 +19,7 @@
 pub mod age;
 pub mod battery;
 pub mod ci;
+pub mod irt;
 pub mod normal;
 pub mod norms;
 pub mod profile;

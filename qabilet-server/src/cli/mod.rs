@@ -2,6 +2,7 @@
 //! validates them and runs. The contract is stable (DESIGN.md "CLI contract"): scripts and
 //! other tools depend on it.
 
+mod irt;
 mod norms;
 mod score;
 
@@ -36,6 +37,17 @@ pub enum Command {
     /// Check a norm folder, or rebuild demonstration norms from their stated model.
     #[command(subcommand)]
     Norms(NormsCommand),
+    /// Item response theory: ability estimates on an item bank.
+    #[command(subcommand)]
+    Irt(IrtCommand),
+}
+
+/// `qabilet irt …`.
+#[derive(Debug, Subcommand)]
+pub enum IrtCommand {
+    /// Estimate θ with a standard error for each response pattern (EAP, MAP, MLE or WLE).
+    #[command(long_about = irt::LONG_ABOUT)]
+    Score(irt::IrtScoreArgs),
 }
 
 /// Output format of `score`.
@@ -118,5 +130,6 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Score(args) => score::run(&args),
         Command::Norms(NormsCommand::Check { battery }) => norms::check(&battery),
         Command::Norms(NormsCommand::Demo { battery, out }) => norms::demo(&battery, out.as_deref()),
+        Command::Irt(IrtCommand::Score(args)) => irt::run(&args),
     }
 }

@@ -1,0 +1,328 @@
+//! Ability estimation with standard errors (norms/IRT.md): EAP on a quadrature grid with the
+//! items' log-probabilities precomputed once per bank, MAP, MLE, and Warm's (1989) weighted
+//! likelihood estimator. Patterns without a finite estimate say so; nothing is clamped.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+use super::bank::ItemBank;
+use super::model::CategoryCurve;
+use super::pattern::ResponsePattern;
+
+/// The estimators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Estimator {
+    /// Expected a posteriori (default).
+    #[default]
+    Eap,
+    /// Maximum a posteriori.
+    Map,
+    /// Maximum likelihood.
+    Mle,
+    /// Warm's weighted likelihood.
+    Wle,
+}
+
+impl fmt::Display for Estimator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Eap => "eap",
+            Self::Map => "map",
+            Self::Mle => "mle",
+            Self::Wle => "wle",
+        })
+    }
+}
+
+impl FromStr for Estimator {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "eap" => Ok(Self::Eap),
+            "map" => Ok(Self::Map),
+            "mle" => Ok(Self::Mle),
+            "wle" => Ok(Self::Wle),
+            _ => Err(format!("'{s}' is not an estimator (eap, map, mle or wle)")),
+        }
+    }
+}
+
+/// Whether an estimate exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// θ and SE are finite.
+    Ok,
+    /// The estimator has no finite value for this pattern (e.g. MLE of all-correct answers).
+    NotEstimable,
+    /// No item was administered.
+    NoResponses,
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Status::Ok => "ok",
+            Status::NotEstimable => "not_estimable",
+            Status::NoResponses => "no_responses",
+        })
+    }
+}
+
+/// An ability estimate.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Estimate {
+    /// θ̂, when `status` is `Ok`.
+    pub theta: Option<f64>,
+    /// Its standard error, when `status` is `Ok`.
+    pub se: Option<f64>,
+    /// Whether the estimate exists.
+    pub status: Status,
+}
+
+impl Estimate {
+    fn ok(theta: f64, se: f64) -> Self {
+        Estimate {
+            theta: Some(theta),
+            se: Some(se),
+            status: Status::Ok,
+        }
+    }
+
+    fn without(status: Status) -> Self {
+        Estimate {
+            theta: None,
+            se: None,
+            status,
+        }
+    }
+}
+
+/// A quadrature grid for EAP with every item's log-probabilities precomputed on it.
+#[derive(Debug, Clone)]
+pub struct EapGrid {
+    points: Vec<f64>,
+    log_prior: Vec<f64>,
+    /// Per item: ln P_k(θ_q) at `offsets[item] + k·Q + q`.
+    table: Vec<f64>,
+    offsets: Vec<usize>,
+}
+
+impl EapGrid {
+    /// `points` equally spaced nodes on [lo, hi] with an N(0, 1) prior (weights φ(θ_q)).
+    ///
+    /// # Errors
+    /// A message when fewer than 2 points are asked for or the range is empty or not finite.
+    pub fn new(bank: &ItemBank, points: usize, lo: f64, hi: f64) -> Result<Self, String> {
+        if points < 2 || !(lo.is_finite() && hi.is_finite() && lo < hi) {
+            return Err(format!(
+                "a grid needs at least 2 points on a finite range lo < hi (got {points} on [{lo}, {hi}])"
+            ));
+        }
+        let step = (hi - lo) / (points - 1) as f64;
+        let nodes: Vec<f64> = (0..points).map(|q| lo + step * q as f64).collect();
+        let log_prior = nodes.iter().map(|t| -0.5 * t * t).collect();
+        let mut table = Vec::new();
+        let mut offsets = Vec::with_capacity(bank.items.len());
+        let mut logs = [0.0; 16];
+        for item in &bank.items {
+            offsets.push(table.len());
+            let m = item.model.max_category();
+            let start = table.len();
+            table.resize(start + (m + 1) * points, 0.0);
+            for (q, &theta) in nodes.iter().enumerate() {
+                item.model.log_probabilities(theta, &mut logs[..=m]);
+                for (k, &lp) in logs[..=m].iter().enumerate() {
+                    table[start + k * points + q] = lp;
+                }
+            }
+        }
+        Ok(EapGrid {
+            points: nodes,
+            log_prior,
+            table,
+            offsets,
+        })
+    }
+
+    /// The EAP estimate and posterior SD of `pattern`; `scratch` is reused between calls.
+    pub fn estimate(&self, pattern: &ResponsePattern, scratch: &mut Vec<f64>) -> Estimate {
+        let q_count = self.points.len();
+        scratch.clear();
+        scratch.extend_from_slice(&self.log_prior);
+        let mut any = false;
+        for (item, k) in pattern.administered() {
+            any = true;
+            let row = &self.table[self.offsets[item] + k * q_count..][..q_count];
+            for (acc, lp) in scratch.iter_mut().zip(row) {
+                *acc += lp;
+            }
+        }
+        if !any {
+            return Estimate::without(Status::NoResponses);
+        }
+        let max = scratch.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let (mut total, mut first) = (0.0, 0.0);
+        for (w, &theta) in scratch.iter_mut().zip(&self.points) {
+            *w = (*w - max).exp();
+            total += *w;
+            first += *w * theta;
+        }
+        let mean = first / total;
+        let var: f64 = scratch
+            .iter()
+            .zip(&self.points)
+            .map(|(w, t)| w * (t - mean) * (t - mean))
+            .sum::<f64>()
+            / total;
+        Estimate::ok(mean, var.sqrt())
+    }
+}
+
+/// log L, its derivative (the score), test information and Warm's J at one θ.
+#[derive(Debug, Clone, Copy, Default)]
+struct Sums {
+    log_lik: f64,
+    score: f64,
+    info: f64,
+    j: f64,
+}
+
+fn sums(bank: &ItemBank, pattern: &ResponsePattern, theta: f64) -> Sums {
+    let mut curves = [CategoryCurve::default(); 16];
+    let mut s = Sums::default();
+    for (item, k) in pattern.administered() {
+        let model = &bank.items[item].model;
+        let m = model.max_category();
+        model.curves(theta, &mut curves[..=m]);
+        let observed = curves[k];
+        s.log_lik += observed.p.ln();
+        s.score += observed.dp / observed.p;
+        for c in &curves[..=m] {
+            if c.p > 0.0 {
+                s.info += c.dp * c.dp / c.p;
+                s.j += c.dp * c.d2p / c.p;
+            }
+        }
+    }
+    s
+}
+
+/// Test information Σ_items Σ_k P_k′²/P_k at θ over the administered items of `pattern`.
+pub fn test_information(bank: &ItemBank, pattern: &ResponsePattern, theta: f64) -> f64 {
+    sums(bank, pattern, theta).info
+}
+
+/// Search range and grid of the point estimators (norms/IRT.md).
+const LIMIT: f64 = 20.0;
+const SCAN_STEP: f64 = 0.25;
+
+/// MAP, MLE or WLE of `pattern` (EAP is [`EapGrid::estimate`]).
+pub fn point_estimate(bank: &ItemBank, pattern: &ResponsePattern, estimator: Estimator) -> Estimate {
+    let administered: Vec<(usize, usize)> = pattern.administered().collect();
+    if administered.is_empty() {
+        return Estimate::without(Status::NoResponses);
+    }
+    let all_min = administered.iter().all(|&(_, k)| k == 0);
+    let all_max = administered
+        .iter()
+        .all(|&(i, k)| k == bank.items[i].model.max_category());
+    let grid: Vec<f64> = (0..=((2.0 * LIMIT / SCAN_STEP) as usize))
+        .map(|n| -LIMIT + SCAN_STEP * n as f64)
+        .collect();
+    match estimator {
+        Estimator::Mle => {
+            if all_min || all_max {
+                return Estimate::without(Status::NotEstimable);
+            }
+            let Some(theta) = maximise(bank, pattern, &grid, |s, _| s.log_lik, |s, _| s.score) else {
+                return Estimate::without(Status::NotEstimable);
+            };
+            finish(theta, sums(bank, pattern, theta).info)
+        }
+        Estimator::Map => {
+            // log L + log φ; the prior makes the posterior vanish towards ±20, so the mode is
+            // interior for every pattern.
+            let log_posterior = |s: &Sums, t: f64| s.log_lik - 0.5 * t * t;
+            match maximise(bank, pattern, &grid, log_posterior, |s, t| s.score - t) {
+                Some(theta) => finish(theta, sums(bank, pattern, theta).info + 1.0),
+                None => Estimate::without(Status::NotEstimable),
+            }
+        }
+        Estimator::Wle => {
+            let f = |s: &Sums| s.score + s.j / (2.0 * s.info);
+            // Roots where f falls through zero; among several, the one whose weighted
+            // likelihood L·√I is highest.
+            let values: Vec<(f64, Sums)> = grid.iter().map(|&t| (t, sums(bank, pattern, t))).collect();
+            let mut best: Option<(f64, f64)> = None;
+            for w in values.windows(2) {
+                let (fa, fb) = (f(&w[0].1), f(&w[1].1));
+                if fa > 0.0 && fb <= 0.0 {
+                    let root = bisect(w[0].0, w[1].0, |t| f(&sums(bank, pattern, t)));
+                    let s = sums(bank, pattern, root);
+                    let weighted = s.log_lik + 0.5 * s.info.ln();
+                    if best.is_none_or(|(_, b)| weighted > b) {
+                        best = Some((root, weighted));
+                    }
+                }
+            }
+            match best {
+                Some((theta, _)) => finish(theta, sums(bank, pattern, theta).info),
+                None => Estimate::without(Status::NotEstimable),
+            }
+        }
+        Estimator::Eap => unreachable!("EAP is computed on its grid by EapGrid::estimate"),
+    }
+}
+
+fn finish(theta: f64, information: f64) -> Estimate {
+    if information > 0.0 && information.is_finite() {
+        Estimate::ok(theta, 1.0 / information.sqrt())
+    } else {
+        Estimate::without(Status::NotEstimable)
+    }
+}
+
+/// The interior maximum of `objective` over θ ∈ [−20, 20]: the best grid point, refined by
+/// bisection on `derivative` between its neighbours. `None` when the best grid point is an
+/// end of the range (the maximum lies at or beyond ±20, or at −∞).
+fn maximise(
+    bank: &ItemBank,
+    pattern: &ResponsePattern,
+    grid: &[f64],
+    objective: impl Fn(&Sums, f64) -> f64,
+    derivative: impl Fn(&Sums, f64) -> f64,
+) -> Option<f64> {
+    let values: Vec<f64> = grid
+        .iter()
+        .map(|&t| objective(&sums(bank, pattern, t), t))
+        .collect();
+    let best = (0..values.len()).fold(0, |b, i| if values[i] > values[b] { i } else { b });
+    if best == 0 || best == values.len() - 1 {
+        return None;
+    }
+    let (lo, hi) = (grid[best - 1], grid[best + 1]);
+    let d = |t: f64| derivative(&sums(bank, pattern, t), t);
+    if d(lo) > 0.0 && d(hi) < 0.0 {
+        Some(bisect(lo, hi, d))
+    } else {
+        Some(grid[best])
+    }
+}
+
+/// The root of a function falling through zero on [lo, hi], by bisection to 1e-12.
+fn bisect(mut lo: f64, mut hi: f64, f: impl Fn(f64) -> f64) -> f64 {
+    while hi - lo > 1e-12 {
+        let mid = 0.5 * (lo + hi);
+        if f(mid) > 0.0 {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    0.5 * (lo + hi)
+}

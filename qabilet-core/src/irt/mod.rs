@@ -1,0 +1,25 @@
+//! Item response theory: item models and banks, response patterns, item and test
+//! information, and ability estimation (EAP, MAP, MLE, WLE) on the logistic metric with
+//! D = 1. Conventions in norms/IRT.md; reference values in `tests/reference/irt/`.
+
+mod bank;
+mod estimate;
+mod model;
+mod pattern;
+
+pub use bank::{BankError, Item, ItemBank};
+pub use estimate::{EapGrid, Estimate, Estimator, Status, point_estimate, test_information};
+pub use model::{CategoryCurve, ItemModel, logistic};
+pub use pattern::{PatternError, ResponsePattern};
+
+/// Fisher information Σ_k P_k′(θ)²/P_k(θ) of one item at θ.
+pub fn item_information(model: &ItemModel, theta: f64) -> f64 {
+    let m = model.max_category();
+    let mut curves = vec![CategoryCurve::default(); m + 1];
+    model.curves(theta, &mut curves);
+    curves
+        .iter()
+        .filter(|c| c.p > 0.0)
+        .map(|c| c.dp * c.dp / c.p)
+        .sum()
+}
