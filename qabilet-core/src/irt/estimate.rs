@@ -8,7 +8,7 @@ use std::str::FromStr;
 use serde::Serialize;
 
 use super::bank::ItemBank;
-use super::model::CategoryCurve;
+use super::model::{CategoryCurve, ItemModel};
 use super::pattern::ResponsePattern;
 
 /// The estimators.
@@ -104,12 +104,23 @@ impl Estimate {
 
 /// A quadrature grid for EAP with every item's log-probabilities precomputed on it.
 #[derive(Debug, Clone)]
+///
+/// Rasch, 2PL and GPCM items are exponential-family models: ln P_k(θ) = ln P_0(θ) + a·k·θ +
+/// (a constant in θ), so a pattern's log-likelihood on these items is Σ ln P_0(θ) plus θ times
+/// the weighted score R = Σ a·k, up to a constant that normalising the posterior removes.
+/// The grid keeps Σ ln P_0 over all such items precomputed, so a complete pattern costs one
+/// multiply-add per node instead of one add per item and node (BENCHMARKS.md). 3PL and GRM
+/// items add their category's row.
 pub struct EapGrid {
     points: Vec<f64>,
     log_prior: Vec<f64>,
     /// Per item: ln P_k(θ_q) at `offsets[item] + k·Q + q`.
     table: Vec<f64>,
     offsets: Vec<usize>,
+    /// Per item: the slope a of ln P_k − ln P_0 per category step, for exponential-family items.
+    slope: Vec<Option<f64>>,
+    /// ln prior + Σ ln P_0 over every exponential-family item, per node.
+    base: Vec<f64>,
 }
 
 impl EapGrid {
@@ -125,7 +136,7 @@ impl EapGrid {
         }
         let step = (hi - lo) / (points - 1) as f64;
         let nodes: Vec<f64> = (0..points).map(|q| lo + step * q as f64).collect();
-        let log_prior = nodes.iter().map(|t| -0.5 * t * t).collect();
+        let log_prior: Vec<f64> = nodes.iter().map(|t| -0.5 * t * t).collect();
         let mut table = Vec::new();
         let mut offsets = Vec::with_capacity(bank.items.len());
         let mut logs = [0.0; 16];
@@ -141,34 +152,108 @@ impl EapGrid {
                 }
             }
         }
+        let slope: Vec<Option<f64>> = bank
+            .items
+            .iter()
+            .map(|item| match item.model {
+                ItemModel::Rasch { .. } | ItemModel::TwoPl { .. } | ItemModel::Gpcm { .. } => {
+                    Some(item.model.a())
+                }
+                ItemModel::ThreePl { .. } | ItemModel::Grm { .. } => None,
+            })
+            .collect();
+        let mut base: Vec<f64> = log_prior.clone();
+        for (item, s) in slope.iter().enumerate() {
+            if s.is_some() {
+                for (b, lp) in base.iter_mut().zip(&table[offsets[item]..offsets[item] + points]) {
+                    *b += lp;
+                }
+            }
+        }
         Ok(EapGrid {
             points: nodes,
             log_prior,
             table,
             offsets,
+            slope,
+            base,
         })
     }
 
     /// The EAP estimate and posterior SD of `pattern`; `scratch` is reused between calls.
-    pub fn estimate(&self, pattern: &ResponsePattern, scratch: &mut Vec<f64>) -> Estimate {
+    pub fn estimate(&self, pattern: &ResponsePattern, scratch: &mut EapScratch) -> Estimate {
         let q_count = self.points.len();
-        scratch.clear();
-        scratch.extend_from_slice(&self.log_prior);
-        let mut any = false;
-        for (item, k) in pattern.administered() {
-            any = true;
-            let row = &self.table[self.offsets[item] + k * q_count..][..q_count];
-            for (acc, lp) in scratch.iter_mut().zip(row) {
-                *acc += lp;
+        let (rows, linear_given, linear_missing) = (
+            &mut scratch.rows,
+            &mut scratch.linear_given,
+            &mut scratch.linear_missing,
+        );
+        rows.clear();
+        linear_given.clear();
+        linear_missing.clear();
+        let mut weighted_score = 0.0;
+        for (item, response) in pattern.responses().iter().enumerate() {
+            match (self.slope[item], response) {
+                (Some(a), Some(k)) => {
+                    weighted_score += a * f64::from(*k);
+                    linear_given.push(self.offsets[item]);
+                }
+                (Some(_), None) => linear_missing.push(self.offsets[item]),
+                (None, Some(k)) => rows.push(self.offsets[item] + usize::from(*k) * q_count),
+                (None, None) => {}
             }
         }
-        if !any {
+        if rows.is_empty() && linear_given.is_empty() {
             return Estimate::without(Status::NoResponses);
         }
+        // Σ ln P_0 over the administered exponential-family items: from the precomputed sum
+        // less the missing ones, or from the prior plus the given ones, whichever is shorter.
+        let (start, minus): (&[f64], &[usize]) = if linear_missing.len() <= linear_given.len() {
+            (&self.base, linear_missing)
+        } else {
+            rows.extend_from_slice(linear_given);
+            (&self.log_prior, &[])
+        };
+        scratch.log_posterior.clear();
+        scratch.log_posterior.extend_from_slice(start);
+        // Sum rows block by block, so that each block's running sums stay in registers
+        // across all items (measured: BENCHMARKS.md).
+        const BLOCK: usize = 8;
+        let full = q_count / BLOCK * BLOCK;
+        for at in (0..full).step_by(BLOCK) {
+            let mut acc = [0.0; BLOCK];
+            acc.copy_from_slice(&scratch.log_posterior[at..at + BLOCK]);
+            for &row in rows.iter() {
+                for (a, v) in acc.iter_mut().zip(&self.table[row + at..row + at + BLOCK]) {
+                    *a += v;
+                }
+            }
+            for &row in minus {
+                for (a, v) in acc.iter_mut().zip(&self.table[row + at..row + at + BLOCK]) {
+                    *a -= v;
+                }
+            }
+            scratch.log_posterior[at..at + BLOCK].copy_from_slice(&acc);
+        }
+        for q in full..q_count {
+            let added: f64 = rows.iter().map(|&row| self.table[row + q]).sum();
+            let removed: f64 = minus.iter().map(|&row| self.table[row + q]).sum();
+            scratch.log_posterior[q] += added - removed;
+        }
+        if weighted_score != 0.0 {
+            for (lp, theta) in scratch.log_posterior.iter_mut().zip(&self.points) {
+                *lp += weighted_score * theta;
+            }
+        }
+        let scratch = &mut scratch.log_posterior;
         let max = scratch.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let (mut total, mut first) = (0.0, 0.0);
         for (w, &theta) in scratch.iter_mut().zip(&self.points) {
-            *w = (*w - max).exp();
+            let log_ratio = *w - max;
+            // A node below e^−37 (8.5e-17) of the mode's weight is under half an ulp of the
+            // total (≥ 1); all such nodes together move θ̂ and its SD by less than 1e-14
+            // relative, so their exp() is skipped.
+            *w = if log_ratio < -37.0 { 0.0 } else { log_ratio.exp() };
             total += *w;
             first += *w * theta;
         }
@@ -181,6 +266,15 @@ impl EapGrid {
             / total;
         Estimate::ok(mean, var.sqrt())
     }
+}
+
+/// Buffers [`EapGrid::estimate`] reuses from one pattern to the next.
+#[derive(Debug, Clone, Default)]
+pub struct EapScratch {
+    log_posterior: Vec<f64>,
+    rows: Vec<usize>,
+    linear_given: Vec<usize>,
+    linear_missing: Vec<usize>,
 }
 
 /// log L, its derivative (the score), test information and Warm's J at one θ.
@@ -215,6 +309,23 @@ fn sums(bank: &ItemBank, pattern: &ResponsePattern, theta: f64) -> Sums {
 /// Test information Σ_items Σ_k P_k′²/P_k at θ over the administered items of `pattern`.
 pub fn test_information(bank: &ItemBank, pattern: &ResponsePattern, theta: f64) -> f64 {
     sums(bank, pattern, theta).info
+}
+
+/// The function whose root the estimator's θ̂ is: the score ∂log L/∂θ (MLE), the score
+/// minus θ (MAP, N(0, 1) prior), or the score plus J/(2I) (WLE, Warm 1989). For EAP, the
+/// score (EAP solves no equation; the value is given for diagnostics).
+pub fn estimating_equation(
+    bank: &ItemBank,
+    pattern: &ResponsePattern,
+    estimator: Estimator,
+    theta: f64,
+) -> f64 {
+    let s = sums(bank, pattern, theta);
+    match estimator {
+        Estimator::Mle | Estimator::Eap => s.score,
+        Estimator::Map => s.score - theta,
+        Estimator::Wle => s.score + s.j / (2.0 * s.info),
+    }
 }
 
 /// Search range and grid of the point estimators (norms/IRT.md).
@@ -255,19 +366,23 @@ pub fn point_estimate(bank: &ItemBank, pattern: &ResponsePattern, estimator: Est
         }
         Estimator::Wle => {
             let f = |s: &Sums| s.score + s.j / (2.0 * s.info);
-            // Roots where f falls through zero; among several, the one whose weighted
-            // likelihood L·√I is highest.
-            let values: Vec<(f64, Sums)> = grid.iter().map(|&t| (t, sums(bank, pattern, t))).collect();
+            // Roots where f falls through zero. Among several (3PL), the WLE is the one where
+            // the antiderivative of f — the weighted log-likelihood — is highest: the integral
+            // of f between consecutive roots (composite Simpson) says which.
+            let values: Vec<(f64, f64)> = grid.iter().map(|&t| (t, f(&sums(bank, pattern, t)))).collect();
+            let roots: Vec<f64> = values
+                .windows(2)
+                .filter(|w| w[0].1 > 0.0 && w[1].1 <= 0.0)
+                .map(|w| bisect(w[0].0, w[1].0, |t| f(&sums(bank, pattern, t))))
+                .collect();
             let mut best: Option<(f64, f64)> = None;
-            for w in values.windows(2) {
-                let (fa, fb) = (f(&w[0].1), f(&w[1].1));
-                if fa > 0.0 && fb <= 0.0 {
-                    let root = bisect(w[0].0, w[1].0, |t| f(&sums(bank, pattern, t)));
-                    let s = sums(bank, pattern, root);
-                    let weighted = s.log_lik + 0.5 * s.info.ln();
-                    if best.is_none_or(|(_, b)| weighted > b) {
-                        best = Some((root, weighted));
-                    }
+            let mut height = 0.0;
+            for (n, &root) in roots.iter().enumerate() {
+                if n > 0 {
+                    height += simpson(roots[n - 1], root, |t| f(&sums(bank, pattern, t)));
+                }
+                if best.is_none_or(|(_, b)| height > b) {
+                    best = Some((root, height));
                 }
             }
             match best {
@@ -312,6 +427,16 @@ fn maximise(
     } else {
         Some(grid[best])
     }
+}
+
+/// ∫ f over [a, b] by composite Simpson's rule with steps of at most 0.005.
+fn simpson(a: f64, b: f64, f: impl Fn(f64) -> f64) -> f64 {
+    let n = (((b - a) / 0.005).ceil() as usize).max(2).next_multiple_of(2);
+    let h = (b - a) / n as f64;
+    let inner: f64 = (1..n)
+        .map(|i| f(a + h * i as f64) * if i % 2 == 1 { 4.0 } else { 2.0 })
+        .sum();
+    (f(a) + inner + f(b)) * h / 3.0
 }
 
 /// The root of a function falling through zero on [lo, hi], by bisection to 1e-12.

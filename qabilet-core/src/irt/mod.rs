@@ -8,7 +8,9 @@ mod model;
 mod pattern;
 
 pub use bank::{BankError, Item, ItemBank};
-pub use estimate::{EapGrid, Estimate, Estimator, Status, point_estimate, test_information};
+pub use estimate::{
+    EapGrid, EapScratch, Estimate, Estimator, Status, estimating_equation, point_estimate, test_information,
+};
 pub use model::{CategoryCurve, ItemModel, logistic};
 pub use pattern::{PatternError, ResponsePattern};
 

@@ -133,7 +133,7 @@ pub(super) fn run(args: &IrtScoreArgs) -> Result<(), CliError> {
     writer
         .write_record(["id", "theta", "se", "status", "error"])
         .map_err(write_err)?;
-    let mut scratch = Vec::new();
+    let mut scratch = qabilet_core::irt::EapScratch::default();
     let (mut rows, mut bad) = (0u64, 0u64);
     for record in reader.records() {
         let record = record.map_err(|e| {
