@@ -62,6 +62,21 @@ fn bench(c: &mut Criterion) {
             }
         })
     });
+    group.bench_function("eap_40x2pl_61pt_100k_examinees_two_threads", |b| {
+        b.iter(|| {
+            std::thread::scope(|scope| {
+                for half in patterns.chunks(patterns.len() / 2) {
+                    let grid = &grid;
+                    scope.spawn(move || {
+                        let mut scratch = qabilet_core::irt::EapScratch::default();
+                        for p in half {
+                            black_box(grid.estimate(p, &mut scratch));
+                        }
+                    });
+                }
+            })
+        })
+    });
     group.finish();
 }
 
