@@ -18,6 +18,7 @@
 
 pub mod age;
 pub mod battery;
+pub mod cat;
 pub mod ci;
 pub mod irt;
 pub mod normal;
@@ -26,6 +27,7 @@ pub mod profile;
 pub mod request;
 pub mod scale;
 mod source;
+pub mod stats;
 pub mod text;
 
 pub use age::{AgeError, ChronologicalAge, Date};

@@ -180,6 +180,31 @@ impl EapGrid {
         })
     }
 
+    /// The grid's nodes θ_q, ascending.
+    pub fn points(&self) -> &[f64] {
+        &self.points
+    }
+
+    /// ln of the prior weight at each node, −θ_q²/2 (normalising constants cancel).
+    pub fn log_prior(&self) -> &[f64] {
+        &self.log_prior
+    }
+
+    /// ln P_k(θ_q) of bank item `item`, category `category`, at every node.
+    ///
+    /// # Panics
+    /// If `item` is not a bank position or `category` exceeds the item's highest category.
+    pub fn log_probabilities(&self, item: usize, category: usize) -> &[f64] {
+        let q = self.points.len();
+        let start = self.offsets[item] + category * q;
+        let end = self.offsets.get(item + 1).copied().unwrap_or(self.table.len());
+        assert!(
+            start + q <= end,
+            "category {category} is outside item {item}'s range"
+        );
+        &self.table[start..start + q]
+    }
+
     /// The EAP estimate and posterior SD of `pattern`; `scratch` is reused between calls.
     pub fn estimate(&self, pattern: &ResponsePattern, scratch: &mut EapScratch) -> Estimate {
         let q_count = self.points.len();

@@ -2,9 +2,11 @@
 //! validates them and runs. The contract is stable (DESIGN.md "CLI contract"): scripts and
 //! other tools depend on it.
 
+mod cat;
 mod irt;
 mod norms;
 mod score;
+mod stats;
 
 use std::path::PathBuf;
 
@@ -40,6 +42,12 @@ pub enum Command {
     /// Item response theory: ability estimates on an item bank.
     #[command(subcommand)]
     Irt(IrtCommand),
+    /// Sample statistics: Mantel–Haenszel DIF between two groups.
+    #[command(subcommand)]
+    Stats(stats::StatsCommand),
+    /// Computerised adaptive testing: simulation studies on an item bank.
+    #[command(subcommand)]
+    Cat(cat::CatCommand),
 }
 
 /// `qabilet irt …`.
@@ -131,5 +139,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Norms(NormsCommand::Check { battery }) => norms::check(&battery),
         Command::Norms(NormsCommand::Demo { battery, out }) => norms::demo(&battery, out.as_deref()),
         Command::Irt(IrtCommand::Score(args)) => irt::run(&args),
+        Command::Stats(command) => stats::run(command),
+        Command::Cat(command) => cat::dispatch(&command),
     }
 }

@@ -1,0 +1,327 @@
+//! `qabilet stats …`: sample statistics for researchers; today `stats dif`, Mantel–Haenszel
+//! DIF between two groups (e.g. the Kazakh and Russian versions of a test).
+
+use std::collections::{BTreeSet, HashSet};
+use std::io::{self, BufReader, BufWriter, Read, Write};
+
+use clap::{Args, Subcommand};
+use qabilet_core::stats::{DifError, DifReport, DifSample, DifStatus, EtsClass, Group};
+
+use crate::error::CliError;
+
+const DIF_LONG_ABOUT: &str = "\
+Mantel–Haenszel differential item functioning (DIF) of dichotomous items between a focal and
+a reference group, matched on the total score, with the ETS A/B/C classification.
+
+INPUT (CSV, UTF-8, header row): an `id` column, the group column named by --group, and every
+other column is an item scored 0 (wrong) or 1 (right); an empty cell is a missing response.
+  id,language,i01,i02,i03,…
+  c0001,kk,1,0,1,…
+  c0002,ru,1,1,,…
+Rows whose group value is neither --focal nor --reference are ignored (and counted). A row
+with a missing response on any item is left out of every item's analysis (and counted), so
+all items are matched on one criterion: the total score over all items, the studied item
+included (Holland & Thayer 1988). Any cell other than 0, 1 or empty is an error naming its
+line and column (exit 2); so is a repeated id.
+
+OUTPUT (CSV), one row per item, in input order:
+  item,n_reference,n_focal,p_reference,p_focal,alpha_mh,chi2_mh,p_value,delta_mh,se_delta,
+  class,favours,status
+n_* examinees analysed; p_* proportion correct (unmatched); alpha_mh the MH common odds
+ratio (reference over focal); chi2_mh the MH chi-square with continuity correction and
+p_value its upper tail (1 df); delta_mh = −2.35·ln(alpha_mh) (ETS delta metric; negative:
+the item is harder for the focal group) and se_delta its standard error
+(Robins–Breslow–Greenland); class A, B or C; favours reference or focal (the sign of
+delta_mh, whatever the class). status:
+  ok              every column filled
+  constant        everyone analysed answered alike: no statistics
+  no_information  no score level holds both groups with both answers: no statistics
+  unbounded       chi2_mh and p_value only: alpha_mh is 0 or infinite (favours says which)
+
+ETS CLASSES (.05 level), in this order: A if |delta| < 1 or p_value ≥ .05; C if
+|delta| ≥ 1.5 and |delta| − 1 > Φ⁻¹(.95)·se_delta, Φ⁻¹(.95) = 1.6449… (|delta| significantly
+greater than 1, one-sided); B otherwise.
+
+A summary (items per class, examinees used and left out) is printed on stderr. Rules and
+sources: norms/DIF.md.
+
+Exit codes: 0 done; 1 results could not be written; 2 unreadable input, a bad header or
+cell, or a group with no complete examinee.
+
+Example:
+  qabilet stats dif --sample qabilet-core/tests/reference/dif/sample.csv \\
+      --group language --focal kk --reference ru";
+
+/// `qabilet stats …`.
+#[derive(Debug, Subcommand)]
+pub enum StatsCommand {
+    /// Mantel–Haenszel DIF of 0/1 items between a focal and a reference group, with ETS
+    /// A/B/C classes.
+    #[command(long_about = DIF_LONG_ABOUT)]
+    Dif(DifArgs),
+}
+
+/// Arguments of `qabilet stats dif`.
+#[derive(Debug, Args)]
+pub struct DifArgs {
+    /// Responses (CSV, `-` for standard input): id,<group column>,<item>… scored 0/1.
+    #[arg(long, value_name = "FILE.csv|-")]
+    pub sample: String,
+    /// Name of the column holding each examinee's group.
+    #[arg(long, value_name = "COLUMN")]
+    pub group: String,
+    /// Group value of the focal group (e.g. kk).
+    #[arg(long, value_name = "VALUE")]
+    pub focal: String,
+    /// Group value of the reference group (e.g. ru).
+    #[arg(long, value_name = "VALUE")]
+    pub reference: String,
+    /// Where to write the results (`-` for standard output).
+    #[arg(long, value_name = "FILE|-", default_value = "-")]
+    pub output: String,
+}
+
+/// Runs a `qabilet stats` subcommand.
+pub(super) fn run(command: StatsCommand) -> Result<(), CliError> {
+    match command {
+        StatsCommand::Dif(args) => dif(&args),
+    }
+}
+
+/// A number as the shortest text that reads back as the same f64; exponent notation for
+/// very small or very large magnitudes (p-values can be 1e-40).
+fn number(x: f64) -> String {
+    let m = x.abs();
+    if m != 0.0 && !(1e-4..1e16).contains(&m) {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
+    }
+}
+
+fn opt(x: Option<f64>) -> String {
+    x.map(number).unwrap_or_default()
+}
+
+fn dif(args: &DifArgs) -> Result<(), CliError> {
+    let (focal, reference) = (args.focal.trim(), args.reference.trim());
+    if focal == reference {
+        return Err(CliError::Usage(format!(
+            "--focal and --reference are both '{focal}': name two different groups"
+        )));
+    }
+    let in_name = args.sample.as_str();
+    let input: Box<dyn Read> = if in_name == "-" {
+        Box::new(io::stdin().lock())
+    } else {
+        Box::new(std::fs::File::open(in_name).map_err(|e| CliError::read(in_name, e))?)
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(BufReader::with_capacity(1 << 18, input));
+    let input_error = |line: u64, reason: String| CliError::Input {
+        path: in_name.to_owned(),
+        line,
+        reason,
+    };
+    let header = reader
+        .headers()
+        .map_err(|e| input_error(1, format!("unreadable header: {e}")))?
+        .clone();
+    let names: Vec<&str> = header
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            if i == 0 {
+                h.trim_start_matches('\u{feff}')
+            } else {
+                h
+            }
+            .trim()
+        })
+        .collect();
+    let mut seen = HashSet::new();
+    for name in &names {
+        if !seen.insert(*name) {
+            return Err(input_error(1, format!("column '{name}' appears twice")));
+        }
+    }
+    let id_col = names
+        .iter()
+        .position(|&n| n == "id")
+        .ok_or_else(|| input_error(1, "no 'id' column".into()))?;
+    let group_col = names
+        .iter()
+        .position(|&n| n == args.group.trim())
+        .ok_or_else(|| {
+            input_error(
+                1,
+                format!("no group column '{}' (columns: {})", args.group, names.join(",")),
+            )
+        })?;
+    if group_col == id_col {
+        return Err(CliError::Usage("--group cannot be the 'id' column".into()));
+    }
+    let item_cols: Vec<usize> = (0..names.len())
+        .filter(|&i| i != id_col && i != group_col)
+        .collect();
+    let items: Vec<String> = item_cols.iter().map(|&i| names[i].to_owned()).collect();
+    let mut sample = DifSample::new(items).map_err(|e| match e {
+        DifError::NoItems => input_error(
+            1,
+            "no item columns (every column other than id and the group is an item)".into(),
+        ),
+        other => input_error(1, other.to_string()),
+    })?;
+    let mut ids = HashSet::new();
+    let mut group_values = BTreeSet::new();
+    let mut responses = vec![None; item_cols.len()];
+    for record in reader.records() {
+        let record = record.map_err(|e| {
+            input_error(
+                e.position().map_or(0, |p| p.line()),
+                format!("unreadable CSV: {e}"),
+            )
+        })?;
+        let line = record.position().map_or(0, |p| p.line());
+        if record.len() != names.len() {
+            return Err(input_error(
+                line,
+                format!("row has {} fields, the header has {}", record.len(), names.len()),
+            ));
+        }
+        let id = record[id_col].trim();
+        if !ids.insert(id.to_owned()) {
+            return Err(input_error(line, format!("id '{id}' appears twice")));
+        }
+        let value = record[group_col].trim();
+        let group = if value == focal {
+            Group::Focal
+        } else if value == reference {
+            Group::Reference
+        } else {
+            Group::Other
+        };
+        if group_values.len() < 20 {
+            group_values.insert(value.to_owned());
+        }
+        for (slot, &col) in responses.iter_mut().zip(&item_cols) {
+            *slot = match record[col].trim() {
+                "" => None,
+                "0" => Some(false),
+                "1" => Some(true),
+                other => {
+                    return Err(input_error(
+                        line,
+                        format!(
+                            "id '{id}', column '{}': '{other}' is not 0, 1 or empty",
+                            names[col]
+                        ),
+                    ));
+                }
+            };
+        }
+        // One response per item by construction.
+        sample
+            .push(group, &responses)
+            .map_err(|e| input_error(line, e.to_string()))?;
+    }
+    let report = sample.analyse().map_err(|e| match e {
+        DifError::EmptyGroup {
+            group,
+            excluded_missing,
+        } => {
+            let value = if group == Group::Focal { focal } else { reference };
+            let seen: Vec<String> = group_values.iter().map(|v| format!("'{v}'")).collect();
+            CliError::Usage(format!(
+                "{in_name}: no {group}-group examinee ({} = '{value}') with a response to every item \
+                 ({excluded_missing} left out for missing responses); values seen in {}: {}",
+                args.group,
+                args.group,
+                seen.join(", ")
+            ))
+        }
+        other => CliError::Usage(format!("{in_name}: {other}")),
+    })?;
+    write(args, &report)?;
+    let e = &report.examinees;
+    let unclassified = report
+        .items
+        .iter()
+        .filter(|i| i.mh.status != DifStatus::Ok)
+        .count();
+    eprintln!(
+        "qabilet: MH DIF, focal {focal} vs reference {reference}, {} items: A {}, B {}, C {}{}; \
+         examinees used {} ({reference} {}, {focal} {}), left out {} with missing responses, \
+         {} in other groups; {} score levels hold both groups",
+        report.items.len(),
+        report.count(EtsClass::A),
+        report.count(EtsClass::B),
+        report.count(EtsClass::C),
+        if unclassified > 0 {
+            format!(", not classified {unclassified} (see status)")
+        } else {
+            String::new()
+        },
+        e.reference + e.focal,
+        e.reference,
+        e.focal,
+        e.missing_reference + e.missing_focal,
+        e.other,
+        report.strata,
+    );
+    Ok(())
+}
+
+fn write(args: &DifArgs, report: &DifReport) -> Result<(), CliError> {
+    let out_name = if args.output == "-" {
+        "standard output"
+    } else {
+        args.output.as_str()
+    };
+    let sink: Box<dyn Write> = if args.output == "-" {
+        Box::new(io::stdout().lock())
+    } else {
+        Box::new(std::fs::File::create(&args.output).map_err(|e| CliError::write(out_name, e))?)
+    };
+    let mut writer = csv::Writer::from_writer(BufWriter::new(sink));
+    let write_err = |e: csv::Error| CliError::write(out_name, io::Error::other(e));
+    writer
+        .write_record([
+            "item",
+            "n_reference",
+            "n_focal",
+            "p_reference",
+            "p_focal",
+            "alpha_mh",
+            "chi2_mh",
+            "p_value",
+            "delta_mh",
+            "se_delta",
+            "class",
+            "favours",
+            "status",
+        ])
+        .map_err(write_err)?;
+    for item in &report.items {
+        let mh = &item.mh;
+        writer
+            .write_record([
+                item.item.clone(),
+                item.n_reference.to_string(),
+                item.n_focal.to_string(),
+                number(item.p_reference),
+                number(item.p_focal),
+                opt(mh.alpha_mh),
+                opt(mh.chi2_mh),
+                opt(mh.p_value),
+                opt(mh.delta_mh),
+                opt(mh.se_delta),
+                mh.class.map(|c| c.to_string()).unwrap_or_default(),
+                mh.favours.map(|f| f.to_string()).unwrap_or_default(),
+                mh.status.to_string(),
+            ])
+            .map_err(write_err)?;
+    }
+    writer.flush().map_err(|e| CliError::write(out_name, e))
+}
