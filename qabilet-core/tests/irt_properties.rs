@@ -43,8 +43,68 @@ fn bank_json(models: &[ItemModel]) -> String {
     format!("{{\"items\": [{}]}}", items.join(","))
 }
 
+/// EAP by its definition on the 61-node grid over [−6, 6]: Σ θ·φ(θ)·Π P(x|θ) / Σ φ(θ)·Π P(x|θ).
+fn direct_eap(bank: &ItemBank, pattern: &ResponsePattern) -> (f64, f64) {
+    let nodes: Vec<f64> = (0..61).map(|q| -6.0 + 0.2 * q as f64).collect();
+    let log_post: Vec<f64> = nodes
+        .iter()
+        .map(|&theta| {
+            let mut lp = -0.5 * theta * theta;
+            for (item, k) in pattern.administered() {
+                let model = &bank.items[item].model;
+                let mut logs = vec![0.0; model.max_category() + 1];
+                model.log_probabilities(theta, &mut logs);
+                lp += logs[k];
+            }
+            lp
+        })
+        .collect();
+    let max = log_post.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let (mut total, mut first, mut second) = (0.0, 0.0, 0.0);
+    for (lp, theta) in log_post.iter().zip(&nodes) {
+        let w = (lp - max).exp();
+        total += w;
+        first += w * theta;
+        second += w * theta * theta;
+    }
+    let mean = first / total;
+    (mean, (second / total - mean * mean).max(0.0).sqrt())
+}
+
+fn exponential_family_model() -> impl Strategy<Value = ItemModel> {
+    prop_oneof![
+        (-3.0f64..3.0).prop_map(|b| ItemModel::Rasch { b }),
+        (0.3f64..3.0, -3.0f64..3.0).prop_map(|(a, b)| ItemModel::TwoPl { a, b }),
+        (0.3f64..3.0, proptest::collection::vec(-3.0f64..3.0, 1..5))
+            .prop_map(|(a, b)| ItemModel::Gpcm { a, b }),
+    ]
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Complete patterns on rasch/2PL/GPCM banks take EAP's geometric-sequence shortcut.
+    #[test]
+    fn eap_shortcut_for_complete_exponential_family_patterns(
+        models in proptest::collection::vec(exponential_family_model(), 1..60),
+        seed in any::<u64>(),
+    ) {
+        let bank = ItemBank::from_json(&bank_json(&models)).unwrap();
+        let mut state = seed | 1;
+        let responses = models
+            .iter()
+            .map(|m| {
+                state ^= state << 13; state ^= state >> 7; state ^= state << 17;
+                Some((state % (m.max_category() as u64 + 1)) as u32)
+            })
+            .collect();
+        let pattern = ResponsePattern::new(&bank, responses).unwrap();
+        let grid = EapGrid::new(&bank, 61, -6.0, 6.0).unwrap();
+        let eap = grid.estimate(&pattern, &mut qabilet_core::irt::EapScratch::default());
+        let (mean, sd) = direct_eap(&bank, &pattern);
+        prop_assert!((eap.theta.unwrap() - mean).abs() < 1e-9, "EAP {:?} vs direct {mean}", eap.theta);
+        prop_assert!((eap.se.unwrap() - sd).abs() < 1e-7, "SE {:?} vs direct {sd}", eap.se);
+    }
 
     #[test]
     fn categories_form_a_distribution_with_exact_derivatives(model in model(), theta in -8.0f64..8.0) {
@@ -99,31 +159,8 @@ proptest! {
         let t = eap.theta.unwrap();
         prop_assert!((-6.0..=6.0).contains(&t) && eap.se.unwrap() > 0.0);
         // The grid's shortcuts (precomputed sums, exponential-family slopes) against the
-        // definition: Σ over nodes of θ·φ(θ)·Π P(x|θ), directly.
-        let (mut total, mut first, mut second) = (0.0, 0.0, 0.0);
-        let nodes: Vec<f64> = (0..61).map(|q| -6.0 + 0.2 * q as f64).collect();
-        let log_post: Vec<f64> = nodes
-            .iter()
-            .map(|&theta| {
-                let mut lp = -0.5 * theta * theta;
-                for (item, k) in pattern.administered() {
-                    let model = &bank.items[item].model;
-                    let mut logs = vec![0.0; model.max_category() + 1];
-                    model.log_probabilities(theta, &mut logs);
-                    lp += logs[k];
-                }
-                lp
-            })
-            .collect();
-        let max = log_post.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        for (lp, theta) in log_post.iter().zip(&nodes) {
-            let w = (lp - max).exp();
-            total += w;
-            first += w * theta;
-            second += w * theta * theta;
-        }
-        let mean = first / total;
-        let sd = (second / total - mean * mean).max(0.0).sqrt();
+        // definition.
+        let (mean, sd) = direct_eap(&bank, &pattern);
         prop_assert!((t - mean).abs() < 1e-9, "EAP {t} vs direct {mean}");
         prop_assert!((eap.se.unwrap() - sd).abs() < 1e-7, "SE {} vs direct {sd}", eap.se.unwrap());
         for estimator in [Estimator::Map, Estimator::Mle, Estimator::Wle] {
