@@ -1,7 +1,8 @@
-//! `qabilet cat simulate` end to end: the real binary on a bank written to a temporary
-//! folder (with content areas and Sympson–Hetter parameters) and on a bundled reference
-//! bank: JSON and text reports, reproducibility by seed, content targets, exposure control
-//! and usage errors.
+//! `qabilet cat simulate` and `qabilet cat calibrate` end to end: the real binary on a bank
+//! written to a temporary folder (with content areas and Sympson–Hetter parameters) and on a
+//! bundled reference bank: JSON and text reports, reproducibility by seed, content targets,
+//! exposure control, Sympson–Hetter calibration written back into the bank and checked by a
+//! fresh simulation, and usage errors.
 
 use std::process::Output;
 
@@ -195,4 +196,107 @@ fn usage_errors_exit_2() {
         "10",
     ]);
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn calibrate_writes_sympson_hetter_parameters_that_hold_the_limit() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bank = write_bank(dir.path());
+    let out = dir.path().join("bank_sh.json").to_string_lossy().into_owned();
+    // 5-item tests on 60 items; 2,000 simulees per round, at most 15 rounds, stopping at
+    // max P(A) ≤ 0.25 + 0.02. The bank's own K = 0.5 are ignored.
+    let calibrate = run(&[
+        "cat",
+        "calibrate",
+        "--bank",
+        &bank,
+        "--r-max",
+        "0.25",
+        "--examinees",
+        "2000",
+        "--rounds",
+        "15",
+        "--max-items",
+        "5",
+        "--out",
+        &out,
+    ]);
+    let stderr = String::from_utf8_lossy(&calibrate.stderr);
+    assert!(calibrate.status.success(), "{stderr}");
+    assert!(calibrate.stdout.is_empty());
+    assert!(
+        stderr.contains("max P(S)") && stderr.contains("max P(A)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("converged in round"), "{stderr}");
+    // Round 1 (every K = 1) is pure maximum information: max P(A) = 1.
+    let first = stderr
+        .lines()
+        .find(|l| l.trim_start().starts_with("1 "))
+        .expect("round 1");
+    assert_eq!(first.split_whitespace().nth(3), Some("1.0000"), "{first}");
+
+    // Every item keeps its fields and gains its K.
+    let original: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&bank).expect("read bank")).expect("JSON");
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).expect("read output")).expect("JSON");
+    let (original, written) = (
+        original["items"].as_array().unwrap(),
+        written["items"].as_array().unwrap(),
+    );
+    assert_eq!(original.len(), written.len());
+    let mut limited = 0;
+    for (o, w) in original.iter().zip(written) {
+        for field in ["id", "model", "a", "b", "content"] {
+            assert_eq!(o[field], w[field], "{field}");
+        }
+        let k = w["exposure"]["sympson_hetter"].as_f64().expect("K");
+        assert!(k > 0.0 && k <= 1.0, "{k}");
+        limited += usize::from(k < 1.0);
+    }
+    assert!(limited > 0);
+
+    // Fresh simulees (another seed) on the written bank.
+    let max_exposure = |exposure: &str| -> f64 {
+        let rep = json(&run(&[
+            "cat",
+            "simulate",
+            "--bank",
+            &out,
+            "--examinees",
+            "2000",
+            "--seed",
+            "1000",
+            "--max-items",
+            "5",
+            "--exposure",
+            exposure,
+            "--format",
+            "json",
+        ]));
+        rep["report"]["exposure"]["max"].as_f64().unwrap()
+    };
+    let controlled = max_exposure("sympson-hetter");
+    assert!(controlled <= 0.25 + 0.03, "max exposure {controlled}");
+    assert_eq!(max_exposure("none"), 1.0);
+
+    // Usage errors.
+    for r_max in ["0", "1.5", "nan"] {
+        let o = run(&[
+            "cat",
+            "calibrate",
+            "--bank",
+            &bank,
+            "--r-max",
+            r_max,
+            "--examinees",
+            "10",
+            "--rounds",
+            "2",
+            "--out",
+            &out,
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    }
 }

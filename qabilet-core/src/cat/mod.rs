@@ -1,6 +1,6 @@
 //! Computerised adaptive testing on an IRT item bank: item selection (maximum Fisher
 //! information, Kullback–Leibler, a-stratified), exposure control (randomesque,
-//! Sympson–Hetter), content balancing by target proportions, stopping rules, resumable
+//! Sympson–Hetter, with the iterative calibration of its parameters), content balancing by target proportions, stopping rules, resumable
 //! serialisable sessions, and simulation studies reporting bias, RMSE, test length and item
 //! exposure as catsim and catR do.
 //!
@@ -19,6 +19,7 @@
 //! ```
 
 mod available;
+mod calibrate;
 mod config;
 mod content;
 mod engine;
@@ -31,6 +32,7 @@ mod stopping;
 use thiserror::Error;
 
 pub use available::{Availability, ItemSet};
+pub use calibrate::{Calibration, CalibrationSpec, RoundSummary, calibrate_sympson_hetter};
 pub use config::CatConfig;
 pub use content::ContentTargets;
 pub use engine::{CatEngine, GRID_POINTS, GRID_RANGE, Next};
@@ -117,4 +119,7 @@ pub enum CatError {
     /// Invalid simulation settings.
     #[error("simulation: {0}")]
     Simulation(String),
+    /// Invalid Sympson–Hetter calibration settings.
+    #[error("Sympson–Hetter calibration: {0}")]
+    Calibration(String),
 }

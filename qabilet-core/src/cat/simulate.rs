@@ -7,7 +7,9 @@
 //! seed on stream 2e, and its session's random choices from stream 2e + 1, so every
 //! examinee's test depends only on the seed and e.
 //!
-//! Exposure rate of an item: the share of examinees who were given it. Test overlap rate:
+//! Exposure rate of an item: the share of examinees who were given it; its selection rate:
+//! the share for whom selection chose it, whether it was then given or set aside by
+//! Sympson–Hetter (the two coincide without Sympson–Hetter). Test overlap rate:
 //! the mean, over all pairs of examinees, of the number of items both were given, divided by
 //! the mean test length, Σ_i c_i(c_i − 1) / (N(N − 1) · L̄) with c_i the item's count (Chen,
 //! Ankenmann & Spray 2003, for fixed and variable length).
@@ -95,8 +97,8 @@ pub struct ExamineeResult {
     pub estimate: Estimate,
     /// Items given, in order (bank positions).
     pub items: Vec<usize>,
-    /// Items set aside by Sympson–Hetter.
-    pub set_aside: usize,
+    /// Items selected but set aside by Sympson–Hetter, in order (bank positions).
+    pub set_aside: Vec<usize>,
     /// Why the test ended.
     pub stop: StopReason,
 }
@@ -118,17 +120,21 @@ pub struct DecileSummary {
     pub mean_length: f64,
 }
 
-/// Item exposure rates.
+/// Item exposure and selection rates.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ExposureSummary {
     /// Highest exposure rate.
     pub max: f64,
+    /// Highest selection rate.
+    pub max_selection: f64,
     /// Share of bank items never given.
     pub never_used: f64,
     /// Share of bank items with an exposure rate above 0.2.
     pub over_0_2: f64,
     /// Exposure rate of every item, by bank position.
     pub rates: Vec<f64>,
+    /// Selection rate of every item (given or set aside), by bank position.
+    pub selection_rates: Vec<f64>,
 }
 
 /// The report of a simulation study.
@@ -202,7 +208,7 @@ pub fn simulate_examinee(
         true_theta,
         estimate: engine.final_estimate(&session),
         items: session.administered().iter().map(|r| r.item).collect(),
-        set_aside: session.set_aside().len(),
+        set_aside: session.set_aside().to_vec(),
         stop,
     })
 }
@@ -253,19 +259,27 @@ pub fn summarise(bank_items: usize, results: &[ExamineeResult]) -> SimulationRep
         *stop_reasons.entry(r.stop).or_insert(0) += 1;
     }
     let mut counts = vec![0usize; bank_items];
+    let mut selected = vec![0usize; bank_items];
     for r in results {
         for &i in &r.items {
             counts[i] += 1;
+            selected[i] += 1;
+        }
+        for &i in &r.set_aside {
+            selected[i] += 1;
         }
     }
     let rates: Vec<f64> = counts.iter().map(|&c| c as f64 / n as f64).collect();
+    let selection_rates: Vec<f64> = selected.iter().map(|&c| c as f64 / n as f64).collect();
     let share =
         |f: &dyn Fn(f64) -> bool| rates.iter().filter(|&&r| f(r)).count() as f64 / bank_items.max(1) as f64;
     let exposure = ExposureSummary {
         max: rates.iter().copied().fold(0.0, f64::max),
+        max_selection: selection_rates.iter().copied().fold(0.0, f64::max),
         never_used: share(&|r| r == 0.0),
         over_0_2: share(&|r| r > 0.2),
         rates: rates.clone(),
+        selection_rates,
     };
     let pairs_shared: f64 = counts.iter().map(|&c| c as f64 * (c as f64 - 1.0)).sum();
     let overlap = if n > 1 && mean_length > 0.0 {

@@ -1,15 +1,16 @@
 //! `qabilet cat simulate`: a simulation study of an adaptive test on an item bank, reported
 //! as catsim and catR do (bias, RMSE, test length, SE, item exposure, test overlap, RMSE by
-//! true-θ decile).
+//! true-θ decile). `qabilet cat calibrate`: Sympson–Hetter exposure parameters by the
+//! iterative simulation procedure, written back into the bank.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 use qabilet_core::cat::{
-    CatConfig, CatEngine, ContentTargets, Exposure, Selection, SimulationReport, SimulationSpec,
-    StoppingRule, ThetaDistribution, simulate,
+    Calibration, CalibrationSpec, CatConfig, CatEngine, ContentTargets, Exposure, Selection,
+    SimulationReport, SimulationSpec, StoppingRule, ThetaDistribution, calibrate_sympson_hetter, simulate,
 };
 use qabilet_core::irt::{Estimator, ItemBank};
 
@@ -60,8 +61,79 @@ pub enum SelectionArg {
 pub enum ReportFormat {
     /// A readable summary.
     Text,
-    /// One JSON object with the settings and the full report (exposure rate per item id).
+    /// One JSON object with the settings and the full report (exposure and selection rates
+    /// per item id).
     Json,
+}
+
+/// The rules of the adaptive test, shared by `cat simulate` and `cat calibrate`.
+#[derive(Debug, Args)]
+pub struct CatRulesArgs {
+    /// No SE-based stop before this many items.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub min_items: usize,
+    /// Maximum test length.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub max_items: usize,
+    /// Stop once SE(θ̂) ≤ this (default: fixed length --max-items).
+    #[arg(long, value_name = "SE")]
+    pub se_target: Option<f64>,
+    /// Item selection.
+    #[arg(long, value_enum, value_name = "mfi|kl|astrat", default_value_t = SelectionArg::Mfi, hide_possible_values = true)]
+    pub selection: SelectionArg,
+    /// Number of a-strata for --selection astrat.
+    #[arg(long, value_name = "K", default_value_t = 4)]
+    pub strata: usize,
+    /// Content targets (JSON object area → proportion).
+    #[arg(long, value_name = "FILE.json")]
+    pub content: Option<PathBuf>,
+    /// Final estimator.
+    #[arg(long, value_name = "eap|map|mle|wle", default_value = "eap")]
+    pub estimator: Estimator,
+}
+
+impl CatRulesArgs {
+    /// The configuration these flags describe, with `exposure` control.
+    fn config(&self, exposure: Exposure) -> Result<CatConfig, CliError> {
+        let content = match &self.content {
+            None => None,
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| CliError::read(path, e))?;
+                let targets: BTreeMap<String, f64> = serde_json::from_str(&text).map_err(|e| {
+                    CliError::Usage(format!(
+                        "{}: expected a JSON object of area → proportion: {e}",
+                        path.display()
+                    ))
+                })?;
+                Some(ContentTargets(targets))
+            }
+        };
+        let selection = match self.selection {
+            SelectionArg::Mfi => Selection::Mfi,
+            SelectionArg::Kl => Selection::Kl,
+            SelectionArg::Astrat => Selection::AStratified { strata: self.strata },
+        };
+        Ok(CatConfig {
+            selection,
+            exposure,
+            content,
+            stopping: StoppingRule {
+                min_items: self.min_items,
+                max_items: self.max_items,
+                se_target: self.se_target,
+            },
+            final_estimator: self.estimator,
+        })
+    }
+}
+
+impl ThetaDist {
+    fn distribution(self) -> ThetaDistribution {
+        match self {
+            ThetaDist::Normal => ThetaDistribution::STANDARD_NORMAL,
+            ThetaDist::Uniform => ThetaDistribution::UNIFORM_3,
+        }
+    }
 }
 
 /// Arguments of `qabilet cat simulate`.
@@ -79,33 +151,146 @@ pub struct CatSimulateArgs {
     /// Seed of every random draw.
     #[arg(long, value_name = "S", default_value_t = 1)]
     pub seed: u64,
-    /// No SE-based stop before this many items.
-    #[arg(long, value_name = "N", default_value_t = 1)]
-    pub min_items: usize,
-    /// Maximum test length.
-    #[arg(long, value_name = "N", default_value_t = 20)]
-    pub max_items: usize,
-    /// Stop once SE(θ̂) ≤ this (default: fixed length --max-items).
-    #[arg(long, value_name = "SE")]
-    pub se_target: Option<f64>,
-    /// Item selection.
-    #[arg(long, value_enum, value_name = "mfi|kl|astrat", default_value_t = SelectionArg::Mfi, hide_possible_values = true)]
-    pub selection: SelectionArg,
-    /// Number of a-strata for --selection astrat.
-    #[arg(long, value_name = "K", default_value_t = 4)]
-    pub strata: usize,
+    /// The rules of the test.
+    #[command(flatten)]
+    pub rules: CatRulesArgs,
     /// Exposure control: none, randomesque:N or sympson-hetter.
     #[arg(long, value_name = "none|randomesque:N|sympson-hetter", default_value = "none", value_parser = parse_exposure)]
     pub exposure: Exposure,
-    /// Content targets (JSON object area → proportion).
-    #[arg(long, value_name = "FILE.json")]
-    pub content: Option<PathBuf>,
-    /// Final estimator.
-    #[arg(long, value_name = "eap|map|mle|wle", default_value = "eap")]
-    pub estimator: Estimator,
     /// Report format.
     #[arg(long, value_enum, value_name = "text|json", default_value_t = ReportFormat::Text, hide_possible_values = true)]
     pub format: ReportFormat,
+}
+
+pub(super) const CALIBRATE_LONG_ABOUT: &str = "\
+Calibrate the Sympson–Hetter exposure parameters K_i of an item bank for a target maximum
+exposure rate --r-max, by the iterative procedure of Sympson & Hetter (1985; van der Linden &
+Glas, Elements of Adaptive Testing, ch. on exposure control): start with K_i = 1; each round
+simulate --examinees simulees with the current K_i and the test rules given (as for
+`cat simulate`), record every item's selection rate P(S) (chosen, whether then given or set
+aside) and exposure rate P(A); set K_i = 1 where P(S) ≤ r_max, else K_i = r_max / P(S).
+Rounds stop once every P(A) ≤ r_max + --tolerance (that round's K_i are written) or after
+--rounds rounds (the last update is written). Round t uses seed S + t − 1.
+
+With N simulees the realised rates scatter about K_i·P(S) by about √(r_max(1 − r_max)/N), and
+the highest limited item lies about twice that above r_max: allow for it in --tolerance or
+raise --examinees. A per-round table goes to stderr; the bank is written to --out with every
+item's exposure.sympson_hetter set (other fields kept), for `cat simulate --exposure
+sympson-hetter`.
+
+Example:
+  qabilet cat calibrate --bank bank.json --r-max 0.25 --examinees 2000 --rounds 15 --max-items 20 --out bank_sh.json";
+
+/// Arguments of `qabilet cat calibrate`.
+#[derive(Debug, Args)]
+pub struct CatCalibrateArgs {
+    /// Item bank (JSON, as for `irt score`); its own Sympson–Hetter parameters are ignored.
+    #[arg(long, value_name = "FILE.json")]
+    pub bank: PathBuf,
+    /// Target maximum exposure rate, in (0, 1].
+    #[arg(long, value_name = "R")]
+    pub r_max: f64,
+    /// Simulees per round (≥ 2).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(2..))]
+    pub examinees: u32,
+    /// Most rounds (≥ 1).
+    #[arg(long, value_name = "R", value_parser = clap::value_parser!(u32).range(1..))]
+    pub rounds: u32,
+    /// Stop once every exposure rate is ≤ r_max + this.
+    #[arg(long, value_name = "T", default_value_t = 0.02)]
+    pub tolerance: f64,
+    /// Distribution of true θ: normal N(0, 1) or uniform on [−3, 3).
+    #[arg(long, value_enum, value_name = "normal|uniform", default_value_t = ThetaDist::Normal, hide_possible_values = true)]
+    pub theta_dist: ThetaDist,
+    /// Seed of the first round (round t: S + t − 1).
+    #[arg(long, value_name = "S", default_value_t = 1)]
+    pub seed: u64,
+    /// The rules of the test.
+    #[command(flatten)]
+    pub rules: CatRulesArgs,
+    /// Where to write the bank with its Sympson–Hetter parameters.
+    #[arg(long, value_name = "FILE.json")]
+    pub out: PathBuf,
+}
+
+fn calibrate(args: &CatCalibrateArgs) -> Result<(), CliError> {
+    let (text, bank) = read_bank(&args.bank)?;
+    let config = args.rules.config(Exposure::None)?;
+    let spec = CalibrationSpec {
+        examinees: args.examinees as usize,
+        theta: args.theta_dist.distribution(),
+        r_max: args.r_max,
+        rounds: args.rounds as usize,
+        tolerance: args.tolerance,
+        seed: args.seed,
+    };
+    let calibration = calibrate_sympson_hetter(&bank, &config, &spec)
+        .map_err(|e| CliError::Usage(format!("{}: {e}", args.bank.display())))?;
+    let mut out = with_sympson_hetter(&text, &calibration.k)
+        .map_err(|e| CliError::Usage(format!("{}: {e}", args.bank.display())))?;
+    out.push('\n');
+    std::fs::write(&args.out, out).map_err(|e| CliError::write(&args.out, e))?;
+    eprint!("{}", calibration_table(args, &bank, &calibration));
+    Ok(())
+}
+
+/// The bank file `text` (already validated) with every item's `exposure.sympson_hetter` set
+/// to `k` (by position) and all other fields kept.
+fn with_sympson_hetter(text: &str, k: &[f64]) -> Result<String, String> {
+    let mut value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let items = value
+        .get_mut("items")
+        .and_then(serde_json::Value::as_array_mut)
+        .ok_or("the bank has no items list")?;
+    for (item, &k) in items.iter_mut().zip(k) {
+        let item = item.as_object_mut().ok_or("an item is not a JSON object")?;
+        let exposure = item.entry("exposure").or_insert_with(|| serde_json::json!({}));
+        if !exposure.is_object() {
+            *exposure = serde_json::json!({});
+        }
+        exposure["sympson_hetter"] = serde_json::Value::from(k);
+    }
+    serde_json::to_string_pretty(&value).map_err(|e| e.to_string())
+}
+
+fn calibration_table(args: &CatCalibrateArgs, bank: &ItemBank, c: &Calibration) -> String {
+    let limit = args.r_max + args.tolerance;
+    let mut s = format!(
+        "Sympson–Hetter calibration: r_max {} (tolerance {}), {} examinees per round, seed {}\n",
+        args.r_max, args.tolerance, args.examinees, args.seed
+    );
+    s += "round  K<1  max P(S)  max P(A)  over  RMSE    length\n";
+    for r in &c.rounds {
+        s += &format!(
+            "{:>5}  {:>3}  {:>8.4}  {:>8.4}  {:>4}  {:.4}  {:>6.2}\n",
+            r.round,
+            r.limited_items,
+            r.max_selection_rate,
+            r.max_administration_rate,
+            r.items_over,
+            r.rmse,
+            r.mean_length
+        );
+    }
+    let limited = c.k.iter().filter(|&&k| k < 1.0).count();
+    let last = c.rounds.last().map_or(f64::NAN, |r| r.max_administration_rate);
+    s += &if c.converged {
+        format!(
+            "converged in round {}: max P(A) {last:.4} ≤ {limit:.4}; ",
+            c.rounds.len()
+        )
+    } else {
+        format!(
+            "not converged after {} rounds (max P(A) {last:.4} > {limit:.4}); the last update is written; ",
+            c.rounds.len()
+        )
+    };
+    s += &format!(
+        "{limited} of {} items with K < 1, written to {}\n",
+        bank.items.len(),
+        args.out.display()
+    );
+    s
 }
 
 fn parse_exposure(text: &str) -> Result<Exposure, String> {
@@ -131,46 +316,18 @@ fn exposure_name(e: Exposure) -> String {
     }
 }
 
+fn read_bank(path: &Path) -> Result<(String, ItemBank), CliError> {
+    let text = std::fs::read_to_string(path).map_err(|e| CliError::read(path, e))?;
+    let bank = ItemBank::from_json(&text).map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
+    Ok((text, bank))
+}
+
 pub(super) fn run(args: &CatSimulateArgs) -> Result<(), CliError> {
-    let text = std::fs::read_to_string(&args.bank).map_err(|e| CliError::read(&args.bank, e))?;
-    let bank =
-        ItemBank::from_json(&text).map_err(|e| CliError::Usage(format!("{}: {e}", args.bank.display())))?;
-    let content = match &args.content {
-        None => None,
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| CliError::read(path, e))?;
-            let targets: BTreeMap<String, f64> = serde_json::from_str(&text).map_err(|e| {
-                CliError::Usage(format!(
-                    "{}: expected a JSON object of area → proportion: {e}",
-                    path.display()
-                ))
-            })?;
-            Some(ContentTargets(targets))
-        }
-    };
-    let selection = match args.selection {
-        SelectionArg::Mfi => Selection::Mfi,
-        SelectionArg::Kl => Selection::Kl,
-        SelectionArg::Astrat => Selection::AStratified { strata: args.strata },
-    };
-    let config = CatConfig {
-        selection,
-        exposure: args.exposure,
-        content,
-        stopping: StoppingRule {
-            min_items: args.min_items,
-            max_items: args.max_items,
-            se_target: args.se_target,
-        },
-        final_estimator: args.estimator,
-    };
-    let theta = match args.theta_dist {
-        ThetaDist::Normal => ThetaDistribution::STANDARD_NORMAL,
-        ThetaDist::Uniform => ThetaDistribution::UNIFORM_3,
-    };
+    let (_, bank) = read_bank(&args.bank)?;
+    let config = args.rules.config(args.exposure)?;
     let spec = SimulationSpec {
         examinees: args.examinees as usize,
-        theta,
+        theta: args.theta_dist.distribution(),
         seed: args.seed,
     };
     let cat_err = |e: qabilet_core::cat::CatError| CliError::Usage(format!("{}: {e}", args.bank.display()));
@@ -268,14 +425,17 @@ fn json_report(
         v.map_err(|e| CliError::write("standard output", io::Error::other(e)))
     };
     let mut report = to_value(serde_json::to_value(r))?;
-    // Exposure rates by item id rather than by position.
-    let rates: serde_json::Map<String, serde_json::Value> = bank
-        .items
-        .iter()
-        .zip(&r.exposure.rates)
-        .map(|(item, &rate)| (item.id.clone(), serde_json::Value::from(rate)))
-        .collect();
-    report["exposure"]["rates"] = serde_json::Value::Object(rates);
+    // Exposure and selection rates by item id rather than by position.
+    let by_id = |rates: &[f64]| -> serde_json::Value {
+        bank.items
+            .iter()
+            .zip(rates)
+            .map(|(item, &rate)| (item.id.clone(), serde_json::Value::from(rate)))
+            .collect::<serde_json::Map<_, _>>()
+            .into()
+    };
+    report["exposure"]["rates"] = by_id(&r.exposure.rates);
+    report["exposure"]["selection_rates"] = by_id(&r.exposure.selection_rates);
     let out = serde_json::json!({
         "bank": args.bank.display().to_string(),
         "bank_items": bank.items.len(),
@@ -295,11 +455,15 @@ pub enum CatCommand {
     /// Simulate adaptive tests on an item bank and report precision, length and exposure.
     #[command(long_about = LONG_ABOUT)]
     Simulate(CatSimulateArgs),
+    /// Calibrate the bank's Sympson–Hetter exposure parameters for a maximum exposure rate.
+    #[command(long_about = CALIBRATE_LONG_ABOUT)]
+    Calibrate(CatCalibrateArgs),
 }
 
 /// Runs `qabilet cat …`.
 pub(super) fn dispatch(command: &CatCommand) -> Result<(), CliError> {
     match command {
         CatCommand::Simulate(args) => run(args),
+        CatCommand::Calibrate(args) => calibrate(args),
     }
 }

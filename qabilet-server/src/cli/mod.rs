@@ -45,7 +45,7 @@ pub enum Command {
     /// Sample statistics: Mantel–Haenszel DIF between two groups.
     #[command(subcommand)]
     Stats(stats::StatsCommand),
-    /// Computerised adaptive testing: simulation studies on an item bank.
+    /// Computerised adaptive testing: simulation studies and exposure calibration on an item bank.
     #[command(subcommand)]
     Cat(cat::CatCommand),
 }
