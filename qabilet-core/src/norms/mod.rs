@@ -9,6 +9,8 @@ mod error;
 pub mod model;
 mod provenance;
 mod reliability;
+pub mod sample;
+pub mod simulate;
 mod subtest_norms;
 
 use std::fmt;
@@ -22,6 +24,7 @@ pub use composite_norms::{CompositeNorms, CompositeRow};
 pub use error::NormError;
 pub use provenance::{NormStatus, Provenance};
 pub use reliability::{Reliabilities, ReliabilityRow};
+pub use sample::{SampleError, SampleErrors, SampledChild, StandardisationSample};
 pub use subtest_norms::{SubtestNorms, SubtestRow};
 
 use crate::battery::Battery;

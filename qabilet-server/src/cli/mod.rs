@@ -36,13 +36,14 @@ pub enum Command {
     /// Score a CSV of children's raw subtest scores against a battery's norms.
     #[command(long_about = score::LONG_ABOUT)]
     Score(ScoreArgs),
-    /// Check a norm folder, or rebuild demonstration norms from their stated model.
+    /// Check a norm folder, rebuild demonstration norms from their stated model, or simulate a
+    /// standardisation sample from it.
     #[command(subcommand)]
     Norms(NormsCommand),
     /// Item response theory: ability estimates on an item bank.
     #[command(subcommand)]
     Irt(IrtCommand),
-    /// Sample statistics: Mantel–Haenszel DIF between two groups.
+    /// Sample statistics: Mantel–Haenszel DIF between two groups; reliability by age band.
     #[command(subcommand)]
     Stats(stats::StatsCommand),
     /// Computerised adaptive testing: simulation studies and exposure calibration on an item bank.
@@ -127,6 +128,36 @@ pub enum NormsCommand {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+    /// Draw a simulated standardisation sample from the developmental model in provenance.toml.
+    ///
+    /// Writes one row per child, id,birth_date,test_date,sex,language,<subtest>… (with --items
+    /// also <subtest>.<item>… for subtests with items): the input format of norm building.
+    /// Ages are uniform over the battery's range (test dates in 2026); the latent scores are
+    /// multivariate normal with the model's within- and between-domain correlations; each raw
+    /// score is the model's discretised normal at the child's exact age. The same battery,
+    /// --n and --seed give the same file byte for byte. The sample describes no population of
+    /// children: norms built from it are demonstration norms.
+    Simulate(SimulateArgs),
+}
+
+/// Arguments of `qabilet norms simulate`.
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// Battery folder holding battery.toml and provenance.toml with a [model] table.
+    #[arg(long, value_name = "DIR")]
+    pub battery: PathBuf,
+    /// Number of children, 1–10,000,000.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    pub n: u64,
+    /// Seed of the random generator (ChaCha8).
+    #[arg(long, value_name = "S", default_value_t = 20261124)]
+    pub seed: u64,
+    /// Also write item scores, split from each raw score (columns <subtest>.<item>).
+    #[arg(long)]
+    pub items: bool,
+    /// Where to write the sample (`-` for standard output).
+    #[arg(long, value_name = "FILE|-")]
+    pub out: String,
 }
 
 /// Runs a parsed command line.
@@ -138,6 +169,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Score(args) => score::run(&args),
         Command::Norms(NormsCommand::Check { battery }) => norms::check(&battery),
         Command::Norms(NormsCommand::Demo { battery, out }) => norms::demo(&battery, out.as_deref()),
+        Command::Norms(NormsCommand::Simulate(args)) => norms::simulate(&args),
         Command::Irt(IrtCommand::Score(args)) => irt::run(&args),
         Command::Stats(command) => stats::run(command),
         Command::Cat(command) => cat::dispatch(&command),

@@ -1,10 +1,11 @@
-//! `qabilet norms check` and `qabilet norms demo`.
+//! `qabilet norms check`, `qabilet norms demo` and `qabilet norms simulate`.
 
 use std::path::Path;
 
 use qabilet_core::battery::Battery;
 use qabilet_core::norms::NormStatus;
 use qabilet_core::norms::model::DevelopmentalModel;
+use qabilet_core::norms::simulate::{self as sim, SimulationOptions};
 use qabilet_core::{NormFiles, NormSet};
 
 use crate::error::CliError;
@@ -101,5 +102,48 @@ pub fn demo(dir: &Path, out: Option<&Path>) -> Result<(), CliError> {
         out.display(),
         norms.id.hash
     );
+    Ok(())
+}
+
+/// Draws a simulated standardisation sample from the folder's developmental model and writes
+/// it as CSV.
+pub fn simulate(args: &super::SimulateArgs) -> Result<(), CliError> {
+    let dir = args.battery.as_path();
+    let read = |name: &str| {
+        let path = dir.join(name);
+        std::fs::read_to_string(&path).map_err(|e| CliError::read(path, e))
+    };
+    let battery_toml = read("battery.toml")?;
+    let provenance_toml = read("provenance.toml")?;
+    let battery = Battery::from_toml(&battery_toml).map_err(|e| CliError::Norms {
+        dir: dir.display().to_string(),
+        source: e.into(),
+    })?;
+    let model = DevelopmentalModel::from_provenance(&battery, &provenance_toml)
+        .map_err(|e| CliError::Usage(format!("{}: {e}", dir.display())))?;
+    let n = usize::try_from(args.n).map_err(|_| CliError::Usage(format!("--n {} is too large", args.n)))?;
+    let options = SimulationOptions {
+        items: args.items,
+        ..SimulationOptions::new(n, args.seed)
+    };
+    let children = sim::simulate(&battery, &model, &options)
+        .map_err(|e| CliError::Usage(format!("{}: {e}", dir.display())))?;
+    let text = sim::to_csv(&battery, &children, args.items);
+    if args.out == "-" {
+        use std::io::Write;
+        let mut stdout = std::io::stdout().lock();
+        stdout
+            .write_all(text.as_bytes())
+            .and_then(|()| stdout.flush())
+            .map_err(|e| CliError::write("standard output", e))?;
+    } else {
+        let path = Path::new(&args.out);
+        std::fs::write(path, text).map_err(|e| CliError::write(path, e))?;
+        eprintln!(
+            "wrote {n} simulated children (seed {}) to {}",
+            args.seed,
+            path.display()
+        );
+    }
     Ok(())
 }

@@ -1,11 +1,17 @@
-//! `qabilet stats …`: sample statistics for researchers; today `stats dif`, Mantel–Haenszel
-//! DIF between two groups (e.g. the Kazakh and Russian versions of a test).
+//! `qabilet stats …`: sample statistics for researchers: `stats dif`, Mantel–Haenszel DIF
+//! between two groups (e.g. the Kazakh and Russian versions of a test), and `stats
+//! reliability`, alpha, split-half and SEM per age band of a standardisation sample.
 
 use std::collections::{BTreeSet, HashSet};
 use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use qabilet_core::stats::{DifError, DifReport, DifSample, DifStatus, EtsClass, Group};
+use qabilet_core::Battery;
+use qabilet_core::norms::StandardisationSample;
+use qabilet_core::stats::{
+    DifError, DifReport, DifSample, DifStatus, EtsClass, Group, ReliabilityOptions, sample_reliability,
+};
 
 use crate::error::CliError;
 
@@ -59,6 +65,10 @@ pub enum StatsCommand {
     /// A/B/C classes.
     #[command(long_about = DIF_LONG_ABOUT)]
     Dif(DifArgs),
+    /// Cronbach's alpha, split-half (Spearman–Brown) and SEM per subtest and age band of a
+    /// standardisation sample, from its item columns.
+    #[command(long_about = RELIABILITY_LONG_ABOUT)]
+    Reliability(ReliabilityArgs),
 }
 
 /// Arguments of `qabilet stats dif`.
@@ -85,6 +95,7 @@ pub struct DifArgs {
 pub(super) fn run(command: StatsCommand) -> Result<(), CliError> {
     match command {
         StatsCommand::Dif(args) => dif(&args),
+        StatsCommand::Reliability(args) => reliability(&args),
     }
 }
 
@@ -324,4 +335,154 @@ fn write(args: &DifArgs, report: &DifReport) -> Result<(), CliError> {
             .map_err(write_err)?;
     }
     writer.flush().map_err(|e| CliError::write(out_name, e))
+}
+
+const RELIABILITY_LONG_ABOUT: &str = "\
+Internal-consistency reliability of each subtest per age band of a standardisation sample:
+Cronbach's alpha, split-half (odd–even items) with the Spearman–Brown correction, and the
+standard error of measurement on the battery's scaled-score scale.
+
+INPUT (CSV, UTF-8, header row), one row per child, as for norm building:
+  id,birth_date,test_date,sex,language,<subtest>…,<subtest>.<item>…[,weight]
+  c0001,2018-03-14,2025-04-01,f,kk,21,…,1,0,2,…,1.0
+Raw-score columns are named by subtest id, item columns `<subtest>.<item-id>` with the item
+ids of battery.toml; an empty cell means not administered. The whole file is validated
+first: every problem (up to 100) is listed as line, column and reason, with exit code 2 —
+missing or repeated ids, invalid dates, ages outside the battery's range (calendar-exact),
+raw scores outside 0…raw max, item scores outside 0…item max, unknown columns, weights
+that are not positive.
+
+OUTPUT (CSV), one row per subtest with a raw or item column (battery order) and age band:
+  subtest,age_min_months,age_max_months,n,items,alpha,split_half,sem_alpha,status
+n children in the band with every item column of the subtest filled (listwise; they alone
+are analysed); items the subtest's item columns; alpha = k/(k−1)·(1 − Σσᵢ²/σ²_X);
+split_half = 2r/(1+r), r the correlation of odd-item and even-item totals (items in
+battery order); sem_alpha = SD·√(1 − alpha), SD of the scaled-score scale (3). Weights are
+not used. status:
+  ok                    every column filled
+  too_few_items         fewer than 2 item columns (e.g. a speed test): nothing computed
+  too_few_children      fewer than --min-n complete cases: nothing computed
+  zero_variance         everyone in the band has the same total: nothing computed
+  split_half_undefined  alpha and SEM only: a half's total does not vary, or r = −1
+
+Exit codes: 0 done; 1 results could not be written; 2 unreadable battery or sample, or a
+sample with problems.
+
+Example:
+  qabilet stats reliability --sample qabilet-core/tests/reference/reliability/sample.csv \\
+      --battery norms/qabilet-primary-demo";
+
+/// Arguments of `qabilet stats reliability`.
+#[derive(Debug, Args)]
+pub struct ReliabilityArgs {
+    /// Standardisation sample (CSV, `-` for standard input):
+    /// id,birth_date,test_date,sex,language,<subtest>…,<subtest>.<item>…[,weight].
+    #[arg(long, value_name = "FILE.csv|-")]
+    pub sample: String,
+    /// Battery folder holding battery.toml, e.g. norms/qabilet-primary-demo.
+    #[arg(long, value_name = "DIR")]
+    pub battery: PathBuf,
+    /// Width of the age bands in months, from the battery's youngest age.
+    #[arg(long, value_name = "MONTHS", default_value_t = 12, value_parser = clap::value_parser!(u16).range(1..))]
+    pub band_months: u16,
+    /// Fewest complete cases in a band for which coefficients are computed (at least 2).
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(2..))]
+    pub min_n: u32,
+    /// Where to write the results (`-` for standard output).
+    #[arg(long, value_name = "FILE|-", default_value = "-")]
+    pub output: String,
+}
+
+fn reliability(args: &ReliabilityArgs) -> Result<(), CliError> {
+    let toml_path = args.battery.join("battery.toml");
+    let toml = std::fs::read_to_string(&toml_path).map_err(|e| CliError::read(&toml_path, e))?;
+    let battery = Battery::from_toml(&toml).map_err(|e| CliError::Norms {
+        dir: args.battery.display().to_string(),
+        source: e.into(),
+    })?;
+    let in_name = args.sample.as_str();
+    let mut text = String::new();
+    if in_name == "-" {
+        io::stdin().lock().read_to_string(&mut text)
+    } else {
+        std::fs::File::open(in_name).and_then(|mut f| f.read_to_string(&mut text))
+    }
+    .map_err(|e| CliError::read(in_name, e))?;
+    let sample = StandardisationSample::parse(&battery, &text).map_err(|e| {
+        let mut message = format!("{in_name}: {}", e.errors.len() + e.more);
+        message.push_str(if e.errors.len() + e.more == 1 {
+            " problem"
+        } else {
+            " problems"
+        });
+        for err in &e.errors {
+            message.push_str(&format!("\n{in_name}:{}", err.line));
+            if let Some((column, name)) = &err.column {
+                message.push_str(&format!(", column {column} ({name})"));
+            }
+            message.push_str(&format!(": {}", err.reason));
+        }
+        if e.more > 0 {
+            message.push_str(&format!("\n… and {} more", e.more));
+        }
+        CliError::Usage(message)
+    })?;
+    let options = ReliabilityOptions {
+        band_months: args.band_months,
+        min_children: usize::try_from(args.min_n).unwrap_or(usize::MAX),
+        ..ReliabilityOptions::for_battery(&battery)
+    };
+    let results = sample_reliability(&battery, &sample, &options);
+
+    let out_name = if args.output == "-" {
+        "standard output"
+    } else {
+        args.output.as_str()
+    };
+    let sink: Box<dyn Write> = if args.output == "-" {
+        Box::new(io::stdout().lock())
+    } else {
+        Box::new(std::fs::File::create(&args.output).map_err(|e| CliError::write(out_name, e))?)
+    };
+    let mut writer = csv::Writer::from_writer(BufWriter::new(sink));
+    let write_err = |e: csv::Error| CliError::write(out_name, io::Error::other(e));
+    writer
+        .write_record([
+            "subtest",
+            "age_min_months",
+            "age_max_months",
+            "n",
+            "items",
+            "alpha",
+            "split_half",
+            "sem_alpha",
+            "status",
+        ])
+        .map_err(write_err)?;
+    for r in &results {
+        writer
+            .write_record([
+                r.subtest.clone(),
+                r.age_min_months.to_string(),
+                r.age_max_months.to_string(),
+                r.n.to_string(),
+                r.items.to_string(),
+                opt(r.alpha),
+                opt(r.split_half),
+                opt(r.sem_alpha),
+                r.status.to_string(),
+            ])
+            .map_err(write_err)?;
+    }
+    writer.flush().map_err(|e| CliError::write(out_name, e))?;
+    let computed = results.iter().filter(|r| r.alpha.is_some()).count();
+    eprintln!(
+        "qabilet: reliability of {} children, {} subtest×band rows, {computed} with coefficients; \
+         bands of {} months, at least {} complete cases",
+        sample.children.len(),
+        results.len(),
+        args.band_months,
+        args.min_n,
+    );
+    Ok(())
 }
