@@ -674,3 +674,34 @@ fn a_bad_model_never_replaces_good_tables() {
     );
     assert_eq!(std::fs::read(dir.path().join("base_rates.csv")).unwrap(), before);
 }
+
+/// A simulated standardisation sample (`norms simulate`) scores as it is: its sex and
+/// language columns are echoed, not rejected.
+#[test]
+fn sample_format_columns_are_echoed() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("sample.csv");
+    std::fs::write(
+        &input,
+        "id,birth_date,test_date,sex,language,sim,voc\nc1,2019-03-14,2026-05-02,F,kk,18,21\n",
+    )
+    .unwrap();
+    let out = run(&[
+        "score",
+        "--battery",
+        DEMO,
+        "--input",
+        input.to_str().unwrap(),
+        "--strict",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = stdout(&out);
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    let row = reader.records().next().unwrap().unwrap();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    assert_eq!(&row[col("sex")], "F");
+    assert_eq!(&row[col("language")], "kk");
+    assert_eq!(&row[col("vci_index")], "108");
+    assert!(row[col("error")].is_empty());
+}

@@ -117,22 +117,10 @@ fn columns_are_the_norm_building_input() {
 #[test]
 fn every_simulated_child_scores() {
     let sample = stdout(&simulate("2000", "2026", &[]));
-    // `score` takes id, dates and subtest columns only: keep those.
-    let (header, rows) = table(&sample);
-    let keep: Vec<usize> = header
-        .iter()
-        .enumerate()
-        .filter(|(_, n)| !["sex", "language"].contains(n))
-        .map(|(i, _)| i)
-        .collect();
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(keep.iter().map(|&i| &header[i])).expect("write");
-    for r in &rows {
-        w.write_record(keep.iter().map(|&i| &r[i])).expect("write");
-    }
+    // The sample goes to `score` as it is: sex and language are echoed, not rejected.
     let dir = tempfile::tempdir().expect("tmp");
     let input = dir.path().join("scores_in.csv");
-    std::fs::write(&input, w.into_inner().expect("csv")).expect("write input");
+    std::fs::write(&input, &sample).expect("write input");
     let scored = stdout(&run(&[
         "score",
         "--battery",

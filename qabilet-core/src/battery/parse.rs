@@ -194,10 +194,13 @@ pub(super) fn parse(text: &str) -> Result<Battery, BatteryError> {
 }
 
 /// Column names of score input and output that no subtest or composite id may take.
-const RESERVED_COLUMNS: [&str; 9] = [
+const RESERVED_COLUMNS: [&str; 12] = [
     "id",
     "birth_date",
     "test_date",
+    "sex",
+    "language",
+    "weight",
     "age",
     "battery",
     "battery_version",

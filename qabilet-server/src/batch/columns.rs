@@ -36,12 +36,15 @@ impl Columns {
                 "id" => id = Some(i),
                 "birth_date" => birth = Some(i),
                 "test_date" => test = Some(i),
+                // Fields of the standardisation-sample format (`norms simulate`, `norms build`):
+                // not used for scoring, echoed to the output like every input column.
+                "sex" | "language" | "weight" => {}
                 _ => match norms.battery.subtest_index(name) {
                     Some(s) => subtests.push((i, s)),
                     None => {
                         let known: Vec<&str> = norms.battery.subtests.iter().map(|s| s.id.as_str()).collect();
                         return Err(format!(
-                            "unknown column '{name}': expected id, birth_date, test_date and subtests of {} ({})",
+                            "unknown column '{name}': expected id, birth_date, test_date, optionally sex, language, weight, and subtests of {} ({})",
                             norms.battery.id,
                             known.join(", ")
                         ));

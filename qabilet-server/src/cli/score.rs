@@ -19,7 +19,8 @@ INPUT (CSV, UTF-8, header row):
   id,birth_date,test_date,<subtest-id>,…
   child-001,2019-03-14,2026-05-02,18,21,,14,…
 Dates are ISO yyyy-mm-dd. Subtest columns are the battery's subtest ids, in any order, any
-subset; an empty cell means the subtest was not administered. Raw scores are whole numbers
+subset; an empty cell means the subtest was not administered. The columns sex, language and
+weight of the standardisation-sample format may be present; they are echoed, not used. Raw scores are whole numbers
 from 0 to the subtest's maximum (anything else is an error, never clamped).
 
 OUTPUT (CSV): the input columns unchanged, then
