@@ -6,4 +6,5 @@
 pub mod batch;
 pub mod cli;
 pub mod error;
+pub mod files;
 pub mod norm_dir;

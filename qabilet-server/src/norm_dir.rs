@@ -2,6 +2,8 @@
 
 use std::path::Path;
 
+use qabilet_core::battery::Battery;
+use qabilet_core::norms::model::DevelopmentalModel;
 use qabilet_core::{NormFiles, NormSet};
 
 use crate::error::CliError;
@@ -28,6 +30,51 @@ pub fn read_files(dir: &Path) -> Result<NormFiles, CliError> {
         reliability_csv: read("reliability.csv")?,
         base_rates_csv,
         provenance_toml: read("provenance.toml")?,
+    })
+}
+
+/// Reads and validates a folder's `battery.toml` alone; returns its text too.
+///
+/// # Errors
+/// [`CliError::Read`] or [`CliError::Norms`].
+pub fn read_battery(dir: &Path) -> Result<(String, Battery), CliError> {
+    let path = dir.join("battery.toml");
+    let text = std::fs::read_to_string(&path).map_err(|e| CliError::read(path, e))?;
+    let battery = Battery::from_toml(&text).map_err(|e| CliError::Norms {
+        dir: dir.display().to_string(),
+        source: e.into(),
+    })?;
+    Ok((text, battery))
+}
+
+/// A battery folder's definition and the developmental model stated in its
+/// `provenance.toml`, with both files' text.
+pub struct ModelFolder {
+    /// `battery.toml`.
+    pub battery_toml: String,
+    /// `provenance.toml`.
+    pub provenance_toml: String,
+    /// The validated battery.
+    pub battery: Battery,
+    /// The `[model]` table.
+    pub model: DevelopmentalModel,
+}
+
+/// Reads a folder's battery and the `[model]` of its `provenance.toml`.
+///
+/// # Errors
+/// [`CliError::Read`], [`CliError::Norms`], or [`CliError::Usage`] for a missing or invalid model.
+pub fn read_model(dir: &Path) -> Result<ModelFolder, CliError> {
+    let (battery_toml, battery) = read_battery(dir)?;
+    let path = dir.join("provenance.toml");
+    let provenance_toml = std::fs::read_to_string(&path).map_err(|e| CliError::read(path, e))?;
+    let model = DevelopmentalModel::from_provenance(&battery, &provenance_toml)
+        .map_err(|e| CliError::Usage(format!("{}: {e}", dir.display())))?;
+    Ok(ModelFolder {
+        battery_toml,
+        provenance_toml,
+        battery,
+        model,
     })
 }
 

@@ -21,6 +21,20 @@ use crate::age::AgeInMonths;
 use crate::scale::Scale;
 use crate::text::LocalizedText;
 
+/// Suffixes of each subtest's columns in `qabilet score` output (`voc_scaled`, …).
+pub const SUBTEST_SCORE_COLUMNS: [&str; 2] = ["scaled", "percentile"];
+
+/// Suffixes of each composite's columns in `qabilet score` output (`vci_index`, …).
+pub const COMPOSITE_SCORE_COLUMNS: [&str; 7] = [
+    "sum",
+    "index",
+    "percentile",
+    "ci_low",
+    "ci_high",
+    "class",
+    "basis",
+];
+
 /// A problem in `battery.toml`, with the line where it was found when known.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error("battery.toml{}: {reason}", line.map(|l| format!(":{l}")).unwrap_or_default())]

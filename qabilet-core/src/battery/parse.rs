@@ -8,8 +8,9 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{
-    AgePolicy, Battery, BatteryError, Classification, ClassificationBand, Composite, CompositeKind,
-    DiscontinueRule, Domain, Item, ProfileRules, ReversalRule, StartPoint, Substitution, Subtest,
+    AgePolicy, Battery, BatteryError, COMPOSITE_SCORE_COLUMNS, Classification, ClassificationBand, Composite,
+    CompositeKind, DiscontinueRule, Domain, Item, ProfileRules, ReversalRule, SUBTEST_SCORE_COLUMNS,
+    StartPoint, Substitution, Subtest,
 };
 use crate::age::AgeInMonths;
 use crate::scale::Scale;
@@ -214,24 +215,11 @@ const RESERVED_COLUMNS: [&str; 12] = [
 fn check_output_columns(subtests: &[Subtest], composites: &[Composite]) -> Result<(), BatteryError> {
     let mut names: HashSet<String> = RESERVED_COLUMNS.iter().map(|s| (*s).to_owned()).collect();
     let subtest_columns = subtests.iter().flat_map(|s| {
-        [
-            s.id.clone(),
-            format!("{}_scaled", s.id),
-            format!("{}_percentile", s.id),
-        ]
+        std::iter::once(s.id.clone()).chain(SUBTEST_SCORE_COLUMNS.map(|x| format!("{}_{x}", s.id)))
     });
-    let composite_columns = composites.iter().flat_map(|c| {
-        [
-            "sum",
-            "index",
-            "percentile",
-            "ci_low",
-            "ci_high",
-            "class",
-            "basis",
-        ]
-        .map(|x| format!("{}_{x}", c.id))
-    });
+    let composite_columns = composites
+        .iter()
+        .flat_map(|c| COMPOSITE_SCORE_COLUMNS.map(|x| format!("{}_{x}", c.id)));
     for name in subtest_columns.chain(composite_columns) {
         if !names.insert(name.clone()) {
             return Err(BatteryError {

@@ -16,9 +16,9 @@ pub use pattern::{PatternError, ResponsePattern};
 
 /// Fisher information Σ_k P_k′(θ)²/P_k(θ) of one item at θ.
 pub fn item_information(model: &ItemModel, theta: f64) -> f64 {
-    let m = model.max_category();
-    let mut curves = vec![CategoryCurve::default(); m + 1];
-    model.curves(theta, &mut curves);
+    let (mut stack, mut heap) = ([CategoryCurve::default(); 16], Vec::new());
+    let curves = model::curve_buffer(model.max_category(), &mut stack, &mut heap);
+    model.curves(theta, curves);
     curves
         .iter()
         .filter(|c| c.p > 0.0)

@@ -115,22 +115,30 @@ impl ItemModel {
                 out[..=b.len()].iter_mut().for_each(|x| *x -= norm);
             }
             ItemModel::Grm { .. } => {
-                let mut curves = [CategoryCurve::default(); 16];
                 let m = self.max_category();
-                if m < curves.len() {
-                    self.curves(theta, &mut curves[..=m]);
-                    for k in 0..=m {
-                        out[k] = curves[k].p.ln();
-                    }
-                } else {
-                    let mut curves = vec![CategoryCurve::default(); m + 1];
-                    self.curves(theta, &mut curves);
-                    for k in 0..=m {
-                        out[k] = curves[k].p.ln();
-                    }
+                let (mut stack, mut heap) = ([CategoryCurve::default(); 16], Vec::new());
+                let curves = curve_buffer(m, &mut stack, &mut heap);
+                self.curves(theta, curves);
+                for (lp, c) in out[..=m].iter_mut().zip(curves.iter()) {
+                    *lp = c.p.ln();
                 }
             }
         }
+    }
+}
+
+/// Room for the m + 1 category curves of an item: on the stack for up to 16 categories
+/// (every bank item: loading allows at most 15 steps), else on the heap.
+pub(crate) fn curve_buffer<'a>(
+    m: usize,
+    stack: &'a mut [CategoryCurve; 16],
+    heap: &'a mut Vec<CategoryCurve>,
+) -> &'a mut [CategoryCurve] {
+    if m < stack.len() {
+        &mut stack[..=m]
+    } else {
+        heap.resize(m + 1, CategoryCurve::default());
+        heap
     }
 }
 

@@ -87,6 +87,10 @@ pub struct Scorer<'n> {
     /// Per number of compared subtests k (index k): z for α = .05, .15 under the battery's
     /// multiple-comparison rule.
     sw_z: Vec<[f64; 2]>,
+    /// Core subtests and index-composite pairs of the battery: the sizes of a profile's
+    /// strengths/weaknesses and discrepancy lists at most.
+    core_subtests: usize,
+    index_pairs: usize,
 }
 
 const ALPHAS: [f64; 2] = [0.05, 0.15];
@@ -110,6 +114,16 @@ impl<'n> Scorer<'n> {
             ci_z: options.ci_level.z(),
             pair_z: ALPHAS.map(normal::two_sided_z),
             sw_z,
+            core_subtests: norms.battery.subtests.iter().filter(|s| s.core).count(),
+            index_pairs: {
+                let indexes = norms
+                    .battery
+                    .composites
+                    .iter()
+                    .filter(|c| c.kind == CompositeKind::Index)
+                    .count();
+                indexes * indexes.saturating_sub(1) / 2
+            },
         }
     }
 
@@ -122,12 +136,6 @@ impl<'n> Scorer<'n> {
     pub fn score(&self, request: &ScoreRequest) -> Profile<'n> {
         // Sized once, so that filling the profile never reallocates.
         let battery = &self.norms.battery;
-        let indexes = battery
-            .composites
-            .iter()
-            .filter(|c| c.kind == CompositeKind::Index)
-            .count();
-        let core = battery.subtests.iter().filter(|s| s.core).count();
         let mut profile = Profile {
             norm_set: &self.norms.id,
             age: request.age,
@@ -137,9 +145,9 @@ impl<'n> Scorer<'n> {
             strengths_weaknesses: Some(StrengthsWeaknesses {
                 mean: 0.0,
                 k: 0,
-                subtests: Vec::with_capacity(core),
+                subtests: Vec::with_capacity(self.core_subtests),
             }),
-            discrepancies: Vec::with_capacity(indexes * indexes.saturating_sub(1) / 2),
+            discrepancies: Vec::with_capacity(self.index_pairs),
         };
         self.score_into(request, &mut profile);
         profile

@@ -3,6 +3,7 @@
 //! quoting follows RFC 4180 as the `csv` crate's "necessary" style does.
 
 use qabilet_core::NormSet;
+use qabilet_core::battery::{COMPOSITE_SCORE_COLUMNS, SUBTEST_SCORE_COLUMNS};
 use qabilet_core::profile::Profile;
 use qabilet_core::scale::percentile_one_decimal;
 
@@ -30,21 +31,10 @@ pub fn header(norms: &NormSet, cols: &Columns) -> Vec<u8> {
     let mut names: Vec<String> = cols.names.clone();
     names.push("age".into());
     for s in &b.subtests {
-        names.push(format!("{}_scaled", s.id));
-        names.push(format!("{}_percentile", s.id));
+        names.extend(SUBTEST_SCORE_COLUMNS.map(|x| format!("{}_{x}", s.id)));
     }
     for c in &b.composites {
-        for suffix in [
-            "sum",
-            "index",
-            "percentile",
-            "ci_low",
-            "ci_high",
-            "class",
-            "basis",
-        ] {
-            names.push(format!("{}_{suffix}", c.id));
-        }
+        names.extend(COMPOSITE_SCORE_COLUMNS.map(|x| format!("{}_{x}", c.id)));
     }
     names.extend(["battery", "battery_version", "norm_set", "notice", "error"].map(String::from));
     let mut out = Vec::new();
@@ -104,7 +94,11 @@ impl<'n> CsvRows<'n> {
             push_field(&mut identity, field.as_bytes());
         }
         identity.push(b',');
-        let blanks = vec![b','; 1 + 2 * b.subtests.len() + 7 * b.composites.len()];
+        let blanks = vec![
+            b',';
+            1 + SUBTEST_SCORE_COLUMNS.len() * b.subtests.len()
+                + COMPOSITE_SCORE_COLUMNS.len() * b.composites.len()
+        ];
         CsvRows {
             norms,
             scaled_percentile,

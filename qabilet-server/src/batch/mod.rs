@@ -13,7 +13,6 @@ use std::sync::mpsc::sync_channel;
 use std::sync::{Arc, Mutex};
 
 pub use columns::Columns;
-pub use csv_rows::push_field;
 use qabilet_core::profile::{Profile, Scorer};
 use qabilet_core::{NormSet, ScoringOptions};
 

@@ -4,8 +4,8 @@
 //! iterative simulation procedure, written back into the bank.
 
 use std::collections::BTreeMap;
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::io;
+use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use qabilet_core::cat::{
@@ -15,6 +15,7 @@ use qabilet_core::cat::{
 use qabilet_core::irt::{Estimator, ItemBank};
 
 use crate::error::CliError;
+use crate::files;
 
 pub(super) const LONG_ABOUT: &str = "\
 Simulate adaptive tests on an item bank: simulees with true θ drawn from --theta-dist answer
@@ -214,7 +215,7 @@ pub struct CatCalibrateArgs {
 }
 
 fn calibrate(args: &CatCalibrateArgs) -> Result<(), CliError> {
-    let (text, bank) = read_bank(&args.bank)?;
+    let (text, bank) = files::read_bank(&args.bank)?;
     let config = args.rules.config(Exposure::None)?;
     let spec = CalibrationSpec {
         examinees: args.examinees as usize,
@@ -316,14 +317,8 @@ fn exposure_name(e: Exposure) -> String {
     }
 }
 
-fn read_bank(path: &Path) -> Result<(String, ItemBank), CliError> {
-    let text = std::fs::read_to_string(path).map_err(|e| CliError::read(path, e))?;
-    let bank = ItemBank::from_json(&text).map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
-    Ok((text, bank))
-}
-
 pub(super) fn run(args: &CatSimulateArgs) -> Result<(), CliError> {
-    let (_, bank) = read_bank(&args.bank)?;
+    let (_, bank) = files::read_bank(&args.bank)?;
     let config = args.rules.config(args.exposure)?;
     let spec = SimulationSpec {
         examinees: args.examinees as usize,
@@ -337,11 +332,7 @@ pub(super) fn run(args: &CatSimulateArgs) -> Result<(), CliError> {
         ReportFormat::Text => text_report(args, &bank, &config, &report),
         ReportFormat::Json => json_report(args, &bank, &config, &spec, &report)?,
     };
-    let mut stdout = io::stdout().lock();
-    stdout
-        .write_all(out.as_bytes())
-        .and_then(|()| stdout.flush())
-        .map_err(|e| CliError::write("standard output", e))
+    files::write_output("-", out.as_bytes())
 }
 
 fn text_report(args: &CatSimulateArgs, bank: &ItemBank, config: &CatConfig, r: &SimulationReport) -> String {

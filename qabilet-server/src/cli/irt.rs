@@ -1,12 +1,12 @@
 //! `qabilet irt score`: ability estimates for response patterns on an item bank.
 
-use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::PathBuf;
 
 use clap::Args;
 use qabilet_core::irt::{EapGrid, Estimate, Estimator, ItemBank, ResponsePattern, point_estimate};
 
 use crate::error::CliError;
+use crate::files;
 
 pub(super) const LONG_ABOUT: &str = "\
 Estimate ability (θ, logistic metric, D = 1) for response patterns on an item bank.
@@ -83,28 +83,15 @@ fn number(x: Option<f64>) -> String {
 
 pub(super) fn run(args: &IrtScoreArgs) -> Result<(), CliError> {
     let (lo, hi) = parse_range(&args.theta_range)?;
-    let text = std::fs::read_to_string(&args.bank).map_err(|e| CliError::read(&args.bank, e))?;
-    let bank =
-        ItemBank::from_json(&text).map_err(|e| CliError::Usage(format!("{}: {e}", args.bank.display())))?;
+    let (_, bank) = files::read_bank(&args.bank)?;
     let grid = EapGrid::new(&bank, args.quad_points as usize, lo, hi).map_err(CliError::Usage)?;
     let in_name = args.input.as_str();
-    let input: Box<dyn Read> = if in_name == "-" {
-        Box::new(io::stdin().lock())
-    } else {
-        Box::new(std::fs::File::open(in_name).map_err(|e| CliError::read(in_name, e))?)
-    };
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(BufReader::with_capacity(1 << 18, input));
+    let (mut reader, header) = files::csv_input(in_name)?;
     let input_error = |line: u64, reason: String| CliError::Input {
         path: in_name.to_owned(),
         line,
         reason,
     };
-    let header = reader
-        .headers()
-        .map_err(|e| input_error(1, format!("unreadable header: {e}")))?
-        .clone();
     if header.get(0).map(|h| h.trim_start_matches('\u{feff}')) != Some("id") {
         return Err(input_error(1, "the first column must be 'id'".into()));
     }
@@ -118,18 +105,9 @@ pub(super) fn run(args: &IrtScoreArgs) -> Result<(), CliError> {
         }
         columns.push(item);
     }
-    let out_name = if args.output == "-" {
-        "standard output"
-    } else {
-        args.output.as_str()
-    };
-    let sink: Box<dyn Write> = if args.output == "-" {
-        Box::new(io::stdout().lock())
-    } else {
-        Box::new(std::fs::File::create(&args.output).map_err(|e| CliError::write(out_name, e))?)
-    };
-    let mut writer = csv::Writer::from_writer(BufWriter::new(sink));
-    let write_err = |e: csv::Error| CliError::write(out_name, io::Error::other(e));
+    let out_name = files::output_name(&args.output);
+    let mut writer = files::csv_output(&args.output)?;
+    let write_err = files::csv_write_error(&args.output);
     writer
         .write_record(["id", "theta", "se", "status", "error"])
         .map_err(write_err)?;

@@ -2,14 +2,12 @@
 
 use std::path::Path;
 
-use qabilet_core::battery::Battery;
 use qabilet_core::norms::NormStatus;
-use qabilet_core::norms::model::DevelopmentalModel;
 use qabilet_core::norms::simulate::{self as sim, SimulationOptions};
 use qabilet_core::{NormFiles, NormSet};
 
 use crate::error::CliError;
-use crate::norm_dir;
+use crate::{files, norm_dir};
 
 /// Validates a battery folder and prints its identity.
 pub fn check(dir: &Path) -> Result<(), CliError> {
@@ -46,19 +44,12 @@ pub fn check(dir: &Path) -> Result<(), CliError> {
 
 /// Writes the tables of the stated developmental model, then checks the folder loads.
 pub fn demo(dir: &Path, out: Option<&Path>) -> Result<(), CliError> {
-    let read = |name: &str| {
-        let path = dir.join(name);
-        std::fs::read_to_string(&path).map_err(|e| CliError::read(path, e))
-    };
-    let battery_toml = read("battery.toml")?;
-    let provenance_toml = read("provenance.toml")?;
-    let norms_err = |source: qabilet_core::NormError| CliError::Norms {
-        dir: dir.display().to_string(),
-        source,
-    };
-    let battery = Battery::from_toml(&battery_toml).map_err(|e| norms_err(e.into()))?;
-    let model = DevelopmentalModel::from_provenance(&battery, &provenance_toml)
-        .map_err(|e| CliError::Usage(format!("{}: {e}", dir.display())))?;
+    let norm_dir::ModelFolder {
+        battery_toml,
+        provenance_toml,
+        battery,
+        model,
+    } = norm_dir::read_model(dir)?;
     let tables = model.tables(&battery);
     // Validate the complete norm set in memory before touching any file, so that a bad
     // model never replaces good tables.
@@ -109,18 +100,7 @@ pub fn demo(dir: &Path, out: Option<&Path>) -> Result<(), CliError> {
 /// it as CSV.
 pub fn simulate(args: &super::SimulateArgs) -> Result<(), CliError> {
     let dir = args.battery.as_path();
-    let read = |name: &str| {
-        let path = dir.join(name);
-        std::fs::read_to_string(&path).map_err(|e| CliError::read(path, e))
-    };
-    let battery_toml = read("battery.toml")?;
-    let provenance_toml = read("provenance.toml")?;
-    let battery = Battery::from_toml(&battery_toml).map_err(|e| CliError::Norms {
-        dir: dir.display().to_string(),
-        source: e.into(),
-    })?;
-    let model = DevelopmentalModel::from_provenance(&battery, &provenance_toml)
-        .map_err(|e| CliError::Usage(format!("{}: {e}", dir.display())))?;
+    let norm_dir::ModelFolder { battery, model, .. } = norm_dir::read_model(dir)?;
     let n = usize::try_from(args.n).map_err(|_| CliError::Usage(format!("--n {} is too large", args.n)))?;
     let options = SimulationOptions {
         items: args.items,
@@ -129,20 +109,11 @@ pub fn simulate(args: &super::SimulateArgs) -> Result<(), CliError> {
     let children = sim::simulate(&battery, &model, &options)
         .map_err(|e| CliError::Usage(format!("{}: {e}", dir.display())))?;
     let text = sim::to_csv(&battery, &children, args.items);
-    if args.out == "-" {
-        use std::io::Write;
-        let mut stdout = std::io::stdout().lock();
-        stdout
-            .write_all(text.as_bytes())
-            .and_then(|()| stdout.flush())
-            .map_err(|e| CliError::write("standard output", e))?;
-    } else {
-        let path = Path::new(&args.out);
-        std::fs::write(path, text).map_err(|e| CliError::write(path, e))?;
+    files::write_output(&args.out, text.as_bytes())?;
+    if args.out != "-" {
         eprintln!(
             "wrote {n} simulated children (seed {}) to {}",
-            args.seed,
-            path.display()
+            args.seed, args.out
         );
     }
     Ok(())

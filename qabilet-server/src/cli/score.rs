@@ -2,7 +2,7 @@
 //! JSON Lines). A bad row is reported in its own `error` cell and every other row is still
 //! scored; `--strict` stops at the first bad row instead.
 
-use std::io::{self, BufReader, BufWriter, IsTerminal, Read, Write};
+use std::io::{self, IsTerminal};
 use std::time::{Duration, Instant};
 
 use qabilet_core::ScoringOptions;
@@ -10,7 +10,7 @@ use qabilet_core::ScoringOptions;
 use super::{Format, ScoreArgs};
 use crate::batch::{self, BatchError, BatchOptions, OutputFormat};
 use crate::error::CliError;
-use crate::norm_dir;
+use crate::{files, norm_dir};
 
 pub(super) const LONG_ABOUT: &str = "\
 Score a CSV of children's raw subtest scores against a battery's norms.
@@ -97,30 +97,14 @@ fn plural(n: u64, one: &str, many: &str) -> String {
 pub(super) fn run(args: &ScoreArgs) -> Result<(), CliError> {
     let norms = norm_dir::load(&args.battery)?;
     let in_name = args.input.as_str();
-    let input: Box<dyn Read> = if in_name == "-" {
-        Box::new(io::stdin().lock())
-    } else {
-        Box::new(std::fs::File::open(in_name).map_err(|e| CliError::read(in_name, e))?)
-    };
-    let out_name = if args.output == "-" {
-        "standard output"
-    } else {
-        args.output.as_str()
-    };
+    let input = files::open_input(in_name)?;
+    let out_name = files::output_name(&args.output);
     if in_name != "-" && args.output != "-" && same_file(in_name, &args.output) {
         return Err(CliError::Usage(format!(
             "--output {} is the input file; write the results somewhere else",
             args.output
         )));
     }
-    let open_output = || -> io::Result<BufWriter<Box<dyn Write + Send>>> {
-        let sink: Box<dyn Write + Send> = if args.output == "-" {
-            Box::new(io::stdout())
-        } else {
-            Box::new(std::fs::File::create(&args.output)?)
-        };
-        Ok(BufWriter::with_capacity(1 << 20, sink))
-    };
     let options = BatchOptions {
         scoring: ScoringOptions {
             ci_level: args.ci,
@@ -139,8 +123,8 @@ pub(super) fn run(args: &ScoreArgs) -> Result<(), CliError> {
     let mut progress = Progress::new();
     let summary = batch::score_csv(
         &norms,
-        BufReader::with_capacity(1 << 18, input),
-        open_output,
+        input,
+        || files::create_output(&args.output),
         options,
         &mut |rows| progress.update(rows),
     );

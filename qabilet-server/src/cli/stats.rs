@@ -3,17 +3,16 @@
 //! reliability`, alpha, split-half and SEM per age band of a standardisation sample.
 
 use std::collections::{BTreeSet, HashSet};
-use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use qabilet_core::Battery;
 use qabilet_core::norms::StandardisationSample;
 use qabilet_core::stats::{
     DifError, DifReport, DifSample, DifStatus, EtsClass, Group, ReliabilityOptions, sample_reliability,
 };
 
 use crate::error::CliError;
+use crate::{files, norm_dir};
 
 const DIF_LONG_ABOUT: &str = "\
 Mantel–Haenszel differential item functioning (DIF) of dichotomous items between a focal and
@@ -122,23 +121,12 @@ fn dif(args: &DifArgs) -> Result<(), CliError> {
         )));
     }
     let in_name = args.sample.as_str();
-    let input: Box<dyn Read> = if in_name == "-" {
-        Box::new(io::stdin().lock())
-    } else {
-        Box::new(std::fs::File::open(in_name).map_err(|e| CliError::read(in_name, e))?)
-    };
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(BufReader::with_capacity(1 << 18, input));
+    let (mut reader, header) = files::csv_input(in_name)?;
     let input_error = |line: u64, reason: String| CliError::Input {
         path: in_name.to_owned(),
         line,
         reason,
     };
-    let header = reader
-        .headers()
-        .map_err(|e| input_error(1, format!("unreadable header: {e}")))?
-        .clone();
     let names: Vec<&str> = header
         .iter()
         .enumerate()
@@ -285,18 +273,9 @@ fn dif(args: &DifArgs) -> Result<(), CliError> {
 }
 
 fn write(args: &DifArgs, report: &DifReport) -> Result<(), CliError> {
-    let out_name = if args.output == "-" {
-        "standard output"
-    } else {
-        args.output.as_str()
-    };
-    let sink: Box<dyn Write> = if args.output == "-" {
-        Box::new(io::stdout().lock())
-    } else {
-        Box::new(std::fs::File::create(&args.output).map_err(|e| CliError::write(out_name, e))?)
-    };
-    let mut writer = csv::Writer::from_writer(BufWriter::new(sink));
-    let write_err = |e: csv::Error| CliError::write(out_name, io::Error::other(e));
+    let out_name = files::output_name(&args.output);
+    let mut writer = files::csv_output(&args.output)?;
+    let write_err = files::csv_write_error(&args.output);
     writer
         .write_record([
             "item",
@@ -394,20 +373,9 @@ pub struct ReliabilityArgs {
 }
 
 fn reliability(args: &ReliabilityArgs) -> Result<(), CliError> {
-    let toml_path = args.battery.join("battery.toml");
-    let toml = std::fs::read_to_string(&toml_path).map_err(|e| CliError::read(&toml_path, e))?;
-    let battery = Battery::from_toml(&toml).map_err(|e| CliError::Norms {
-        dir: args.battery.display().to_string(),
-        source: e.into(),
-    })?;
+    let (_, battery) = norm_dir::read_battery(&args.battery)?;
     let in_name = args.sample.as_str();
-    let mut text = String::new();
-    if in_name == "-" {
-        io::stdin().lock().read_to_string(&mut text)
-    } else {
-        std::fs::File::open(in_name).and_then(|mut f| f.read_to_string(&mut text))
-    }
-    .map_err(|e| CliError::read(in_name, e))?;
+    let text = files::read_input(in_name)?;
     let sample = StandardisationSample::parse(&battery, &text).map_err(|e| {
         let mut message = format!("{in_name}: {}", e.errors.len() + e.more);
         message.push_str(if e.errors.len() + e.more == 1 {
@@ -434,18 +402,9 @@ fn reliability(args: &ReliabilityArgs) -> Result<(), CliError> {
     };
     let results = sample_reliability(&battery, &sample, &options);
 
-    let out_name = if args.output == "-" {
-        "standard output"
-    } else {
-        args.output.as_str()
-    };
-    let sink: Box<dyn Write> = if args.output == "-" {
-        Box::new(io::stdout().lock())
-    } else {
-        Box::new(std::fs::File::create(&args.output).map_err(|e| CliError::write(out_name, e))?)
-    };
-    let mut writer = csv::Writer::from_writer(BufWriter::new(sink));
-    let write_err = |e: csv::Error| CliError::write(out_name, io::Error::other(e));
+    let out_name = files::output_name(&args.output);
+    let mut writer = files::csv_output(&args.output)?;
+    let write_err = files::csv_write_error(&args.output);
     writer
         .write_record([
             "subtest",
