@@ -71,6 +71,27 @@ impl CliError {
         }
     }
 
+    /// The problems of a standardisation sample, one per line as `name:line, column N (name):
+    /// reason`.
+    pub fn sample(name: &str, e: &qabilet_core::norms::SampleErrors) -> Self {
+        let count = e.errors.len() + e.more;
+        let mut message = format!(
+            "{name}: {count} {}",
+            if count == 1 { "problem" } else { "problems" }
+        );
+        for err in &e.errors {
+            message.push_str(&format!("\n{name}:{}", err.line));
+            if let Some((column, column_name)) = &err.column {
+                message.push_str(&format!(", column {column} ({column_name})"));
+            }
+            message.push_str(&format!(": {}", err.reason));
+        }
+        if e.more > 0 {
+            message.push_str(&format!("\n… and {} more", e.more));
+        }
+        CliError::Usage(message)
+    }
+
     /// A file that could not be read.
     pub fn read(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         CliError::Read {

@@ -8,3 +8,4 @@ pub mod cli;
 pub mod error;
 pub mod files;
 pub mod norm_dir;
+pub mod svg;

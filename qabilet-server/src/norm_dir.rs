@@ -47,32 +47,54 @@ pub fn read_battery(dir: &Path) -> Result<(String, Battery), CliError> {
     Ok((text, battery))
 }
 
-/// A battery folder's definition and the developmental model stated in its
-/// `provenance.toml`, with both files' text.
+/// A battery folder's definition and the developmental model stated in its `model.toml` (or,
+/// for norms computed from the model itself, in the `[model]` table of its `provenance.toml`),
+/// with the files' text.
 pub struct ModelFolder {
     /// `battery.toml`.
     pub battery_toml: String,
+    /// The text of the file the model was read from: `model.toml` (written in the
+    /// provenance.toml format: the provenance of tables computed from the model) or
     /// `provenance.toml`.
     pub provenance_toml: String,
+    /// Whether the model came from `model.toml` (the folder's own tables are then built from
+    /// a sample, not from the model).
+    pub from_model_file: bool,
     /// The validated battery.
     pub battery: Battery,
     /// The `[model]` table.
     pub model: DevelopmentalModel,
 }
 
-/// Reads a folder's battery and the `[model]` of its `provenance.toml`.
+/// Reads a folder's battery and its developmental model: the `[model]` table of `model.toml`
+/// when the folder has one (norms built from a sample simulated from the model), else that of
+/// `provenance.toml` (norms computed from the model).
 ///
 /// # Errors
 /// [`CliError::Read`], [`CliError::Norms`], or [`CliError::Usage`] for a missing or invalid model.
 pub fn read_model(dir: &Path) -> Result<ModelFolder, CliError> {
     let (battery_toml, battery) = read_battery(dir)?;
-    let path = dir.join("provenance.toml");
-    let provenance_toml = std::fs::read_to_string(&path).map_err(|e| CliError::read(path, e))?;
+    let read_optional = |name: &str| {
+        let path = dir.join(name);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok(Some(text)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(CliError::read(path, e)),
+        }
+    };
+    let (model_file, provenance_toml) = match read_optional("model.toml")? {
+        Some(text) => ("model.toml", text),
+        None => (
+            "provenance.toml",
+            read_optional("provenance.toml")?.unwrap_or_default(),
+        ),
+    };
     let model = DevelopmentalModel::from_provenance(&battery, &provenance_toml)
-        .map_err(|e| CliError::Usage(format!("{}: {e}", dir.display())))?;
+        .map_err(|e| CliError::Usage(format!("{}/{model_file}: {e}", dir.display())))?;
     Ok(ModelFolder {
         battery_toml,
         provenance_toml,
+        from_model_file: model_file == "model.toml",
         battery,
         model,
     })

@@ -3,6 +3,7 @@
 //! Scoring reads the compiled tables; see [`crate::profile`].
 
 mod base_rates;
+pub mod build;
 mod composite_norms;
 mod csv_table;
 mod error;
@@ -73,14 +74,25 @@ impl NormFiles {
             h.update([0]);
             h.update(text.as_bytes());
         }
-        let digest = h.finalize();
-        let mut out = String::with_capacity(7 + 64);
-        out.push_str("sha256:");
-        for b in digest.iter() {
-            out.push_str(&format!("{b:02x}"));
-        }
-        out
+        hex_digest(h)
     }
+}
+
+/// `sha256:<64 hex>` of `bytes` (how a build records the sample it was made from).
+pub fn sha256(bytes: &[u8]) -> String {
+    let mut h = Sha256::new();
+    h.update(bytes);
+    hex_digest(h)
+}
+
+fn hex_digest(h: Sha256) -> String {
+    let digest = h.finalize();
+    let mut out = String::with_capacity(7 + 64);
+    out.push_str("sha256:");
+    for b in digest.iter() {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
 }
 
 /// What every result names: the battery, its version and the exact norm files used.

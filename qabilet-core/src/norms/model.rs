@@ -32,7 +32,7 @@ use crate::scale::round_half_away;
 
 /// A problem with the stated model.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("provenance.toml [model]: {0}")]
+#[error("[model]: {0}")]
 pub struct ModelError(pub String);
 
 /// The `[model]` table of `provenance.toml`.
@@ -233,20 +233,7 @@ impl DevelopmentalModel {
                 let scaled: Vec<i32> = (0..=subtest.raw_max)
                     .map(|x| scale.score_for_z(model.z(subtest.raw_max, age, x)))
                     .collect();
-                let mut start = 0usize;
-                for x in 1..=scaled.len() {
-                    if x == scaled.len() || scaled[x] != scaled[start] {
-                        rows.push(SubtestRow {
-                            subtest: subtest.id.clone(),
-                            age_min_months: lo,
-                            age_max_months: hi,
-                            raw_min: start as u16,
-                            raw_max: (x - 1) as u16,
-                            scaled: scaled[start],
-                        });
-                        start = x;
-                    }
-                }
+                rows.extend(super::subtest_norms::band_rows(&subtest.id, lo, hi, &scaled));
             }
         }
         rows

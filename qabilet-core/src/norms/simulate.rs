@@ -16,7 +16,10 @@
 //!   a = 12·Y + M + D/30.4375 — so at any fixed age raw_t follows the model's discretised
 //!   normal exactly;
 //! - with items requested, for subtests with items: the raw score split into item scores
-//!   that sum to it (see [`split_items`]).
+//!   that sum to it, drawn from the conditional distribution of a partial credit (Rasch)
+//!   model given the total — θ-free, so the raw score stays exactly the model's while the
+//!   items behave like Rasch items around the child's ability (see [`ItemModel`]); one
+//!   uniform number per item.
 
 use jiff::Span;
 use rand::{RngExt, SeedableRng};
@@ -144,36 +147,138 @@ impl Normals {
     }
 }
 
-/// Splits `raw` into item scores in administration order: items are filled up to their
-/// maxima in order (the easier items first), then `items.len()` times a random adjacent pair
-/// trades one point in a random direction where both stay within 0 … max. The scores always
-/// sum to `raw` (which must not exceed the sum of `maxima`).
-pub fn split_items(raw: u16, maxima: &[u16], rng: &mut ChaCha8Rng) -> Vec<u16> {
-    let mut left = raw;
-    let mut scores: Vec<u16> = maxima
-        .iter()
-        .map(|&m| {
-            let s = left.min(m);
-            left -= s;
-            s
-        })
-        .collect();
-    debug_assert_eq!(left, 0, "raw score above the sum of item maxima");
-    if maxima.len() >= 2 {
-        for _ in 0..maxima.len() {
-            let i = rng.random_range(0..maxima.len() - 1);
-            let (from, to) = if rng.random::<bool>() {
-                (i, i + 1)
-            } else {
-                (i + 1, i)
-            };
-            if scores[from] > 0 && scores[to] < maxima[to] {
-                scores[from] -= 1;
-                scores[to] += 1;
+/// Spacing of the step difficulties of an item scored 0 … m with m ≥ 2, in logits.
+pub const STEP_SPACING: f64 = 0.6;
+
+/// The partial credit model (PCM) of one subtest's items, for drawing item scores given the
+/// subtest's raw score: Rasch items for 0/1 scoring, Masters' (1982) partial credit items
+/// for 0 … m scoring.
+///
+/// The subtest has n items in administration order with maxima m_i. Item i (0-based) has
+/// location b_i = −3 + 6·(i + ½)/n logits (easy to hard) and step difficulties
+/// δ_ij = b_i + (j − (m_i + 1)/2)·[`STEP_SPACING`] for j = 1 … m_i (a 0/1 item: δ_i1 = b_i).
+/// Under the PCM, P(X_i = x | θ) ∝ exp(x·θ − Σ_{j≤x} δ_ij), so with the category weights
+/// w_i(x) = exp(−Σ_{j≤x} δ_ij) (w_i(0) = 1) the probability of a score vector x is
+/// exp(r·θ)·Π w_i(x_i) / Π_i Σ_y exp(y·θ)·w_i(y), r = Σ x_i, where the denominator does not
+/// depend on x. The total r is a sufficient statistic for θ, and conditioning on it removes θ:
+///
+/// P(x_1 … x_n | Σ x_i = r) = Π w_i(x_i) / γ_r,
+///
+/// γ_r the elementary symmetric function of order r of the item weight polynomials
+/// Σ_x w_i(x)·t^x (the coefficient of t^r in their product) — the conditional likelihood of
+/// Andersen (1973) for the Rasch model, extended to partial credit items by Masters (1982).
+/// (Shifting every b_i by the same constant multiplies each term by the same exp(−c·r), so
+/// only the spacing of the locations and steps matters, not their origin.)
+/// Sources: E. B. Andersen (1973), *Conditional inference and models for measuring*,
+/// Copenhagen: Mentalhygiejnisk Forlag; G. N. Masters (1982), A Rasch model for partial
+/// credit scoring, *Psychometrika* 47, 149–174.
+///
+/// Item scores drawn from this distribution keep the raw score exactly while the items
+/// behave like Rasch items around the child's (unknown) ability. Drawing: with the backward
+/// tables G_k(s) = Σ over scores of items k … n−1 summing to s of the product of their
+/// weights (G_n(0) = 1; G_0(r) = γ_r), for k = 0 … n−1 item k scores x with probability
+/// w_k(x)·G_{k+1}(s − x) / G_k(s), s the total still to be placed. The tables are built once
+/// in log space (log-sum-exp), so weights far beyond the range of f64 when multiplied out
+/// (100 items with maxima 5) stay finite, and kept as conditional cumulative probabilities
+/// per item and remaining total: a draw is one uniform number per item and a short search.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemModel {
+    maxima: Vec<u16>,
+    /// Sum of the maxima.
+    total: u32,
+    /// Per item k: P(X_k ≤ x | s still to be placed on items k … n−1) at `[s·(m_k + 1) + x]`,
+    /// for s = 0 … Σ_{i≥k} m_i and x = 0 … m_k; 1.0 exactly from the highest possible x on.
+    cumulative: Vec<Vec<f64>>,
+}
+
+impl ItemModel {
+    /// The model of a subtest whose items (administration order) have these maxima.
+    pub fn new(maxima: &[u16]) -> Self {
+        let n = maxima.len();
+        // ln G_{k+1}(s), starting with ln G_n = [ln 1].
+        let mut log_g_next = vec![0.0];
+        let mut cumulative = vec![Vec::new(); n];
+        for k in (0..n).rev() {
+            let m = usize::from(maxima[k]);
+            let b = -3.0 + 6.0 * (k as f64 + 0.5) / n as f64;
+            // ln w_k(x) = −Σ_{j≤x} δ_kj.
+            let mut log_w = vec![0.0; m + 1];
+            for x in 1..=m {
+                let delta = b + (x as f64 - (m as f64 + 1.0) / 2.0) * STEP_SPACING;
+                log_w[x] = log_w[x - 1] - delta;
             }
+            let rest = log_g_next.len() - 1; // Σ_{i>k} m_i
+            let mut log_g = Vec::with_capacity(rest + m + 1);
+            let mut cum = vec![1.0; (rest + m + 1) * (m + 1)];
+            let mut terms = vec![0.0; m + 1];
+            for s in 0..=rest + m {
+                // Possible scores of item k: the other items hold at most `rest`.
+                let (lo, hi) = (s.saturating_sub(rest), s.min(m));
+                for x in lo..=hi {
+                    terms[x] = log_w[x] + log_g_next[s - x];
+                }
+                let top = terms[lo..=hi].iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                let row = &mut cum[s * (m + 1)..(s + 1) * (m + 1)];
+                let mut acc = 0.0;
+                for x in 0..=m {
+                    if (lo..=hi).contains(&x) {
+                        acc += (terms[x] - top).exp();
+                    }
+                    row[x] = acc;
+                }
+                // acc ≥ 1 (the largest term contributes exp(0)); acc/acc is exactly 1.
+                for c in row.iter_mut() {
+                    *c /= acc;
+                }
+                log_g.push(top + acc.ln());
+            }
+            cumulative[k] = cum;
+            log_g_next = log_g;
+        }
+        ItemModel {
+            maxima: maxima.to_vec(),
+            total: maxima.iter().map(|&m| u32::from(m)).sum(),
+            cumulative,
         }
     }
-    scores
+
+    /// Draws item scores that sum to `raw` from P(x | Σx = raw), using exactly one uniform
+    /// number of `rng` per item (whatever `raw` is).
+    ///
+    /// # Panics
+    /// When `raw` exceeds the sum of the maxima.
+    pub fn sample(&self, raw: u16, rng: &mut ChaCha8Rng) -> Vec<u16> {
+        assert!(
+            u32::from(raw) <= self.total,
+            "raw score {raw} above the sum of item maxima {}",
+            self.total
+        );
+        let mut s = usize::from(raw);
+        let mut scores = Vec::with_capacity(self.maxima.len());
+        for (&m, cum) in self.maxima.iter().zip(&self.cumulative) {
+            let m = usize::from(m);
+            let u = rng.random::<f64>();
+            let row = &cum[s * (m + 1)..(s + 1) * (m + 1)];
+            // u < 1 and the row reaches 1 exactly at the highest possible score.
+            let x = row.iter().position(|&c| u < c).unwrap_or(m.min(s));
+            s -= x;
+            scores.push(x as u16);
+        }
+        debug_assert_eq!(s, 0);
+        scores
+    }
+}
+
+/// Splits `raw` into item scores (administration order, within 0 … max, summing to `raw`)
+/// drawn from the conditional distribution of the partial credit model given the total: see
+/// [`ItemModel`], which this builds from `maxima` for each call (build it once and call
+/// [`ItemModel::sample`] to split many scores of one subtest). One uniform number of `rng`
+/// per item; deterministic for a given `rng` state.
+///
+/// # Panics
+/// When `raw` exceeds the sum of `maxima`.
+pub fn split_items(raw: u16, maxima: &[u16], rng: &mut ChaCha8Rng) -> Vec<u16> {
+    ItemModel::new(maxima).sample(raw, rng)
 }
 
 /// Draws a sample of `options.n` children from `model` for `battery`.
@@ -206,6 +311,16 @@ pub fn simulate(
     let width = usize::max(6, options.n.to_string().len());
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
     let mut normals = Normals { spare: None };
+    let item_models: Vec<Option<ItemModel>> = battery
+        .subtests
+        .iter()
+        .map(|s| {
+            (options.items && !s.items.is_empty()).then(|| {
+                let maxima: Vec<u16> = s.items.iter().map(|i| i.max).collect();
+                ItemModel::new(&maxima)
+            })
+        })
+        .collect();
     let mut out = Vec::with_capacity(options.n);
     for row in 0..options.n {
         let test = year_start
@@ -241,23 +356,11 @@ pub fn simulate(
                 discretise(value, s.raw_max)
             })
             .collect();
-        let items = if options.items {
-            battery
-                .subtests
-                .iter()
-                .zip(&raw)
-                .map(|(s, &x)| {
-                    if s.items.is_empty() {
-                        Vec::new()
-                    } else {
-                        let maxima: Vec<u16> = s.items.iter().map(|i| i.max).collect();
-                        split_items(x, &maxima, &mut rng)
-                    }
-                })
-                .collect()
-        } else {
-            vec![Vec::new(); k]
-        };
+        let items = item_models
+            .iter()
+            .zip(&raw)
+            .map(|(m, &x)| m.as_ref().map_or_else(Vec::new, |m| m.sample(x, &mut rng)))
+            .collect();
         out.push(SimulatedChild {
             id: format!("sim-{:0width$}", row + 1),
             birth,

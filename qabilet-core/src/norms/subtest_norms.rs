@@ -234,6 +234,27 @@ impl SubtestNorms {
     }
 }
 
+/// The rows of one subtest and band from the scaled score of every raw score 0, 1, …:
+/// runs of raw scores with one scaled score become one row.
+pub fn band_rows(subtest: &str, age_min_months: u16, age_max_months: u16, scaled: &[i32]) -> Vec<SubtestRow> {
+    let mut rows = Vec::new();
+    let mut start = 0usize;
+    for x in 1..=scaled.len() {
+        if x == scaled.len() || scaled[x] != scaled[start] {
+            rows.push(SubtestRow {
+                subtest: subtest.to_owned(),
+                age_min_months,
+                age_max_months,
+                raw_min: start as u16,
+                raw_max: (x - 1) as u16,
+                scaled: scaled[start],
+            });
+            start = x;
+        }
+    }
+    rows
+}
+
 /// Writes rows as `subtests.csv` text, in the order given.
 pub fn write_rows(rows: &[SubtestRow]) -> String {
     let mut out = HEADER.join(",");

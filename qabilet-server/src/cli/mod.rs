@@ -5,6 +5,7 @@
 mod cat;
 mod irt;
 mod norms;
+mod norms_build;
 mod score;
 mod stats;
 
@@ -36,8 +37,8 @@ pub enum Command {
     /// Score a CSV of children's raw subtest scores against a battery's norms.
     #[command(long_about = score::LONG_ABOUT)]
     Score(ScoreArgs),
-    /// Check a norm folder, rebuild demonstration norms from their stated model, or simulate a
-    /// standardisation sample from it.
+    /// Check a norm folder, build norms from a standardisation sample, rebuild model-based
+    /// demonstration tables, or simulate a standardisation sample from a stated model.
     #[command(subcommand)]
     Norms(NormsCommand),
     /// Item response theory: ability estimates on an item bank.
@@ -138,6 +139,10 @@ pub enum NormsCommand {
     /// --n and --seed give the same file byte for byte. The sample describes no population of
     /// children: norms built from it are demonstration norms.
     Simulate(SimulateArgs),
+    /// Build a norm folder from a standardisation sample (continuous norming), with
+    /// continuous.csv and diagnostics.
+    #[command(long_about = norms_build::LONG_ABOUT)]
+    Build(norms_build::BuildArgs),
 }
 
 /// Arguments of `qabilet norms simulate`.
@@ -170,6 +175,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Norms(NormsCommand::Check { battery }) => norms::check(&battery),
         Command::Norms(NormsCommand::Demo { battery, out }) => norms::demo(&battery, out.as_deref()),
         Command::Norms(NormsCommand::Simulate(args)) => norms::simulate(&args),
+        Command::Norms(NormsCommand::Build(args)) => norms_build::run(&args),
         Command::Irt(IrtCommand::Score(args)) => irt::run(&args),
         Command::Stats(command) => stats::run(command),
         Command::Cat(command) => cat::dispatch(&command),

@@ -49,7 +49,16 @@ pub fn demo(dir: &Path, out: Option<&Path>) -> Result<(), CliError> {
         provenance_toml,
         battery,
         model,
+        from_model_file,
     } = norm_dir::read_model(dir)?;
+    let out = out.unwrap_or(dir);
+    if from_model_file && out == dir {
+        return Err(CliError::Usage(format!(
+            "{}: the folder's norms are built from a sample (its model is in model.toml); \
+             write the model's own tables elsewhere with --out",
+            dir.display()
+        )));
+    }
     let tables = model.tables(&battery);
     // Validate the complete norm set in memory before touching any file, so that a bad
     // model never replaces good tables.
@@ -67,7 +76,6 @@ pub fn demo(dir: &Path, out: Option<&Path>) -> Result<(), CliError> {
             dir.display()
         ))
     })?;
-    let out = out.unwrap_or(dir);
     std::fs::create_dir_all(out).map_err(|e| CliError::write(out, e))?;
     let mut to_write = vec![
         ("subtests.csv", &files.subtests_csv),

@@ -376,25 +376,7 @@ fn reliability(args: &ReliabilityArgs) -> Result<(), CliError> {
     let (_, battery) = norm_dir::read_battery(&args.battery)?;
     let in_name = args.sample.as_str();
     let text = files::read_input(in_name)?;
-    let sample = StandardisationSample::parse(&battery, &text).map_err(|e| {
-        let mut message = format!("{in_name}: {}", e.errors.len() + e.more);
-        message.push_str(if e.errors.len() + e.more == 1 {
-            " problem"
-        } else {
-            " problems"
-        });
-        for err in &e.errors {
-            message.push_str(&format!("\n{in_name}:{}", err.line));
-            if let Some((column, name)) = &err.column {
-                message.push_str(&format!(", column {column} ({name})"));
-            }
-            message.push_str(&format!(": {}", err.reason));
-        }
-        if e.more > 0 {
-            message.push_str(&format!("\n… and {} more", e.more));
-        }
-        CliError::Usage(message)
-    })?;
+    let sample = StandardisationSample::parse(&battery, &text).map_err(|e| CliError::sample(in_name, &e))?;
     let options = ReliabilityOptions {
         band_months: args.band_months,
         min_children: usize::try_from(args.min_n).unwrap_or(usize::MAX),

@@ -1,0 +1,362 @@
+//! `qabilet norms build`: a norm folder from a standardisation sample (continuous norming in
+//! `qabilet_core::norms::build`), with `continuous.csv` and a diagnostics folder (text, JSON,
+//! one SVG of percentile curves per subtest). Subtests are fitted on several threads; nothing
+//! is written unless the whole norm set is built and accepted by the scorer's validation.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use clap::{Args, ValueEnum};
+use qabilet_core::norms::build::{self, BuildOptions, ProvenanceInput, SubtestFit};
+use qabilet_core::norms::{self, NormStatus, ReliabilityRow, StandardisationSample};
+
+use crate::error::CliError;
+use crate::{files, norm_dir, svg};
+
+pub const LONG_ABOUT: &str = "\
+Build a norm folder from a standardisation sample by continuous norming.
+
+For every subtest, the distribution of raw scores given age is fitted over the whole age
+range — an LMS (Box-Cox) model with smooth age curves, and distribution regression shrunk
+towards it, chosen by 5-fold cross-validation — then made monotone in raw score and in age,
+and tabulated as scaled scores per age band at each band's mid-age. Composite norms come from
+the sample's sums of scaled scores, reliabilities from item columns (Cronbach's alpha per
+band; --reliability supplies stated values where there are none), base rates from the
+sample. The method is described in norms/BUILDING.md.
+
+Input: one row per child, id,birth_date,test_date,sex,language,<subtest raw>…, optional item
+columns <subtest>.<item> and an optional weight column (the format of `qabilet norms
+simulate`). Every problem in the sample is reported with its line and column.
+
+Writes into --out: battery.toml (copied), subtests.csv, composites.csv, reliability.csv,
+base_rates.csv (when the sample allows), provenance.toml, continuous.csv (the unrounded z of
+every raw score at every month) and diagnostics/ (report.txt, report.json, <subtest>.svg).
+Nothing is written unless the whole set is built and passes the scorer's validation.
+
+Exit codes: 0 built; 1 files could not be written; 2 unreadable or invalid battery, sample
+or reliability file, or a sample that cannot support the norms (the message says where).";
+
+/// Who may use the norms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Status {
+    /// Not for decisions about children (simulated or unapproved samples).
+    Demonstration,
+    /// Approved for clinical use.
+    Clinical,
+}
+
+/// Arguments of `qabilet norms build`.
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Standardisation sample (CSV, `-` for standard input).
+    #[arg(long, value_name = "FILE|-")]
+    pub sample: String,
+    /// Battery folder whose battery.toml defines the subtests and composites.
+    #[arg(long, value_name = "DIR")]
+    pub battery: PathBuf,
+    /// Folder to write the norm set to (created if missing; may be the battery folder).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Stated reliabilities for subtests without item columns, in the reliability.csv format
+    /// (scale,age_min_months,age_max_months,reliability; subtest rows only).
+    #[arg(long, value_name = "FILE")]
+    pub reliability: Option<PathBuf>,
+    /// Width of the age bands of subtests.csv, months.
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=84))]
+    pub band_months: u16,
+    /// Width of the age bands of reliability.csv, months.
+    #[arg(long, value_name = "N", default_value_t = 12, value_parser = clap::value_parser!(u16).range(1..=84))]
+    pub reliability_band_months: u16,
+    /// Status written to provenance.toml. Only say clinical for a real sample approved for use.
+    #[arg(long, value_enum, default_value_t = Status::Demonstration)]
+    pub status: Status,
+    /// Notice every score on these norms carries (default for demonstration status: not for
+    /// clinical decisions).
+    #[arg(long, value_name = "TEXT")]
+    pub notice: Option<String>,
+    /// Intended use written to provenance.toml.
+    #[arg(long, value_name = "TEXT")]
+    pub intended_use: Option<String>,
+    /// Where the sample came from, in words, for provenance.toml's method.
+    #[arg(long, value_name = "TEXT", default_value = "")]
+    pub sample_description: String,
+    /// Date written as `created` (ISO, default today) — fix it to rebuild byte for byte.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub created: Option<String>,
+    /// Worker threads fitting subtests, 1–256 (default: one per core).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub threads: Option<u16>,
+}
+
+const DEMONSTRATION_NOTICE: &str = "demonstration norms — not for clinical decisions";
+const DEMONSTRATION_USE: &str = "Not approved for the assessment, diagnosis, classification or \
+placement of any child: for software demonstration, testing and research on the norming method.";
+
+pub fn run(args: &BuildArgs) -> Result<(), CliError> {
+    let started = Instant::now();
+    let (battery_toml, battery) = norm_dir::read_battery(&args.battery)?;
+    let in_name = args.sample.as_str();
+    let bytes = files::read_input(in_name)?;
+    let sample = StandardisationSample::parse(&battery, &bytes).map_err(|e| CliError::sample(in_name, &e))?;
+    eprintln!("read {} children from {in_name}", sample.children.len());
+    let explicit_reliability = match &args.reliability {
+        Some(path) => read_reliability(path)?,
+        None => Vec::new(),
+    };
+    let options = BuildOptions {
+        band_months: args.band_months,
+        reliability_band_months: args.reliability_band_months,
+        explicit_reliability,
+        ..BuildOptions::default()
+    };
+    let fits = fit_all(&battery, &sample, &options, args.threads)?;
+    let created = match &args.created {
+        Some(date) => {
+            date.parse::<jiff::civil::Date>()
+                .map_err(|e| CliError::Usage(format!("--created {date}: {e}")))?;
+            date.clone()
+        }
+        None => today_utc()?,
+    };
+    let demonstration = args.status == Status::Demonstration;
+    let provenance = ProvenanceInput {
+        status: if demonstration {
+            NormStatus::Demonstration
+        } else {
+            NormStatus::Clinical
+        },
+        notice: args.notice.clone().unwrap_or_else(|| {
+            if demonstration {
+                DEMONSTRATION_NOTICE.to_owned()
+            } else {
+                String::new()
+            }
+        }),
+        intended_use: args.intended_use.clone().unwrap_or_else(|| {
+            if demonstration {
+                DEMONSTRATION_USE.to_owned()
+            } else {
+                String::new()
+            }
+        }),
+        created,
+        generator: generator_command(args),
+        sample_name: in_name.to_owned(),
+        sample_sha256: norms::sha256(bytes.as_bytes()),
+        sample_description: args.sample_description.clone(),
+    };
+    if !demonstration && provenance.intended_use.trim().is_empty() {
+        return Err(CliError::Usage("--status clinical needs --intended-use".into()));
+    }
+    let built = build::assemble(&battery_toml, &battery, &sample, &fits, &options, &provenance)
+        .map_err(|e| CliError::Usage(format!("{in_name}: {e}")))?;
+    write_folder(&args.out, &built, &sample, &battery)?;
+    eprintln!(
+        "wrote {} ({} subtests, {} children) to {} in {:.2?}",
+        if demonstration {
+            "demonstration norms"
+        } else {
+            "norms"
+        },
+        battery.subtests.len(),
+        sample.children.len(),
+        args.out.display(),
+        started.elapsed()
+    );
+    for w in &built.diagnostics.warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(())
+}
+
+/// Fits every subtest on `threads` workers, reporting each as it finishes.
+fn fit_all(
+    battery: &qabilet_core::battery::Battery,
+    sample: &StandardisationSample,
+    options: &BuildOptions,
+    threads: Option<u16>,
+) -> Result<Vec<SubtestFit>, CliError> {
+    let k = battery.subtests.len();
+    let workers = threads
+        .map(usize::from)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .min(k.max(1));
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Result<SubtestFit, build::BuildError>>>> = Mutex::new(vec![None; k]);
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let s = next.fetch_add(1, Ordering::Relaxed);
+                    if s >= k {
+                        break;
+                    }
+                    let t = Instant::now();
+                    let fit = build::fit_subtest(battery, sample, s, options);
+                    let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
+                    match &fit {
+                        Ok(f) => {
+                            let c = &f.candidates[f.chosen];
+                            eprintln!(
+                                "fitted {} ({finished}/{k}) in {:.2?}: {} {:?}{}",
+                                battery.subtests[s].id,
+                                t.elapsed(),
+                                c.family,
+                                c.degrees,
+                                c.lambda.map(|l| format!(" λ = {l}")).unwrap_or_default()
+                            );
+                        }
+                        Err(_) => eprintln!("could not fit {} ({finished}/{k})", battery.subtests[s].id),
+                    }
+                    results.lock().unwrap_or_else(|p| p.into_inner())[s] = Some(fit);
+                }
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner())
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| unreachable!("every subtest is fitted")))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| CliError::Usage(e.to_string()))
+}
+
+/// Today's date in UTC (the build has no other use for a time zone).
+fn today_utc() -> Result<String, CliError> {
+    let days = jiff::Timestamp::now().as_second().div_euclid(86_400);
+    jiff::civil::date(1970, 1, 1)
+        .checked_add(jiff::Span::new().days(days))
+        .map(|d| d.to_string())
+        .map_err(|e| CliError::Usage(format!("today's date: {e}")))
+}
+
+/// The command line as recorded in provenance.toml.
+fn generator_command(args: &BuildArgs) -> String {
+    let mut cmd = format!(
+        "qabilet norms build --sample {} --battery {} --out {}",
+        args.sample,
+        args.battery.display(),
+        args.out.display()
+    );
+    if let Some(r) = &args.reliability {
+        cmd.push_str(&format!(" --reliability {}", r.display()));
+    }
+    if args.band_months != 3 {
+        cmd.push_str(&format!(" --band-months {}", args.band_months));
+    }
+    if args.reliability_band_months != 12 {
+        cmd.push_str(&format!(
+            " --reliability-band-months {}",
+            args.reliability_band_months
+        ));
+    }
+    cmd
+}
+
+/// Reads `--reliability`: rows in the reliability.csv format, each checked for its fields.
+fn read_reliability(path: &Path) -> Result<Vec<ReliabilityRow>, CliError> {
+    let text = std::fs::read_to_string(path).map_err(|e| CliError::read(path, e))?;
+    let name = path.display().to_string();
+    let mut lines = text.lines().enumerate();
+    let header = lines.next().map(|(_, h)| h.trim()).unwrap_or_default();
+    if header != "scale,age_min_months,age_max_months,reliability" {
+        return Err(CliError::Input {
+            path: name,
+            line: 1,
+            reason: "the header must be scale,age_min_months,age_max_months,reliability".into(),
+        });
+    }
+    let mut rows = Vec::new();
+    for (i, line) in lines {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let bad = |reason: String| CliError::Input {
+            path: name.clone(),
+            line: i as u64 + 1,
+            reason,
+        };
+        let f: Vec<&str> = line.split(',').map(str::trim).collect();
+        if f.len() != 4 {
+            return Err(bad(format!("expected 4 fields, found {}", f.len())));
+        }
+        let month = |s: &str, field: &str| {
+            s.parse::<u16>()
+                .map_err(|_| bad(format!("{field} '{s}' is not a whole number of months")))
+        };
+        let reliability: f64 = f[3]
+            .parse()
+            .map_err(|_| bad(format!("reliability '{}' is not a number", f[3])))?;
+        if !(reliability > 0.0 && reliability < 1.0) {
+            return Err(bad(format!("reliability {reliability} is not in (0, 1)")));
+        }
+        rows.push(ReliabilityRow {
+            scale: f[0].to_owned(),
+            age_min_months: month(f[1], "age_min_months")?,
+            age_max_months: month(f[2], "age_max_months")?,
+            reliability,
+        });
+    }
+    Ok(rows)
+}
+
+/// Writes every file beside its final name, then renames: a reader never sees half a table.
+fn write_folder(
+    out: &Path,
+    built: &build::BuiltNorms,
+    sample: &StandardisationSample,
+    battery: &qabilet_core::battery::Battery,
+) -> Result<(), CliError> {
+    let diagnostics_dir = out.join("diagnostics");
+    std::fs::create_dir_all(&diagnostics_dir).map_err(|e| CliError::write(&diagnostics_dir, e))?;
+    let f = &built.files;
+    let json = serde_json::to_string_pretty(&built.diagnostics)
+        .map_err(|e| CliError::Usage(format!("diagnostics: {e}")))?;
+    let mut to_write: Vec<(PathBuf, String)> = vec![
+        (out.join("battery.toml"), f.battery_toml.clone()),
+        (out.join("subtests.csv"), f.subtests_csv.clone()),
+        (out.join("composites.csv"), f.composites_csv.clone()),
+        (out.join("reliability.csv"), f.reliability_csv.clone()),
+        (out.join("provenance.toml"), f.provenance_toml.clone()),
+        (out.join("continuous.csv"), built.continuous_csv.clone()),
+        (diagnostics_dir.join("report.txt"), built.diagnostics.to_text()),
+        (diagnostics_dir.join("report.json"), json + "\n"),
+    ];
+    for (s, d) in built.diagnostics.subtests.iter().enumerate() {
+        let points: Vec<(f64, u16)> = sample
+            .children
+            .iter()
+            .filter_map(|c| {
+                c.raw[s].map(|r| {
+                    let age = f64::from(c.age.in_months().0)
+                        + f64::from(c.age.days) / norms::simulate::DAYS_PER_MONTH;
+                    (age, r)
+                })
+            })
+            .collect();
+        let chart = svg::percentile_curves(d, battery.age_min.0, &points);
+        to_write.push((diagnostics_dir.join(format!("{}.svg", d.subtest)), chart));
+    }
+    match &f.base_rates_csv {
+        Some(text) => to_write.push((out.join("base_rates.csv"), text.clone())),
+        None => {
+            // A stale base_rates.csv from an earlier build would be loaded with the new tables.
+            let stale = out.join("base_rates.csv");
+            match std::fs::remove_file(&stale) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(CliError::write(&stale, e)),
+            }
+        }
+    }
+    for (path, text) in to_write {
+        let partial = path.with_extension("partial");
+        std::fs::write(&partial, text).map_err(|e| CliError::write(&partial, e))?;
+        std::fs::rename(&partial, &path).map_err(|e| CliError::write(&path, e))?;
+    }
+    Ok(())
+}
