@@ -160,7 +160,7 @@ fn main() {
     let check_n = args.get(1).copied().unwrap_or(200_000);
     let read = |f: &str| std::fs::read_to_string(format!("{DIR}/{f}")).expect("read norm file");
     let battery = Battery::from_toml(&read("battery.toml")).expect("battery");
-    let model = DevelopmentalModel::from_provenance(&battery, &read("provenance.toml")).expect("model");
+    let model = DevelopmentalModel::from_provenance(&battery, &read("model.toml")).expect("model");
     let (a_lo, a_hi) = (f64::from(battery.age_min.0), f64::from(battery.age_max.0));
 
     let mut new_model = model.clone();

@@ -778,27 +778,27 @@ fn subtests_unknown_subtest() {
 
 #[test]
 fn subtests_raw_range_gap() {
-    // sim at 60–62 maps raw 3–4 on one line; make it 3–3 and raw 4 is covered by nothing.
-    let n = subtest_row("sim", 60, 62, 3);
-    assert_eq!(line(&demo().subtests_csv, n), "sim,60,62,3,4,6");
-    let result = subtests_with(n, |l| with_field(l, 4, "3"));
+    // sim at 60–62 maps raw 2–4 on one line; make it 2–2 and raw 3–4 is covered by nothing.
+    let n = subtest_row("sim", 60, 62, 2);
+    assert_eq!(line(&demo().subtests_csv, n), "sim,60,62,2,4,7");
+    let result = subtests_with(n, |l| with_field(l, 4, "2"));
     assert_rejects(
         result,
         SUBTESTS,
         Some(n + 1),
-        "raw ranges of 'sim' at ages 60–62: gap — nothing covers 4–4",
+        "raw ranges of 'sim' at ages 60–62: gap — nothing covers 3–4",
     );
 }
 
 #[test]
 fn subtests_raw_range_overlap() {
-    let n = subtest_row("sim", 60, 62, 3);
+    let n = subtest_row("sim", 60, 62, 2);
     let result = subtests_with(n, |l| with_field(l, 4, "5"));
     assert_rejects(
         result,
         SUBTESTS,
         Some(n + 1),
-        &format!("raw ranges of 'sim' at ages 60–62: range 5–5 overlaps 3–5 on line {n}"),
+        &format!("raw ranges of 'sim' at ages 60–62: range 5–6 overlaps 2–5 on line {n}"),
     );
     // A duplicated line overlaps itself; the copy is reported, pointing at the original.
     let text = duplicate_line(&demo().subtests_csv, n);
@@ -807,7 +807,7 @@ fn subtests_raw_range_overlap() {
         result,
         SUBTESTS,
         Some(n + 1),
-        &format!("range 3–4 overlaps 3–4 on line {n}"),
+        &format!("range 2–4 overlaps 2–4 on line {n}"),
     );
 }
 
@@ -888,14 +888,14 @@ fn subtests_age_band_overlap() {
 
 #[test]
 fn subtests_scaled_falls_as_raw_rises() {
-    // Raw 3–4 of sim at 60–62 scores 6, raw 2 scores 5: make raw 3–4 score 4.
-    let n = subtest_row("sim", 60, 62, 3);
-    let result = subtests_with(n, |l| with_field(l, 5, "4"));
+    // Raw 2–4 of sim at 60–62 scores 7, raw 1 scores 6: make raw 2–4 score 5.
+    let n = subtest_row("sim", 60, 62, 2);
+    let result = subtests_with(n, |l| with_field(l, 5, "5"));
     assert_rejects(
         result,
         SUBTESTS,
         Some(n),
-        "raw ranges of 'sim' at ages 60–62: scaled score falls to 4 at raw 3",
+        "raw ranges of 'sim' at ages 60–62: scaled score falls to 5 at raw 2",
     );
 }
 
@@ -1380,10 +1380,10 @@ fn provenance_syntax_and_fields() {
         "status = \"draft\"",
     ));
     assert_rejects(result, PROVENANCE, Some(line), "unknown variant `draft`");
-    let line = line_of(&files.provenance_toml, "sample_size = 0");
+    let line = line_of(&files.provenance_toml, "sample_size = 3000");
     let result = Provenance::parse(&replace_once(
         &files.provenance_toml,
-        "sample_size = 0",
+        "sample_size = 3000",
         "sample_size = \"none\"",
     ));
     assert_rejects(
@@ -1392,6 +1392,6 @@ fn provenance_syntax_and_fields() {
         Some(line),
         "invalid type: string \"none\", expected u64",
     );
-    let result = Provenance::parse(&replace_once(&files.provenance_toml, "sample_size = 0\n", ""));
+    let result = Provenance::parse(&replace_once(&files.provenance_toml, "sample_size = 3000\n", ""));
     assert_rejects(result, PROVENANCE, Some(1), "missing field `sample_size`");
 }

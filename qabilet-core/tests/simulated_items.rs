@@ -176,7 +176,7 @@ proptest! {
 fn alpha_of_the_simulated_demo_battery_in_one_band() {
     let read = |f: &str| std::fs::read_to_string(format!("{DIR}/{f}")).expect("read norm file");
     let battery = Battery::from_toml(&read("battery.toml")).expect("battery");
-    let model = DevelopmentalModel::from_provenance(&battery, &read("provenance.toml")).expect("model");
+    let model = DevelopmentalModel::from_provenance(&battery, &read("model.toml")).expect("model");
     let options = SimulationOptions {
         items: true,
         ..SimulationOptions::new(2_000, 2026)

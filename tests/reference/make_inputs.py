@@ -28,7 +28,10 @@ from independent_scorer import add_months, calendar_age  # noqa: E402
 def load(battery_dir):
     with open(os.path.join(battery_dir, "battery.toml"), "rb") as fh:
         bt = tomllib.load(fh)
-    with open(os.path.join(battery_dir, "provenance.toml"), "rb") as fh:
+    model = os.path.join(battery_dir, "model.toml")
+    if not os.path.exists(model):
+        model = os.path.join(battery_dir, "provenance.toml")
+    with open(model, "rb") as fh:
         prov = tomllib.load(fh)
     order, rmax = [], {}
     for st in bt["subtest"]:

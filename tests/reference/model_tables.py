@@ -124,7 +124,12 @@ def dec(value_times_10n: int, places: int) -> Decimal:
 
 def load(battery_dir: Path):
     battery = tomllib.loads((battery_dir / "battery.toml").read_text(encoding="utf-8"))
-    prov = tomllib.loads((battery_dir / "provenance.toml").read_text(encoding="utf-8"))
+    # The model lives in model.toml where the folder's own norms are built from a sample
+    # simulated from it, else in provenance.toml.
+    model_file = battery_dir / "model.toml"
+    if not model_file.exists():
+        model_file = battery_dir / "provenance.toml"
+    prov = tomllib.loads(model_file.read_text(encoding="utf-8"))
     model = prov["model"]
     scales = battery.get("scales", {})
     scaled = {"mean": 10, "sd": 3, "min": 1, "max": 19} | scales.get("scaled", {})
@@ -360,10 +365,14 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     root = Path(__file__).resolve().parents[2]
     ap.add_argument("--battery", default=str(root / "norms" / "qabilet-primary-demo"))
+    ap.add_argument("--tables", help="folder with the tables to check (default: the battery folder); "
+                    "for a folder whose norms are built from a sample, the output of "
+                    "`qabilet norms demo --battery DIR --out TABLES`")
     ap.add_argument("--strict-ties", action="store_true", help="a flagged near-tie fails the run")
     ap.add_argument("-v", "--verbose", action="store_true", help="print the model parameters derived")
     args = ap.parse_args()
     bdir = Path(args.battery)
+    tdir = Path(args.tables) if args.tables else bdir
     battery, model, scaled, index, subtests, composites = load(bdir)
     by_id = {st["id"]: st for st in subtests}
     ties = Ties()
@@ -380,7 +389,7 @@ def main() -> int:
             for lo, hi, sc in rows:
                 expected[(st["id"], band[0], band[1], lo)] = (hi, sc)
     found = {}
-    for line, r in read_csv(bdir / "subtests.csv", ["subtest", "age_min_months", "age_max_months", "raw_min", "raw_max", "scaled"], report):
+    for line, r in read_csv(tdir / "subtests.csv", ["subtest", "age_min_months", "age_max_months", "raw_min", "raw_max", "scaled"], report):
         try:
             key = (r[0], int(r[1]), int(r[2]), int(r[3]))
             val = (int(r[4]), int(r[5]))
@@ -416,7 +425,7 @@ def main() -> int:
         for lo, hi, idx, pct in composite_rows(comp, by_id, model, scaled, index, ties):
             expected[(comp["id"], lo)] = (hi, idx, pct)
     found = {}
-    for line, r in read_csv(bdir / "composites.csv", ["composite", "sum_min", "sum_max", "index", "percentile"], report):
+    for line, r in read_csv(tdir / "composites.csv", ["composite", "sum_min", "sum_max", "index", "percentile"], report):
         try:
             key = (r[0], int(r[1]))
             pct = parse_dec(r[4], 1)
@@ -437,7 +446,7 @@ def main() -> int:
     expected, exact_notes = reliability_rows(subtests, composites, by_id, model, battery, ties)
     found = {}
     short_format = []
-    for line, r in read_csv(bdir / "reliability.csv", ["scale", "age_min_months", "age_max_months", "reliability"], report):
+    for line, r in read_csv(tdir / "reliability.csv", ["scale", "age_min_months", "age_max_months", "reliability"], report):
         try:
             key = (r[0], int(r[1]), int(r[2]))
             val = parse_dec(r[3], 2)
@@ -462,7 +471,7 @@ def main() -> int:
                             f"(FORMATS.md shows '0.90', the file writes '0.9')")
 
     # ---- base_rates.csv
-    path = bdir / "base_rates.csv"
+    path = tdir / "base_rates.csv"
     if path.exists():
         rows = base_rate_rows(subtests, composites, by_id, model, scaled, index, ties)
         expected = {(c, d): p for c, d, p in rows}

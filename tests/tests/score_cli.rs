@@ -236,7 +236,8 @@ fn broken_norm_files_are_reported_with_file_and_line() {
 }
 
 #[test]
-fn demo_norms_rebuild_byte_for_byte() {
+fn model_tables_are_written_elsewhere_never_over_built_norms() {
+    // The model's own tables (the truth the built norms are judged against) are valid norms.
     let dir = tempfile::tempdir().expect("tmp");
     let out = run(&[
         "norms",
@@ -247,19 +248,65 @@ fn demo_norms_rebuild_byte_for_byte() {
         dir.path().to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let check = run(&["norms", "check", "--battery", dir.path().to_str().unwrap()]);
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    assert!(stdout(&check).contains("sample size 0"));
+    // The demo folder's norms are built from a sample: `norms demo` refuses to overwrite them.
+    let refused = run(&["norms", "demo", "--battery", DEMO]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("built from a sample"));
+}
+
+/// The committed demonstration norms are exactly what `qabilet norms build` writes from the
+/// committed simulated sample (norms/qabilet-primary-demo/standardisation/rebuild.sh).
+#[test]
+fn demo_norms_are_built_from_the_committed_sample() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out_dir = dir.path().to_str().unwrap();
+    let s = format!("{DEMO}/standardisation");
+    let description = std::fs::read_to_string(repo().join(&s).join("description.txt")).unwrap();
+    let out = run(&[
+        "norms",
+        "build",
+        "--sample",
+        &format!("{s}/sample.csv"),
+        "--battery",
+        DEMO,
+        "--out",
+        out_dir,
+        "--reliability",
+        &format!("{s}/stated_reliability.csv"),
+        "--sample-description",
+        &description,
+        "--created",
+        "2026-11-29",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     for f in [
         "subtests.csv",
         "composites.csv",
         "reliability.csv",
         "base_rates.csv",
+        "continuous.csv",
+        "diagnostics/report.txt",
+        "diagnostics/report.json",
+        "diagnostics/voc.svg",
     ] {
         let built = std::fs::read(dir.path().join(f)).unwrap();
         let committed = std::fs::read(repo().join(DEMO).join(f)).unwrap();
         assert!(
             built == committed,
-            "{f} differs from the generator's output: run `qabilet norms demo --battery {DEMO}`"
+            "{f} differs from the build's output: run {s}/rebuild.sh"
         );
     }
+    // provenance.toml records the command; only --out differs.
+    let built = std::fs::read_to_string(dir.path().join("provenance.toml")).unwrap();
+    let committed = std::fs::read_to_string(repo().join(DEMO).join("provenance.toml")).unwrap();
+    assert_eq!(built.replace(out_dir, DEMO), committed);
 }
 
 #[test]
@@ -644,35 +691,40 @@ fn a_bad_header_leaves_an_existing_output_untouched() {
 #[test]
 fn a_bad_model_never_replaces_good_tables() {
     let dir = tempfile::tempdir().unwrap();
-    for f in [
-        "battery.toml",
-        "subtests.csv",
-        "composites.csv",
-        "reliability.csv",
-        "base_rates.csv",
-        "provenance.toml",
-    ] {
+    for f in ["battery.toml", "model.toml"] {
         std::fs::copy(repo().join(DEMO).join(f), dir.path().join(f)).unwrap();
     }
-    let provenance = dir.path().join("provenance.toml");
-    let text = std::fs::read_to_string(&provenance).unwrap();
+    let model = dir.path().join("model.toml");
+    let text = std::fs::read_to_string(&model).unwrap();
     std::fs::write(
-        &provenance,
+        &model,
         text.replace(
             "within_domain_correlation = 0.60",
             "within_domain_correlation = -0.9",
         ),
     )
     .unwrap();
-    let before = std::fs::read(dir.path().join("base_rates.csv")).unwrap();
-    let out = run(&["norms", "demo", "--battery", dir.path().to_str().unwrap()]);
+    let out_dir = dir.path().join("tables");
+    std::fs::create_dir(&out_dir).unwrap();
+    std::fs::write(out_dir.join("base_rates.csv"), "precious\n").unwrap();
+    let out = run(&[
+        "norms",
+        "demo",
+        "--battery",
+        dir.path().to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("correlations need"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(std::fs::read(dir.path().join("base_rates.csv")).unwrap(), before);
+    assert_eq!(
+        std::fs::read_to_string(out_dir.join("base_rates.csv")).unwrap(),
+        "precious\n"
+    );
 }
 
 /// A simulated standardisation sample (`norms simulate`) scores as it is: its sex and
@@ -702,6 +754,34 @@ fn sample_format_columns_are_echoed() {
     let col = |name: &str| header.iter().position(|h| h == name).unwrap();
     assert_eq!(&row[col("sex")], "F");
     assert_eq!(&row[col("language")], "kk");
-    assert_eq!(&row[col("vci_index")], "108");
     assert!(row[col("error")].is_empty());
+    // The extra columns change nothing in the scores.
+    let plain = dir.path().join("plain.csv");
+    std::fs::write(
+        &plain,
+        "id,birth_date,test_date,sim,voc\nc1,2019-03-14,2026-05-02,18,21\n",
+    )
+    .unwrap();
+    let out = run(&[
+        "score",
+        "--battery",
+        DEMO,
+        "--input",
+        plain.to_str().unwrap(),
+        "--strict",
+    ]);
+    let text = stdout(&out);
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let plain_header = reader.headers().unwrap().clone();
+    let plain_row = reader.records().next().unwrap().unwrap();
+    let plain_col = |name: &str| plain_header.iter().position(|h| h == name).unwrap();
+    for c in [
+        "sim_scaled",
+        "voc_scaled",
+        "vci_index",
+        "vci_ci_low",
+        "vci_ci_high",
+    ] {
+        assert_eq!(&row[col(c)], &plain_row[plain_col(c)], "{c}");
+    }
 }

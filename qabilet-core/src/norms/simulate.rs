@@ -426,7 +426,7 @@ mod tests {
     fn demo() -> (Battery, DevelopmentalModel) {
         let read = |f: &str| std::fs::read_to_string(format!("{DIR}/{f}")).expect("read norm file");
         let battery = Battery::from_toml(&read("battery.toml")).expect("battery");
-        let model = DevelopmentalModel::from_provenance(&battery, &read("provenance.toml")).expect("model");
+        let model = DevelopmentalModel::from_provenance(&battery, &read("model.toml")).expect("model");
         (battery, model)
     }
 

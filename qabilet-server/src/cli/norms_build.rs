@@ -141,8 +141,8 @@ pub fn run(args: &BuildArgs) -> Result<(), CliError> {
                 String::new()
             }
         }),
+        generator: generator_command(args, &created),
         created,
-        generator: generator_command(args),
         sample_name: in_name.to_owned(),
         sample_sha256: norms::sha256(bytes.as_bytes()),
         sample_description: args.sample_description.clone(),
@@ -234,16 +234,20 @@ fn today_utc() -> Result<String, CliError> {
         .map_err(|e| CliError::Usage(format!("today's date: {e}")))
 }
 
-/// The command line as recorded in provenance.toml.
-fn generator_command(args: &BuildArgs) -> String {
+/// The command line as recorded in provenance.toml: run again on the same sample, it writes
+/// the same files (the date is recorded as `--created`).
+fn generator_command(args: &BuildArgs, created: &str) -> String {
     let mut cmd = format!(
         "qabilet norms build --sample {} --battery {} --out {}",
-        args.sample,
-        args.battery.display(),
-        args.out.display()
+        shell_word(&args.sample),
+        shell_word(&args.battery.display().to_string()),
+        shell_word(&args.out.display().to_string())
     );
     if let Some(r) = &args.reliability {
-        cmd.push_str(&format!(" --reliability {}", r.display()));
+        cmd.push_str(&format!(
+            " --reliability {}",
+            shell_word(&r.display().to_string())
+        ));
     }
     if args.band_months != 3 {
         cmd.push_str(&format!(" --band-months {}", args.band_months));
@@ -254,7 +258,35 @@ fn generator_command(args: &BuildArgs) -> String {
             args.reliability_band_months
         ));
     }
+    if args.status == Status::Clinical {
+        cmd.push_str(" --status clinical");
+    }
+    for (flag, value) in [("--notice", &args.notice), ("--intended-use", &args.intended_use)] {
+        if let Some(v) = value {
+            cmd.push_str(&format!(" {flag} {}", shell_word(v)));
+        }
+    }
+    if !args.sample_description.is_empty() {
+        cmd.push_str(&format!(
+            " --sample-description {}",
+            shell_word(&args.sample_description)
+        ));
+    }
+    cmd.push_str(&format!(" --created {created}"));
     cmd
+}
+
+/// `word` as one POSIX shell word: as is when plain, else in single quotes.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_./:=-+,".contains(c));
+    if plain {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
 }
 
 /// Reads `--reliability`: rows in the reliability.csv format, each checked for its fields.
