@@ -115,21 +115,24 @@ pub enum NormsCommand {
         #[arg(long, value_name = "DIR")]
         battery: PathBuf,
     },
-    /// Rebuild demonstration tables from the developmental model in provenance.toml.
+    /// Write the tables a stated developmental model implies (model.toml, or provenance.toml's
+    /// [model]).
     ///
-    /// Writes subtests.csv, composites.csv, reliability.csv and base_rates.csv into the
-    /// battery folder (or --out), computed from the `[model]` table of provenance.toml. The
-    /// result is byte-for-byte reproducible. These are demonstration norms: they describe no
-    /// population of children.
+    /// Writes subtests.csv, composites.csv, reliability.csv and base_rates.csv computed from
+    /// the `[model]` table of the folder's model.toml (with --out, also battery.toml and the
+    /// model file as provenance.toml), or of its provenance.toml when there is no model.toml.
+    /// A folder whose norms are built from a sample (it has a model.toml) is never overwritten:
+    /// give --out. The result is byte-for-byte reproducible. These are demonstration norms:
+    /// they describe no population of children.
     Demo {
-        /// Battery folder holding battery.toml and provenance.toml with a [model] table.
+        /// Battery folder holding battery.toml and a [model] table (model.toml or provenance.toml).
         #[arg(long, value_name = "DIR")]
         battery: PathBuf,
-        /// Folder to write the tables to (default: the battery folder).
+        /// Folder to write the tables to (default: the battery folder, unless it has a model.toml).
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
-    /// Draw a simulated standardisation sample from the developmental model in provenance.toml.
+    /// Draw a simulated standardisation sample from a stated developmental model (model.toml).
     ///
     /// Writes one row per child, id,birth_date,test_date,sex,language,<subtest>… (with --items
     /// also <subtest>.<item>… for subtests with items): the input format of norm building.
@@ -148,7 +151,7 @@ pub enum NormsCommand {
 /// Arguments of `qabilet norms simulate`.
 #[derive(Debug, Args)]
 pub struct SimulateArgs {
-    /// Battery folder holding battery.toml and provenance.toml with a [model] table.
+    /// Battery folder holding battery.toml and a [model] table (model.toml or provenance.toml).
     #[arg(long, value_name = "DIR")]
     pub battery: PathBuf,
     /// Number of children, 1–10,000,000.
@@ -157,7 +160,8 @@ pub struct SimulateArgs {
     /// Seed of the random generator (ChaCha8).
     #[arg(long, value_name = "S", default_value_t = 20261124)]
     pub seed: u64,
-    /// Also write item scores, split from each raw score (columns <subtest>.<item>).
+    /// Also write item scores (columns <subtest>.<item>), drawn from the partial credit model's
+    /// distribution of item scores given the raw score (Rasch for 0/1 items).
     #[arg(long)]
     pub items: bool,
     /// Where to write the sample (`-` for standard output).

@@ -3,11 +3,12 @@
 //! probability P(X ≤ r | a) is its own probit curve Φ(η_r(a)), η_r a Legendre polynomial in
 //! scaled age, so no family of shapes is imposed on the distribution at any age.
 //!
-//! Each curve is shrunk towards the LMS fit's curve for the same threshold with a ridge
-//! penalty ½λ·(1/B)·Σ_b (η_r(t_b) − η⁰_r(t_b))² over the B age bins: where a threshold has
-//! plenty of data the data decide; where it has little (the tails, the ends of the age range)
-//! the parametric fit carries it. λ = 0 is pure distribution regression, λ → ∞ the LMS fit;
-//! the builder chooses λ by cross-validation. Each threshold is fitted by penalised Fisher
+//! Each curve is the LMS fit's curve for the same threshold plus a polynomial correction,
+//! η_r(t) = η⁰_r(t) + Σ_k β_rk·P_k(t), with a ridge penalty ½λ·(1/B)·Σ_b (Σ_k β_rk P_k(t_b))²
+//! on the correction over the B age bins: where a threshold has plenty of data the data
+//! decide; where it has little (the tails, the ends of the age range) the parametric fit
+//! carries it. λ → 0 is distribution regression with curves as flexible as the LMS curve plus
+//! the correction, λ → ∞ exactly the LMS fit; the builder chooses λ by cross-validation. Each threshold is fitted by penalised Fisher
 //! scoring. Curves fitted separately may cross; the builder rearranges them (see
 //! `rearrange`).
 
@@ -23,26 +24,29 @@ const ETA_LIMIT: f64 = 30.0;
 /// A fitted distribution regression.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DrFit {
-    /// Polynomial degree of each threshold's curve.
+    /// Polynomial degree of each threshold's correction.
     pub degree: usize,
-    /// Penalty towards the parametric fit.
+    /// Penalty on the corrections.
     pub lambda: f64,
-    /// Coefficients per threshold r = 0 … raw_max − 1.
+    /// Correction coefficients per threshold r = 0 … raw_max − 1.
     pub coefs: Vec<Vec<f64>>,
+    /// The parametric fit the corrections are added to.
+    prior: LmsFit,
 }
 
 impl DrFit {
     /// η_r(t) for r = 0 … raw_max − 1.
     pub fn probits(&self, t: f64, out: &mut [f64]) {
+        self.prior.probits(t, out);
         let mut basis = vec![0.0; self.degree + 1];
         legendre(t, &mut basis);
         for (z, c) in out.iter_mut().zip(&self.coefs) {
-            *z = age_curve::eval(c, &basis);
+            *z = prior_probit(*z) + age_curve::eval(c, &basis);
         }
     }
 
-    /// Fits every threshold of `cells` with curves of `degree`, penalised by `lambda` towards
-    /// `prior`. `warm` (a fit of the same degree, e.g. at a neighbouring λ) speeds it up.
+    /// Fits every threshold of `cells` with corrections of `degree` to `prior`, penalised by
+    /// `lambda`. `warm` (a fit of the same degree, e.g. at a neighbouring λ) speeds it up.
     pub fn fit(cells: &AgeCells, prior: &LmsFit, degree: usize, lambda: f64, warm: Option<&DrFit>) -> DrFit {
         let p = degree + 1;
         let raw_max = usize::from(cells.raw_max);
@@ -65,14 +69,13 @@ impl DrFit {
                 }
             }
         }
-        // Prior curves, evaluated per bin, projected onto the basis.
+        // Prior curves, evaluated per bin: the offsets the corrections are added to.
         let mut prior_z = vec![vec![0.0; raw_max]; bins.len()];
         for (b, z) in prior_z.iter_mut().enumerate() {
             prior.probits(cells.t[b], z);
-            z.iter_mut()
-                .for_each(|v| *v = v.clamp(-ETA_LIMIT / 4.0, ETA_LIMIT / 4.0));
+            z.iter_mut().for_each(|v| *v = prior_probit(*v));
         }
-        let ones = vec![1.0; bins.len()];
+        let beta0 = vec![0.0; p];
         // Cumulative counts: at_or_below[b] for the current threshold.
         let mut at_or_below = vec![0.0; bins.len()];
         let mut coefs = Vec::with_capacity(raw_max);
@@ -80,12 +83,12 @@ impl DrFit {
             for b in &bins {
                 at_or_below[*b] += cells.row(*b)[r];
             }
-            let target: Vec<f64> = prior_z.iter().map(|z| z[r]).collect();
-            let beta0 = age_curve::fit(&cells.t, &target, &ones, degree);
+            let offsets: Vec<f64> = prior_z.iter().map(|z| z[r]).collect();
             let start = warm.map_or_else(|| beta0.clone(), |w| w.coefs[r].clone());
             let problem = Threshold {
                 cells,
                 bases: &bases,
+                offsets: &offsets,
                 at_or_below: &at_or_below,
                 beta0: &beta0,
                 omega: &omega,
@@ -97,8 +100,15 @@ impl DrFit {
             degree,
             lambda,
             coefs,
+            prior: prior.clone(),
         }
     }
+}
+
+/// The LMS probit as an offset, kept within ±7.5 (beyond, a threshold is certain for every
+/// practical purpose, and a Box–Cox tail can run off to ±∞).
+fn prior_probit(z: f64) -> f64 {
+    z.clamp(-ETA_LIMIT / 4.0, ETA_LIMIT / 4.0)
 }
 
 /// Φ(η) and Φ(−η) from one erfc, each accurate in its own tail.
@@ -125,6 +135,7 @@ struct ThresholdState {
 struct Threshold<'a> {
     cells: &'a AgeCells,
     bases: &'a [Vec<f64>],
+    offsets: &'a [f64],
     at_or_below: &'a [f64],
     beta0: &'a [f64],
     omega: &'a [f64],
@@ -141,7 +152,7 @@ impl Threshold<'_> {
             if n <= 0.0 {
                 continue;
             }
-            eta[b] = age_curve::eval(&beta, basis).clamp(-ETA_LIMIT, ETA_LIMIT);
+            eta[b] = (self.offsets[b] + age_curve::eval(&beta, basis)).clamp(-ETA_LIMIT, ETA_LIMIT);
             (lower[b], upper[b]) = both_tails(eta[b]);
             let (s, f) = (self.at_or_below[b], n - self.at_or_below[b]);
             if s > 0.0 {
