@@ -10,7 +10,7 @@
 //! `cargo run --release -p qabilet-core --example norm_recovery -- [N …]` (default 1000 3000
 //! 10000); prints one line per kind, size and subtest, and the pooled figures. Fit times are
 //! single-threaded sums over the subtests. With `RECOVERY_CANDIDATES=1` it also prints every
-//! model the cross-validation compared.
+//! model the cross-validation compared; with `RECOVERY_LMS_ONLY=1` it fits the LMS model alone.
 
 #[path = "../tests/support/shapes.rs"]
 mod shapes;
@@ -107,6 +107,16 @@ fn main() {
     demo_model(&sizes);
 }
 
+/// The builder's defaults; with `RECOVERY_LMS_ONLY=1`, the LMS model alone (no distribution
+/// regression candidates), to see what model choice adds.
+fn options() -> BuildOptions {
+    let mut o = BuildOptions::default();
+    if std::env::var_os("RECOVERY_LMS_ONLY").is_some() {
+        o.continuous.dr_degrees.clear();
+    }
+    o
+}
+
 /// Fits every subtest of `sample` and prints its recovery of `truths` (battery order).
 fn report(
     kind: &str,
@@ -118,7 +128,7 @@ fn report(
     let start = Instant::now();
     let mut parts = Vec::new();
     for (s, truth) in truths.iter().enumerate() {
-        let fit = fit_subtest(battery, sample, s, &BuildOptions::default()).expect("fits");
+        let fit = fit_subtest(battery, sample, s, &options()).expect("fits");
         let r = shapes::recovery(*truth, |m, x| {
             fit.grid
                 .z(fit.grid.row_of(f64::from(m) + 0.5).expect("on the grid"), x)

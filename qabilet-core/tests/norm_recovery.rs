@@ -85,14 +85,18 @@ fn shapes_no_family_fits_are_recovered_by_model_choice() {
 
 #[test]
 fn errors_shrink_as_the_sample_grows() {
-    let battery = shapes::lms_battery();
-    let truths = shapes::refs(&battery);
-    let small = recovery(&truths, &fits(&truths, "recovery-lms", 1000, 7));
-    let large = recovery(&truths, &fits(&truths, "recovery-lms", 10000, 7));
-    eprintln!("N = 1000: {small:?}\nN = 10000: {large:?}");
-    assert!(
-        large.rmse_central < 0.75 * small.rmse_central,
-        "{small:?} → {large:?}"
-    );
-    assert!(large.rmse_all < small.rmse_all, "{small:?} → {large:?}");
+    for (kind, battery) in [
+        ("recovery-lms", shapes::lms_battery()),
+        ("recovery-nonparametric", shapes::nonparametric_battery()),
+    ] {
+        let truths = shapes::refs(&battery);
+        let small = recovery(&truths, &fits(&truths, kind, 1000, 7));
+        let large = recovery(&truths, &fits(&truths, kind, 10000, 7));
+        eprintln!("{kind}: N = 1000: {small:?}\nN = 10000: {large:?}");
+        assert!(
+            large.rmse_central < 0.75 * small.rmse_central,
+            "{kind}: {small:?} → {large:?}"
+        );
+        assert!(large.rmse_all < small.rmse_all, "{kind}: {small:?} → {large:?}");
+    }
 }

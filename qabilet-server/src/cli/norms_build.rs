@@ -19,8 +19,8 @@ pub const LONG_ABOUT: &str = "\
 Build a norm folder from a standardisation sample by continuous norming.
 
 For every subtest, the distribution of raw scores given age is fitted over the whole age
-range — an LMS (Box-Cox) model with smooth age curves, and distribution regression shrunk
-towards it, chosen by 5-fold cross-validation — then made monotone in raw score and in age,
+range — an LMS (Box-Cox) model with smooth age curves, or distribution regression as a
+penalised correction to it, chosen by 5-fold cross-validation — then made monotone in raw score and in age,
 and tabulated as scaled scores per age band at each band's mid-age. Composite norms come from
 the sample's sums of scaled scores, reliabilities from item columns (Cronbach's alpha per
 band; --reliability supplies stated values where there are none), base rates from the
@@ -36,7 +36,12 @@ every raw score at every month) and diagnostics/ (report.txt, report.json, <subt
 Nothing is written unless the whole set is built and passes the scorer's validation.
 
 Exit codes: 0 built; 1 files could not be written; 2 unreadable or invalid battery, sample
-or reliability file, or a sample that cannot support the norms (the message says where).";
+or reliability file, or a sample that cannot support the norms (the message says where).
+
+Example (the demonstration norms' own sample; about 2 s on 2 cores):
+  qabilet norms build --sample norms/qabilet-primary-demo/standardisation/sample.csv \\
+    --battery norms/qabilet-primary-demo --out /tmp/demo-norms \\
+    --reliability norms/qabilet-primary-demo/standardisation/stated_reliability.csv";
 
 /// Who may use the norms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
