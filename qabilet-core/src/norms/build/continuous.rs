@@ -322,3 +322,66 @@ fn paired_se(weights: &[f64], a: &[f64], b: &[f64]) -> f64 {
         / total;
     (var / total).sqrt()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A small sample: raw scores rising with age, a little spread. Child i comes
+    /// `copies(i)` times with weight `weight(i)`.
+    fn observations(copies: impl Fn(u32) -> usize, weight: impl Fn(u32) -> f64) -> Vec<Observation> {
+        let mut out = Vec::new();
+        for i in 0..600u32 {
+            let age = 60.0 + f64::from(i % 84) + 0.4;
+            let raw = ((age - 60.0) / 4.0 + f64::from(i % 7)).round() as u16;
+            for _ in 0..copies(i) {
+                out.push(Observation {
+                    age_months: age,
+                    raw: raw.min(30),
+                    weight: weight(i),
+                    fold: 0,
+                });
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_weight_counts_as_that_many_copies() {
+        // One fold: no cross-validation, so the samples see exactly the same fits. Children
+        // whose spread term i % 7 is high weigh 4, the others 1.
+        let options = ContinuousOptions {
+            folds: 1,
+            ..ContinuousOptions::default()
+        };
+        let heavy = |i: u32| i % 7 >= 4;
+        let weighted = fit_subtest(
+            &observations(|_| 1, |i| if heavy(i) { 4.0 } else { 1.0 }),
+            30,
+            60.0,
+            144.0,
+            &options,
+        );
+        let copied = fit_subtest(
+            &observations(|i| if heavy(i) { 4 } else { 1 }, |_| 1.0),
+            30,
+            60.0,
+            144.0,
+            &options,
+        );
+        assert_eq!(weighted.lms.degrees, copied.lms.degrees);
+        for (a, b) in weighted.grid.eta.iter().zip(&copied.grid.eta) {
+            assert!((a - b).abs() < 1e-9, "{a} vs {b}");
+        }
+        // The weights are not ignored: unweighted, the same children give other norms.
+        let unweighted = fit_subtest(&observations(|_| 1, |_| 1.0), 30, 60.0, 144.0, &options);
+        let moved = weighted
+            .grid
+            .eta
+            .iter()
+            .zip(&unweighted.grid.eta)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        assert!(moved > 0.1, "largest difference {moved}");
+    }
+}
