@@ -16,6 +16,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod administration;
 pub mod age;
 pub mod battery;
 pub mod cat;

@@ -7,5 +7,7 @@ pub mod batch;
 pub mod cli;
 pub mod error;
 pub mod files;
+pub mod grpc;
 pub mod norm_dir;
+pub mod store;
 pub mod svg;

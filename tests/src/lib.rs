@@ -68,3 +68,61 @@ pub fn csv_mismatches(left: &str, right: &str) -> Vec<String> {
     }
     out
 }
+
+/// A `qabilet serve` process on a free loopback port, stopped with SIGTERM when dropped.
+pub struct Served {
+    child: std::process::Child,
+    /// `http://127.0.0.1:<port>`, for a tonic client.
+    pub url: String,
+}
+
+impl Served {
+    /// Starts `qabilet serve --addr 127.0.0.1:0` with `args` and waits until it listens.
+    pub fn start(args: &[&str]) -> Served {
+        use std::io::{BufRead, BufReader};
+        let mut child = qabilet()
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .args(args)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start qabilet serve");
+        let stderr = child.stderr.take().expect("stderr");
+        let mut lines = BufReader::new(stderr).lines();
+        let addr = loop {
+            let line = lines
+                .next()
+                .expect("qabilet serve exited before listening")
+                .expect("stderr line");
+            if let Some(addr) = line.strip_prefix("qabilet: serving gRPC on ") {
+                break addr.to_owned();
+            }
+        };
+        // Keep draining stderr so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Served {
+            child,
+            url: format!("http://{addr}"),
+        }
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        self.signal_term();
+        let status = self.child.wait().expect("wait");
+        std::mem::forget(self);
+        status
+    }
+
+    fn signal_term(&self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        self.signal_term();
+        let _ = self.child.wait();
+    }
+}

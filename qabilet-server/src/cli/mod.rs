@@ -7,6 +7,7 @@ mod irt;
 mod norms;
 mod norms_build;
 mod score;
+mod serve;
 mod stats;
 
 use std::path::PathBuf;
@@ -34,6 +35,8 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the gRPC service (Catalog, Scoring, health, reflection) on the bundled norms.
+    Serve(serve::ServeArgs),
     /// Score a CSV of children's raw subtest scores against a battery's norms.
     #[command(long_about = score::LONG_ABOUT)]
     Score(ScoreArgs),
@@ -175,6 +178,7 @@ pub struct SimulateArgs {
 /// A [`CliError`], which `main` prints and turns into an exit code.
 pub fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
+        Command::Serve(args) => serve::run(&args),
         Command::Score(args) => score::run(&args),
         Command::Norms(NormsCommand::Check { battery }) => norms::check(&battery),
         Command::Norms(NormsCommand::Demo { battery, out }) => norms::demo(&battery, out.as_deref()),

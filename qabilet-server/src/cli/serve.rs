@@ -1,0 +1,139 @@
+//! `qabilet serve`: the gRPC service on its embedded defaults — the batteries of the norms
+//! folder, health and reflection — with structured logs and a graceful shutdown on SIGTERM
+//! or Ctrl-C (requests in flight finish; no new ones are accepted).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::Args;
+use tonic::transport::Server;
+
+use crate::error::CliError;
+use crate::grpc::FILE_DESCRIPTOR_SET;
+use crate::grpc::catalog::CatalogService;
+use crate::grpc::pb::catalog_server::CatalogServer;
+use crate::grpc::pb::scoring_server::ScoringServer;
+use crate::grpc::registry::Registry;
+use crate::grpc::scoring::ScoringService;
+
+/// Largest request message accepted, bytes (a 10,000-child batch is about 2 MB).
+pub const MAX_REQUEST_BYTES: usize = 8 * 1024 * 1024;
+
+/// Arguments of `qabilet serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address of the gRPC service (loopback by default; port 0 picks a free port, printed on
+    /// stderr).
+    #[arg(
+        long,
+        value_name = "HOST:PORT",
+        default_value = "127.0.0.1:50051",
+        env = "QABILET_ADDR"
+    )]
+    pub addr: SocketAddr,
+    /// Folder of battery folders (or one battery folder) to serve.
+    #[arg(long, value_name = "DIR", default_value = "norms", env = "QABILET_NORMS")]
+    pub norms: PathBuf,
+    /// Log format on stderr.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, env = "QABILET_LOG_FORMAT")]
+    pub log_format: LogFormat,
+}
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Runs the service until SIGTERM or Ctrl-C.
+pub fn run(args: &ServeArgs) -> Result<(), CliError> {
+    init_logs(args.log_format);
+    let registry = Arc::new(Registry::load(&args.norms)?);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Usage(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(serve(args.addr, registry))
+}
+
+fn init_logs(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("QABILET_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    // A second initialisation (tests running serve twice in one process) is harmless.
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+async fn serve(addr: SocketAddr, registry: Arc<Registry>) -> Result<(), CliError> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| CliError::Usage(format!("cannot listen on {addr}: {e}")))?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| CliError::Usage(format!("{addr}: {e}")))?;
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health.set_serving::<CatalogServer<CatalogService>>().await;
+    health.set_serving::<ScoringServer<ScoringService>>().await;
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .map_err(|e| CliError::Usage(format!("reflection: {e}")))?;
+    let batteries: Vec<String> = registry
+        .iter()
+        .map(|(id, n)| format!("{id} ({})", n.id.hash))
+        .collect();
+    tracing::info!(%local, batteries = %batteries.join(", "), "qabilet serving gRPC");
+    // The line scripts and tests wait for.
+    eprintln!("qabilet: serving gRPC on {local}");
+    Server::builder()
+        .add_service(health_service)
+        .add_service(reflection)
+        .add_service(
+            CatalogServer::new(CatalogService::new(registry.clone()))
+                .max_decoding_message_size(MAX_REQUEST_BYTES),
+        )
+        .add_service(
+            ScoringServer::new(ScoringService::new(registry)).max_decoding_message_size(MAX_REQUEST_BYTES),
+        )
+        .serve_with_incoming_shutdown(
+            tokio_stream::wrappers::TcpListenerStream::new(listener),
+            shutdown(),
+        )
+        .await
+        .map_err(|e| CliError::Usage(format!("gRPC server: {e}")))?;
+    tracing::info!("qabilet stopped");
+    Ok(())
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

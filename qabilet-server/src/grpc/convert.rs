@@ -1,0 +1,207 @@
+//! Conversions between `qabilet-core` types and the generated messages. Messages built from
+//! core types destructure them, so a new field fails to compile until it is handled.
+
+use qabilet_core::battery::{Battery, CompositeKind, Domain};
+use qabilet_core::profile::Profile;
+use qabilet_core::{ChronologicalAge, CiMethod, ConfidenceLevel, LocalizedText, NormSet, NormSetId};
+use serde::Serialize;
+
+use super::pb;
+
+/// The names of a localized text.
+pub fn text(t: &LocalizedText) -> pb::LocalizedText {
+    let LocalizedText { kk, ru, en } = t;
+    pb::LocalizedText {
+        kk: kk.clone(),
+        ru: ru.clone(),
+        en: en.clone(),
+    }
+}
+
+/// The reference to a norm set.
+pub fn norm_set(id: &NormSetId) -> pb::NormSetRef {
+    let NormSetId {
+        battery,
+        version,
+        hash,
+        notice,
+    } = id;
+    pb::NormSetRef {
+        battery: battery.clone(),
+        version: version.clone(),
+        hash: hash.clone(),
+        notice: notice.clone().unwrap_or_default(),
+    }
+}
+
+fn domain(d: Domain) -> String {
+    match d {
+        Domain::General => "g".to_owned(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// A battery as the catalog shows it.
+pub fn battery(norms: &NormSet) -> pb::Battery {
+    let b: &Battery = &norms.battery;
+    pb::Battery {
+        name: format!("batteries/{}", b.id),
+        id: b.id.clone(),
+        version: b.version.clone(),
+        names: Some(text(&b.names)),
+        age_min_months: u32::from(b.age_min.0),
+        age_max_months: u32::from(b.age_max.0),
+        subtests: b
+            .subtests
+            .iter()
+            .map(|s| pb::Subtest {
+                id: s.id.clone(),
+                domain: domain(s.domain),
+                core: s.core,
+                names: Some(text(&s.names)),
+                raw_max: u32::from(s.raw_max),
+                items: s
+                    .items
+                    .iter()
+                    .map(|i| pb::Item {
+                        id: i.id.clone(),
+                        max: u32::from(i.max),
+                    })
+                    .collect(),
+                time_limit_seconds: s.time_limit_seconds.unwrap_or(0),
+            })
+            .collect(),
+        composites: b
+            .composites
+            .iter()
+            .map(|c| pb::Composite {
+                id: c.id.clone(),
+                kind: match c.kind {
+                    CompositeKind::Index => "index",
+                    CompositeKind::General => "general",
+                }
+                .to_owned(),
+                domain: domain(c.domain),
+                names: Some(text(&c.names)),
+                subtests: c.subtests.iter().map(|&s| b.subtests[s].id.clone()).collect(),
+            })
+            .collect(),
+        norm_set: Some(norm_set(&norms.id)),
+        norm_status: match norms.provenance.status {
+            qabilet_core::norms::NormStatus::Demonstration => "demonstration",
+            qabilet_core::norms::NormStatus::Clinical => "clinical",
+        }
+        .to_owned(),
+        sample_size: norms.provenance.sample_size,
+    }
+}
+
+/// Scoring options from the request (unspecified → the defaults, 95 % true-score).
+pub fn options(o: Option<&pb::ScoringOptions>) -> qabilet_core::ScoringOptions {
+    let (level, method) = o.map_or((0, 0), |o| (o.confidence_level, o.ci_method));
+    qabilet_core::ScoringOptions {
+        ci_level: match pb::ConfidenceLevel::try_from(level).unwrap_or_default() {
+            pb::ConfidenceLevel::Unspecified | pb::ConfidenceLevel::ConfidenceLevel95 => ConfidenceLevel::P95,
+            pb::ConfidenceLevel::ConfidenceLevel68 => ConfidenceLevel::P68,
+            pb::ConfidenceLevel::ConfidenceLevel90 => ConfidenceLevel::P90,
+            pb::ConfidenceLevel::ConfidenceLevel99 => ConfidenceLevel::P99,
+        },
+        ci_method: match pb::CiMethod::try_from(method).unwrap_or_default() {
+            pb::CiMethod::Unspecified | pb::CiMethod::TrueScore => CiMethod::TrueScore,
+            pb::CiMethod::Obtained => CiMethod::Obtained,
+        },
+    }
+}
+
+fn age(a: &ChronologicalAge) -> pb::Age {
+    pb::Age {
+        years: u32::from(a.years),
+        months: u32::from(a.months),
+        days: u32::from(a.days),
+        total_months: u32::from(a.in_months().0),
+    }
+}
+
+/// The JSON object `qabilet score --format json` writes for one child.
+#[derive(Serialize)]
+struct ProfileJson<'a, 'n> {
+    id: &'a str,
+    birth_date: &'a str,
+    test_date: &'a str,
+    raw: serde_json::Map<String, serde_json::Value>,
+    notice: Option<&'n str>,
+    #[serde(flatten)]
+    profile: &'a Profile<'n>,
+    error: Option<&'a str>,
+}
+
+/// A scored profile as a message, with its JSON.
+pub fn profile(norms: &NormSet, child: &pb::ChildScores, p: &Profile<'_>) -> pb::Profile {
+    let mut raw = serde_json::Map::new();
+    for s in &norms.battery.subtests {
+        if let Some(r) = child.raw_scores.get(&s.id) {
+            raw.insert(s.id.clone(), serde_json::Value::from(*r));
+        }
+    }
+    let json = ProfileJson {
+        id: &child.id,
+        birth_date: &child.birth_date,
+        test_date: &child.test_date,
+        raw,
+        notice: norms.id.notice.as_deref(),
+        profile: p,
+        error: None,
+    };
+    pb::Profile {
+        norm_set: Some(norm_set(p.norm_set)),
+        notice: norms.id.notice.clone().unwrap_or_default(),
+        age: Some(age(&p.age)),
+        subtests: p
+            .subtests
+            .iter()
+            .map(|s| pb::SubtestScore {
+                subtest: s.id.to_owned(),
+                raw: u32::from(s.raw),
+                scaled: s.scaled,
+                percentile: s.percentile,
+                ci: Some(pb::Interval {
+                    low: s.ci.low,
+                    high: s.ci.high,
+                }),
+                reliability: s.reliability,
+            })
+            .collect(),
+        composites: p
+            .composites
+            .iter()
+            .map(|c| {
+                let mut m = pb::CompositeScore {
+                    composite: c.id.to_owned(),
+                    missing: c.missing.iter().map(|s| (*s).to_owned()).collect(),
+                    substituted: c
+                        .substituted
+                        .iter()
+                        .map(|s| format!("{}:{}", s.replaced, s.with))
+                        .collect(),
+                    ..Default::default()
+                };
+                if let Some(v) = &c.value {
+                    m.computed = true;
+                    m.sum = v.sum;
+                    m.index = v.index;
+                    m.percentile = v.percentile;
+                    m.ci = Some(pb::Interval {
+                        low: v.ci.low,
+                        high: v.ci.high,
+                    });
+                    m.classification = v.classification.to_owned();
+                    m.basis = v.basis.as_str().to_owned();
+                    m.reliability = v.reliability;
+                }
+                m
+            })
+            .collect(),
+        // Serialising plain data cannot fail.
+        profile_json: serde_json::to_string(&json).unwrap_or_default(),
+    }
+}

@@ -1,0 +1,18 @@
+//! The gRPC service `qabilet.v1` (proto/qabilet/v1/*.proto): generated messages and stubs,
+//! one module per service, the conversions from `qabilet-core` types, and the one place where
+//! errors become gRPC statuses.
+
+pub mod catalog;
+pub mod convert;
+pub mod registry;
+pub mod scoring;
+pub mod status;
+
+/// Messages and service stubs generated from the .proto files at build time.
+#[allow(missing_docs, clippy::all, clippy::pedantic)]
+pub mod pb {
+    tonic::include_proto!("qabilet.v1");
+}
+
+/// The encoded descriptor set of `qabilet.v1`, served by gRPC reflection.
+pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/qabilet_v1_descriptor.bin"));

@@ -1,0 +1,21 @@
+//! Errors as gRPC statuses, in one place: `INVALID_ARGUMENT` with a `BadRequest` detail
+//! naming the offending field, `NOT_FOUND` for unknown resources, `FAILED_PRECONDITION` for
+//! state errors (google.rpc error model, via tonic-types).
+
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+/// Bad input in `field` (a path such as `child.raw_scores[voc]`).
+pub fn invalid_argument(field: &str, reason: impl Into<String>) -> Status {
+    let reason = reason.into();
+    Status::with_error_details(
+        Code::InvalidArgument,
+        format!("{field}: {reason}"),
+        ErrorDetails::with_bad_request_violation(field, reason),
+    )
+}
+
+/// An unknown resource.
+pub fn not_found(what: &str, name: &str) -> Status {
+    Status::not_found(format!("{what} '{name}' not found"))
+}

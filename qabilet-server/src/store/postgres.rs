@@ -1,0 +1,564 @@
+//! The PostgreSQL backend, for several stateless server replicas sharing one database.
+//!
+//! Nothing is kept in process: sequence numbers come from the table under a row lock on the
+//! session (`SELECT … FOR UPDATE`), idempotency from unique constraints, and every
+//! acknowledged write is a committed transaction (durable with the server's default
+//! `synchronous_commit = on`). Runs under the default READ COMMITTED isolation.
+
+use async_trait::async_trait;
+use sqlx::Row;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+
+use super::rows;
+use super::{
+    AuditEntry, AuditRecord, Child, ChildFilter, Created, NewChild, NewResponse, NewSession, NewToken, Page,
+    PageRequest, Response, Session, SessionState, Store, StoreError, Token, new_id, now_ms,
+};
+
+/// Connections per pool (per server replica).
+pub const MAX_CONNECTIONS: u32 = 10;
+
+macro_rules! token_cols {
+    () => {
+        "id, role, centre, subject, created_at, revoked_at"
+    };
+}
+macro_rules! child_cols {
+    () => {
+        "id, code, birth_date, sex, test_language, centre, owner, given_name, family_name, notes, created_at"
+    };
+}
+macro_rules! session_cols {
+    () => {
+        "id, child_id, battery_id, norm_set_hash, test_date, examiner, state, created_at, finished_at"
+    };
+}
+macro_rules! response_cols {
+    () => {
+        "session_id, seq, subtest, payload, request_id, recorded_at"
+    };
+}
+macro_rules! audit_cols {
+    () => {
+        "id, at, principal, action, resource, child_id"
+    };
+}
+
+fn db(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |e| StoreError::backend(context, e)
+}
+
+/// The name of the unique constraint a write broke, if that is what failed.
+fn unique_violation(e: &sqlx::Error) -> Option<&str> {
+    match e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => Some(d.constraint().unwrap_or("")),
+        _ => None,
+    }
+}
+
+/// The PostgreSQL implementation of [`Store`].
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    /// Connects to the database named by a `postgres://` URL and runs the migrations (under
+    /// PostgreSQL's advisory lock, so replicas starting together migrate once).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] when the URL is malformed, the server cannot be reached or a
+    /// migration fails.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let options: PgConnectOptions = url
+            .parse()
+            .map_err(|e| StoreError::backend("parsing PostgreSQL URL", e))?;
+        Self::connect_with(options).await
+    }
+
+    /// Like [`PostgresStore::connect`], with every connection's `search_path` set to `schema`
+    /// (which must exist): the tables, and the migrations' bookkeeping, live there. Lets tests
+    /// (or several deployments) share one database.
+    ///
+    /// # Errors
+    ///
+    /// As [`PostgresStore::connect`].
+    pub async fn connect_with_schema(url: &str, schema: &str) -> Result<Self, StoreError> {
+        let options: PgConnectOptions = url
+            .parse()
+            .map_err(|e| StoreError::backend("parsing PostgreSQL URL", e))?;
+        Self::connect_with(options.options([("search_path", schema)])).await
+    }
+
+    /// Connects with prepared options and runs the migrations.
+    ///
+    /// # Errors
+    ///
+    /// As [`PostgresStore::connect`].
+    pub async fn connect_with(options: PgConnectOptions) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .connect_with(options)
+            .await
+            .map_err(db("connecting to PostgreSQL"))?;
+        sqlx::migrate!("migrations/postgres")
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::backend("running PostgreSQL migrations", e))?;
+        tracing::info!("PostgreSQL store connected");
+        Ok(PostgresStore { pool })
+    }
+}
+
+async fn session_in(
+    conn: &mut sqlx::PgConnection,
+    id: &str,
+    lock: bool,
+) -> Result<Option<Session>, StoreError> {
+    let query = if lock {
+        concat!(
+            "SELECT ",
+            session_cols!(),
+            " FROM sessions WHERE id = $1 FOR UPDATE"
+        )
+    } else {
+        concat!("SELECT ", session_cols!(), " FROM sessions WHERE id = $1")
+    };
+    sqlx::query(query)
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+        .map_err(db("reading session"))?
+        .map(|r| rows::session(&r))
+        .transpose()
+}
+
+impl PostgresStore {
+    async fn child_by_request(&self, owner: &str, request_id: &str) -> Result<Option<Child>, StoreError> {
+        sqlx::query(concat!(
+            "SELECT ",
+            child_cols!(),
+            " FROM children WHERE owner = $1 AND request_id = $2"
+        ))
+        .bind(owner)
+        .bind(request_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db("looking up child by request id"))?
+        .map(|r| rows::child(&r))
+        .transpose()
+    }
+
+    async fn session_by_request(
+        &self,
+        examiner: &str,
+        request_id: &str,
+    ) -> Result<Option<Session>, StoreError> {
+        sqlx::query(concat!(
+            "SELECT ",
+            session_cols!(),
+            " FROM sessions WHERE examiner = $1 AND request_id = $2"
+        ))
+        .bind(examiner)
+        .bind(request_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db("looking up session by request id"))?
+        .map(|r| rows::session(&r))
+        .transpose()
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn create_token(&self, new: NewToken) -> Result<Token, StoreError> {
+        let row = sqlx::query(concat!(
+            "INSERT INTO tokens (id, role, centre, subject, secret_hash, created_at) ",
+            "VALUES ($1, $2, $3, $4, $5, $6) RETURNING ",
+            token_cols!()
+        ))
+        .bind(new_id())
+        .bind(new.role.as_str())
+        .bind(&new.centre)
+        .bind(&new.subject)
+        .bind(&new.secret_hash)
+        .bind(now_ms())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| match unique_violation(&e) {
+            Some(_) => StoreError::Duplicate {
+                what: "token",
+                detail: "the secret hash is already stored".into(),
+            },
+            None => StoreError::backend("creating token", e),
+        })?;
+        rows::token(&row)
+    }
+
+    async fn token_by_hash(&self, secret_hash: &str) -> Result<Option<Token>, StoreError> {
+        sqlx::query(concat!(
+            "SELECT ",
+            token_cols!(),
+            " FROM tokens WHERE secret_hash = $1"
+        ))
+        .bind(secret_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db("looking up token"))?
+        .map(|r| rows::token(&r))
+        .transpose()
+    }
+
+    async fn revoke_token(&self, id: &str) -> Result<Token, StoreError> {
+        sqlx::query(concat!(
+            "UPDATE tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1 RETURNING ",
+            token_cols!()
+        ))
+        .bind(id)
+        .bind(now_ms())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db("revoking token"))?
+        .map(|r| rows::token(&r))
+        .transpose()?
+        .ok_or_else(|| StoreError::NotFound {
+            what: "token",
+            id: id.to_owned(),
+        })
+    }
+
+    async fn create_child(&self, new: NewChild) -> Result<Created<Child>, StoreError> {
+        if let Some(request_id) = &new.request_id
+            && let Some(child) = self.child_by_request(&new.owner, request_id).await?
+        {
+            return Ok(Created {
+                record: child,
+                existed: true,
+            });
+        }
+        let inserted = sqlx::query(concat!(
+            "INSERT INTO children (id, code, birth_date, sex, test_language, centre, owner, given_name, ",
+            "family_name, notes, request_id, created_at) ",
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING ",
+            child_cols!()
+        ))
+        .bind(new_id())
+        .bind(&new.code)
+        .bind(&new.birth_date)
+        .bind(&new.sex)
+        .bind(&new.test_language)
+        .bind(&new.centre)
+        .bind(&new.owner)
+        .bind(&new.given_name)
+        .bind(&new.family_name)
+        .bind(&new.notes)
+        .bind(&new.request_id)
+        .bind(now_ms())
+        .fetch_one(&self.pool)
+        .await;
+        match inserted {
+            Ok(row) => Ok(Created {
+                record: rows::child(&row)?,
+                existed: false,
+            }),
+            Err(e) => match unique_violation(&e) {
+                Some(constraint) => {
+                    // A concurrent retry of the same request may have won the race (and broken
+                    // either constraint first): then return its child.
+                    if let Some(request_id) = &new.request_id
+                        && let Some(child) = self.child_by_request(&new.owner, request_id).await?
+                    {
+                        return Ok(Created {
+                            record: child,
+                            existed: true,
+                        });
+                    }
+                    if constraint == "children_centre_code_key" {
+                        Err(StoreError::Duplicate {
+                            what: "child",
+                            detail: "the code is already used in this centre".into(),
+                        })
+                    } else {
+                        Err(StoreError::backend("creating child", e))
+                    }
+                }
+                None => Err(StoreError::backend("creating child", e)),
+            },
+        }
+    }
+
+    async fn get_child(&self, id: &str) -> Result<Child, StoreError> {
+        sqlx::query(concat!("SELECT ", child_cols!(), " FROM children WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db("reading child"))?
+            .map(|r| rows::child(&r))
+            .transpose()?
+            .ok_or_else(|| StoreError::NotFound {
+                what: "child",
+                id: id.to_owned(),
+            })
+    }
+
+    async fn list_children(&self, filter: ChildFilter, page: PageRequest) -> Result<Page<Child>, StoreError> {
+        let size = page.effective_size();
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            child_cols!(),
+            " FROM children WHERE ($1::text IS NULL OR centre = $1) AND ($2::text IS NULL OR owner = $2) ",
+            "AND ($3::text IS NULL OR left(code, char_length($3)) = $3) AND ($4::text IS NULL OR id > $4) ",
+            "ORDER BY id LIMIT $5"
+        ))
+        .bind(&filter.centre)
+        .bind(&filter.owner)
+        .bind(&filter.code_prefix)
+        .bind(&page.after)
+        .bind(i64::from(size) + 1)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("listing children"))?;
+        let items = rows.iter().map(rows::child).collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::from_overfetch(items, size, |c| &c.id))
+    }
+
+    async fn create_session(&self, new: NewSession) -> Result<Created<Session>, StoreError> {
+        if let Some(request_id) = &new.request_id
+            && let Some(session) = self.session_by_request(&new.examiner, request_id).await?
+        {
+            return Ok(Created {
+                record: session,
+                existed: true,
+            });
+        }
+        let inserted = sqlx::query(concat!(
+            "INSERT INTO sessions (id, child_id, battery_id, norm_set_hash, test_date, examiner, ",
+            "request_id, state, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $8) RETURNING ",
+            session_cols!()
+        ))
+        .bind(new_id())
+        .bind(&new.child_id)
+        .bind(&new.battery_id)
+        .bind(&new.norm_set_hash)
+        .bind(&new.test_date)
+        .bind(&new.examiner)
+        .bind(&new.request_id)
+        .bind(now_ms())
+        .fetch_one(&self.pool)
+        .await;
+        match inserted {
+            Ok(row) => Ok(Created {
+                record: rows::session(&row)?,
+                existed: false,
+            }),
+            Err(sqlx::Error::Database(d)) if d.is_foreign_key_violation() => Err(StoreError::NotFound {
+                what: "child",
+                id: new.child_id,
+            }),
+            Err(e) => match unique_violation(&e) {
+                Some(_) => {
+                    let request_id = new.request_id.as_deref().unwrap_or_default();
+                    match self.session_by_request(&new.examiner, request_id).await? {
+                        Some(session) => Ok(Created {
+                            record: session,
+                            existed: true,
+                        }),
+                        None => Err(StoreError::backend("creating session", e)),
+                    }
+                }
+                None => Err(StoreError::backend("creating session", e)),
+            },
+        }
+    }
+
+    async fn get_session(&self, id: &str) -> Result<Session, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db("acquiring connection"))?;
+        session_in(&mut conn, id, false)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                what: "session",
+                id: id.to_owned(),
+            })
+    }
+
+    async fn list_sessions(
+        &self,
+        child_id: Option<&str>,
+        examiner: Option<&str>,
+        page: PageRequest,
+    ) -> Result<Page<Session>, StoreError> {
+        let size = page.effective_size();
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            session_cols!(),
+            " FROM sessions WHERE ($1::text IS NULL OR child_id = $1) AND ($2::text IS NULL OR examiner = $2) ",
+            "AND ($3::text IS NULL OR id > $3) ORDER BY id LIMIT $4"
+        ))
+        .bind(child_id)
+        .bind(examiner)
+        .bind(&page.after)
+        .bind(i64::from(size) + 1)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("listing sessions"))?;
+        let items = rows.iter().map(rows::session).collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::from_overfetch(items, size, |s| &s.id))
+    }
+
+    async fn set_session_state(
+        &self,
+        id: &str,
+        expected: SessionState,
+        new: SessionState,
+    ) -> Result<Session, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db("beginning transaction"))?;
+        let current = session_in(&mut tx, id, true)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                what: "session",
+                id: id.to_owned(),
+            })?;
+        if current.state != expected {
+            return Err(StoreError::Conflict {
+                detail: format!("session {id} is {}, expected {expected}", current.state),
+            });
+        }
+        let row = sqlx::query(concat!(
+            "UPDATE sessions SET state = $2, ",
+            "finished_at = CASE WHEN $2 = 'finished' THEN COALESCE(finished_at, $3) ELSE NULL END ",
+            "WHERE id = $1 RETURNING ",
+            session_cols!()
+        ))
+        .bind(id)
+        .bind(new.as_str())
+        .bind(now_ms())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db("updating session state"))?;
+        let session = rows::session(&row)?;
+        tx.commit().await.map_err(db("committing session state"))?;
+        Ok(session)
+    }
+
+    async fn append_response(&self, new: NewResponse) -> Result<Created<Response>, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db("beginning transaction"))?;
+        // The row lock on the session serialises appends to it across all replicas; under
+        // READ COMMITTED each later statement sees every append committed before the lock
+        // was granted, so MAX(seq) + 1 is the next free, gapless number.
+        let state: Option<String> = sqlx::query("SELECT state FROM sessions WHERE id = $1 FOR UPDATE")
+            .bind(&new.session_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db("locking session"))?
+            .map(|r| r.try_get::<String, _>(0))
+            .transpose()
+            .map_err(db("decoding session state"))?;
+        let Some(state) = state else {
+            return Err(StoreError::NotFound {
+                what: "session",
+                id: new.session_id,
+            });
+        };
+        if let Some(request_id) = &new.request_id {
+            let existing = sqlx::query(concat!(
+                "SELECT ",
+                response_cols!(),
+                " FROM responses WHERE session_id = $1 AND request_id = $2"
+            ))
+            .bind(&new.session_id)
+            .bind(request_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db("looking up response by request id"))?;
+            if let Some(row) = existing {
+                return Ok(Created {
+                    record: rows::response(&row)?,
+                    existed: true,
+                });
+            }
+        }
+        if state != SessionState::Active.as_str() {
+            return Err(StoreError::Conflict {
+                detail: format!(
+                    "session {} is {state}, responses need an active session",
+                    new.session_id
+                ),
+            });
+        }
+        let row = sqlx::query(concat!(
+            "INSERT INTO responses (session_id, seq, subtest, payload, request_id, recorded_at) ",
+            "SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4, $5 FROM responses WHERE session_id = $1 ",
+            "RETURNING ",
+            response_cols!()
+        ))
+        .bind(&new.session_id)
+        .bind(&new.subtest)
+        .bind(&new.payload)
+        .bind(&new.request_id)
+        .bind(now_ms())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db("appending response"))?;
+        let response = rows::response(&row)?;
+        tx.commit().await.map_err(db("committing response"))?;
+        Ok(Created {
+            record: response,
+            existed: false,
+        })
+    }
+
+    async fn responses(&self, session_id: &str) -> Result<Vec<Response>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db("acquiring connection"))?;
+        if session_in(&mut conn, session_id, false).await?.is_none() {
+            return Err(StoreError::NotFound {
+                what: "session",
+                id: session_id.to_owned(),
+            });
+        }
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            response_cols!(),
+            " FROM responses WHERE session_id = $1 ORDER BY seq"
+        ))
+        .bind(session_id)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db("reading responses"))?;
+        rows.iter().map(rows::response).collect()
+    }
+
+    async fn audit(&self, entry: AuditEntry) -> Result<AuditRecord, StoreError> {
+        let row = sqlx::query(concat!(
+            "INSERT INTO audit_log (at, principal, action, resource, child_id) VALUES ($1, $2, $3, $4, $5) ",
+            "RETURNING ",
+            audit_cols!()
+        ))
+        .bind(now_ms())
+        .bind(&entry.principal)
+        .bind(&entry.action)
+        .bind(&entry.resource)
+        .bind(&entry.child_id)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db("writing audit entry"))?;
+        rows::audit(&row)
+    }
+
+    async fn audit_entries(&self, child_id: Option<&str>) -> Result<Vec<AuditRecord>, StoreError> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            audit_cols!(),
+            " FROM audit_log WHERE ($1::text IS NULL OR child_id = $1) ORDER BY id"
+        ))
+        .bind(child_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("reading audit log"))?;
+        rows.iter().map(rows::audit).collect()
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}

@@ -1,0 +1,539 @@
+//! The SQLite backend: the embedded default, one file in WAL mode.
+//!
+//! Durability: `journal_mode=WAL` with `synchronous=FULL`, so a commit has reached the disk
+//! when it returns. Concurrency: SQLite allows one writer at a time, so every write goes
+//! through a single-connection writer pool (writes queue there, in process) and runs in a
+//! `BEGIN IMMEDIATE` transaction, which takes the write lock up front (another process using
+//! the same file waits on the busy timeout instead of failing half-way). Reads use a separate
+//! pool of several connections and never wait for writers (WAL).
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::Row;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use super::rows;
+use super::{
+    AuditEntry, AuditRecord, Child, ChildFilter, Created, NewChild, NewResponse, NewSession, NewToken, Page,
+    PageRequest, Response, Session, SessionState, Store, StoreError, Token, new_id, now_ms,
+};
+
+/// How long a connection waits for the write lock held by another connection or process.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+macro_rules! token_cols {
+    () => {
+        "id, role, centre, subject, created_at, revoked_at"
+    };
+}
+macro_rules! child_cols {
+    () => {
+        "id, code, birth_date, sex, test_language, centre, owner, given_name, family_name, notes, created_at"
+    };
+}
+macro_rules! session_cols {
+    () => {
+        "id, child_id, battery_id, norm_set_hash, test_date, examiner, state, created_at, finished_at"
+    };
+}
+macro_rules! response_cols {
+    () => {
+        "session_id, seq, subtest, payload, request_id, recorded_at"
+    };
+}
+macro_rules! audit_cols {
+    () => {
+        "id, at, principal, action, resource, child_id"
+    };
+}
+
+fn db(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |e| StoreError::backend(context, e)
+}
+
+/// The SQLite implementation of [`Store`].
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    /// One connection: all writes, serialised.
+    writer: SqlitePool,
+    /// Several connections for reads (the same pool as `writer` for an in-memory database).
+    reader: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database named by a `sqlite://path`, `sqlite:path` or
+    /// `sqlite::memory:` URL and runs the migrations.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] when the URL is malformed, the file cannot be opened or a
+    /// migration fails.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let mut options: SqliteConnectOptions = url
+            .parse()
+            .map_err(|e| StoreError::backend("parsing SQLite URL", e))?;
+        options = options
+            .create_if_missing(true)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT)
+            .synchronous(SqliteSynchronous::Full);
+        if !in_memory {
+            options = options.journal_mode(SqliteJournalMode::Wal);
+        }
+
+        // An in-memory database lives as long as its connection: one connection, kept forever.
+        let writer_options = SqlitePoolOptions::new().max_connections(1).min_connections(1);
+        let writer_options = if in_memory {
+            writer_options.idle_timeout(None).max_lifetime(None)
+        } else {
+            writer_options
+        };
+        let writer = writer_options
+            .connect_with(options.clone())
+            .await
+            .map_err(db("opening SQLite database"))?;
+        sqlx::migrate!("migrations/sqlite")
+            .run(&writer)
+            .await
+            .map_err(|e| StoreError::backend("running SQLite migrations", e))?;
+
+        let reader = if in_memory {
+            writer.clone()
+        } else {
+            let readers = std::thread::available_parallelism()
+                .map_or(4, |n| n.get())
+                .clamp(2, 8) as u32;
+            SqlitePoolOptions::new()
+                .max_connections(readers)
+                .connect_with(options)
+                .await
+                .map_err(db("opening SQLite read pool"))?
+        };
+        tracing::info!(in_memory, "SQLite store opened");
+        Ok(SqliteStore { writer, reader })
+    }
+
+    /// Starts a write transaction holding SQLite's write lock.
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
+        self.writer
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db("beginning write transaction"))
+    }
+}
+
+async fn session_in(conn: &mut sqlx::SqliteConnection, id: &str) -> Result<Option<Session>, StoreError> {
+    sqlx::query(concat!(
+        "SELECT ",
+        session_cols!(),
+        " FROM sessions WHERE id = ?1"
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+    .map_err(db("reading session"))?
+    .map(|r| rows::session(&r))
+    .transpose()
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn create_token(&self, new: NewToken) -> Result<Token, StoreError> {
+        let row = sqlx::query(concat!(
+            "INSERT INTO tokens (id, role, centre, subject, secret_hash, created_at) ",
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING ",
+            token_cols!()
+        ))
+        .bind(new_id())
+        .bind(new.role.as_str())
+        .bind(&new.centre)
+        .bind(&new.subject)
+        .bind(&new.secret_hash)
+        .bind(now_ms())
+        .fetch_one(&self.writer)
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Duplicate {
+                what: "token",
+                detail: "the secret hash is already stored".into(),
+            },
+            _ => StoreError::backend("creating token", e),
+        })?;
+        rows::token(&row)
+    }
+
+    async fn token_by_hash(&self, secret_hash: &str) -> Result<Option<Token>, StoreError> {
+        sqlx::query(concat!(
+            "SELECT ",
+            token_cols!(),
+            " FROM tokens WHERE secret_hash = ?1"
+        ))
+        .bind(secret_hash)
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(db("looking up token"))?
+        .map(|r| rows::token(&r))
+        .transpose()
+    }
+
+    async fn revoke_token(&self, id: &str) -> Result<Token, StoreError> {
+        sqlx::query(concat!(
+            "UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1 RETURNING ",
+            token_cols!()
+        ))
+        .bind(id)
+        .bind(now_ms())
+        .fetch_optional(&self.writer)
+        .await
+        .map_err(db("revoking token"))?
+        .map(|r| rows::token(&r))
+        .transpose()?
+        .ok_or_else(|| StoreError::NotFound {
+            what: "token",
+            id: id.to_owned(),
+        })
+    }
+
+    async fn create_child(&self, new: NewChild) -> Result<Created<Child>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        if let Some(request_id) = &new.request_id {
+            let existing = sqlx::query(concat!(
+                "SELECT ",
+                child_cols!(),
+                " FROM children WHERE owner = ?1 AND request_id = ?2"
+            ))
+            .bind(&new.owner)
+            .bind(request_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db("looking up child by request id"))?;
+            if let Some(row) = existing {
+                return Ok(Created {
+                    record: rows::child(&row)?,
+                    existed: true,
+                });
+            }
+        }
+        let taken = sqlx::query("SELECT 1 FROM children WHERE centre = ?1 AND code = ?2")
+            .bind(&new.centre)
+            .bind(&new.code)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db("checking child code"))?;
+        if taken.is_some() {
+            return Err(StoreError::Duplicate {
+                what: "child",
+                detail: "the code is already used in this centre".into(),
+            });
+        }
+        let row = sqlx::query(concat!(
+            "INSERT INTO children (id, code, birth_date, sex, test_language, centre, owner, given_name, ",
+            "family_name, notes, request_id, created_at) ",
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) RETURNING ",
+            child_cols!()
+        ))
+        .bind(new_id())
+        .bind(&new.code)
+        .bind(&new.birth_date)
+        .bind(&new.sex)
+        .bind(&new.test_language)
+        .bind(&new.centre)
+        .bind(&new.owner)
+        .bind(&new.given_name)
+        .bind(&new.family_name)
+        .bind(&new.notes)
+        .bind(&new.request_id)
+        .bind(now_ms())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db("creating child"))?;
+        let child = rows::child(&row)?;
+        tx.commit().await.map_err(db("committing child"))?;
+        Ok(Created {
+            record: child,
+            existed: false,
+        })
+    }
+
+    async fn get_child(&self, id: &str) -> Result<Child, StoreError> {
+        sqlx::query(concat!("SELECT ", child_cols!(), " FROM children WHERE id = ?1"))
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(db("reading child"))?
+            .map(|r| rows::child(&r))
+            .transpose()?
+            .ok_or_else(|| StoreError::NotFound {
+                what: "child",
+                id: id.to_owned(),
+            })
+    }
+
+    async fn list_children(&self, filter: ChildFilter, page: PageRequest) -> Result<Page<Child>, StoreError> {
+        let size = page.effective_size();
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            child_cols!(),
+            " FROM children WHERE (?1 IS NULL OR centre = ?1) AND (?2 IS NULL OR owner = ?2) ",
+            "AND (?3 IS NULL OR substr(code, 1, length(?3)) = ?3) AND (?4 IS NULL OR id > ?4) ",
+            "ORDER BY id LIMIT ?5"
+        ))
+        .bind(&filter.centre)
+        .bind(&filter.owner)
+        .bind(&filter.code_prefix)
+        .bind(&page.after)
+        .bind(i64::from(size) + 1)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db("listing children"))?;
+        let items = rows.iter().map(rows::child).collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::from_overfetch(items, size, |c| &c.id))
+    }
+
+    async fn create_session(&self, new: NewSession) -> Result<Created<Session>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        if let Some(request_id) = &new.request_id {
+            let existing = sqlx::query(concat!(
+                "SELECT ",
+                session_cols!(),
+                " FROM sessions WHERE examiner = ?1 AND request_id = ?2"
+            ))
+            .bind(&new.examiner)
+            .bind(request_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db("looking up session by request id"))?;
+            if let Some(row) = existing {
+                return Ok(Created {
+                    record: rows::session(&row)?,
+                    existed: true,
+                });
+            }
+        }
+        let child = sqlx::query("SELECT 1 FROM children WHERE id = ?1")
+            .bind(&new.child_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db("checking child"))?;
+        if child.is_none() {
+            return Err(StoreError::NotFound {
+                what: "child",
+                id: new.child_id,
+            });
+        }
+        let row = sqlx::query(concat!(
+            "INSERT INTO sessions (id, child_id, battery_id, norm_set_hash, test_date, examiner, ",
+            "request_id, state, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'active', ?8) RETURNING ",
+            session_cols!()
+        ))
+        .bind(new_id())
+        .bind(&new.child_id)
+        .bind(&new.battery_id)
+        .bind(&new.norm_set_hash)
+        .bind(&new.test_date)
+        .bind(&new.examiner)
+        .bind(&new.request_id)
+        .bind(now_ms())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db("creating session"))?;
+        let session = rows::session(&row)?;
+        tx.commit().await.map_err(db("committing session"))?;
+        Ok(Created {
+            record: session,
+            existed: false,
+        })
+    }
+
+    async fn get_session(&self, id: &str) -> Result<Session, StoreError> {
+        let mut conn = self.reader.acquire().await.map_err(db("acquiring connection"))?;
+        session_in(&mut conn, id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                what: "session",
+                id: id.to_owned(),
+            })
+    }
+
+    async fn list_sessions(
+        &self,
+        child_id: Option<&str>,
+        examiner: Option<&str>,
+        page: PageRequest,
+    ) -> Result<Page<Session>, StoreError> {
+        let size = page.effective_size();
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            session_cols!(),
+            " FROM sessions WHERE (?1 IS NULL OR child_id = ?1) AND (?2 IS NULL OR examiner = ?2) ",
+            "AND (?3 IS NULL OR id > ?3) ORDER BY id LIMIT ?4"
+        ))
+        .bind(child_id)
+        .bind(examiner)
+        .bind(&page.after)
+        .bind(i64::from(size) + 1)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db("listing sessions"))?;
+        let items = rows.iter().map(rows::session).collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::from_overfetch(items, size, |s| &s.id))
+    }
+
+    async fn set_session_state(
+        &self,
+        id: &str,
+        expected: SessionState,
+        new: SessionState,
+    ) -> Result<Session, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let current = session_in(&mut tx, id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                what: "session",
+                id: id.to_owned(),
+            })?;
+        if current.state != expected {
+            return Err(StoreError::Conflict {
+                detail: format!("session {id} is {}, expected {expected}", current.state),
+            });
+        }
+        let row = sqlx::query(concat!(
+            "UPDATE sessions SET state = ?2, ",
+            "finished_at = CASE WHEN ?2 = 'finished' THEN COALESCE(finished_at, ?3) ELSE NULL END ",
+            "WHERE id = ?1 RETURNING ",
+            session_cols!()
+        ))
+        .bind(id)
+        .bind(new.as_str())
+        .bind(now_ms())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db("updating session state"))?;
+        let session = rows::session(&row)?;
+        tx.commit().await.map_err(db("committing session state"))?;
+        Ok(session)
+    }
+
+    async fn append_response(&self, new: NewResponse) -> Result<Created<Response>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let state: Option<String> = sqlx::query("SELECT state FROM sessions WHERE id = ?1")
+            .bind(&new.session_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db("reading session state"))?
+            .map(|r| r.try_get::<String, _>(0))
+            .transpose()
+            .map_err(db("decoding session state"))?;
+        let Some(state) = state else {
+            return Err(StoreError::NotFound {
+                what: "session",
+                id: new.session_id,
+            });
+        };
+        if let Some(request_id) = &new.request_id {
+            let existing = sqlx::query(concat!(
+                "SELECT ",
+                response_cols!(),
+                " FROM responses WHERE session_id = ?1 AND request_id = ?2"
+            ))
+            .bind(&new.session_id)
+            .bind(request_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db("looking up response by request id"))?;
+            if let Some(row) = existing {
+                return Ok(Created {
+                    record: rows::response(&row)?,
+                    existed: true,
+                });
+            }
+        }
+        if state != SessionState::Active.as_str() {
+            return Err(StoreError::Conflict {
+                detail: format!(
+                    "session {} is {state}, responses need an active session",
+                    new.session_id
+                ),
+            });
+        }
+        let row = sqlx::query(concat!(
+            "INSERT INTO responses (session_id, seq, subtest, payload, request_id, recorded_at) ",
+            "SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2, ?3, ?4, ?5 FROM responses WHERE session_id = ?1 ",
+            "RETURNING ",
+            response_cols!()
+        ))
+        .bind(&new.session_id)
+        .bind(&new.subtest)
+        .bind(&new.payload)
+        .bind(&new.request_id)
+        .bind(now_ms())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db("appending response"))?;
+        let response = rows::response(&row)?;
+        tx.commit().await.map_err(db("committing response"))?;
+        Ok(Created {
+            record: response,
+            existed: false,
+        })
+    }
+
+    async fn responses(&self, session_id: &str) -> Result<Vec<Response>, StoreError> {
+        let mut conn = self.reader.acquire().await.map_err(db("acquiring connection"))?;
+        if session_in(&mut conn, session_id).await?.is_none() {
+            return Err(StoreError::NotFound {
+                what: "session",
+                id: session_id.to_owned(),
+            });
+        }
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            response_cols!(),
+            " FROM responses WHERE session_id = ?1 ORDER BY seq"
+        ))
+        .bind(session_id)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db("reading responses"))?;
+        rows.iter().map(rows::response).collect()
+    }
+
+    async fn audit(&self, entry: AuditEntry) -> Result<AuditRecord, StoreError> {
+        let row = sqlx::query(concat!(
+            "INSERT INTO audit_log (at, principal, action, resource, child_id) VALUES (?1, ?2, ?3, ?4, ?5) ",
+            "RETURNING ",
+            audit_cols!()
+        ))
+        .bind(now_ms())
+        .bind(&entry.principal)
+        .bind(&entry.action)
+        .bind(&entry.resource)
+        .bind(&entry.child_id)
+        .fetch_one(&self.writer)
+        .await
+        .map_err(db("writing audit entry"))?;
+        rows::audit(&row)
+    }
+
+    async fn audit_entries(&self, child_id: Option<&str>) -> Result<Vec<AuditRecord>, StoreError> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            audit_cols!(),
+            " FROM audit_log WHERE (?1 IS NULL OR child_id = ?1) ORDER BY id"
+        ))
+        .bind(child_id)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db("reading audit log"))?;
+        rows.iter().map(rows::audit).collect()
+    }
+
+    async fn close(&self) {
+        self.reader.close().await;
+        self.writer.close().await;
+    }
+}
