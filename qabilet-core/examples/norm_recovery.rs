@@ -150,8 +150,8 @@ fn report(
         if std::env::var_os("RECOVERY_CANDIDATES").is_some() {
             for c in &fit.candidates {
                 println!(
-                    "      {} {:?} {:?}: {:.5} (se {:?})",
-                    c.family, c.degrees, c.lambda, c.cv_log_lik_per_child, c.se_vs_lms
+                    "      {} {:?} {:?}: {:.5} (se {:.5})",
+                    c.family, c.degrees, c.lambda, c.cv_log_lik_per_child, c.se_vs_best
                 );
             }
         }

@@ -3,6 +3,7 @@
 //! results and turns errors into messages and exit codes.
 #![forbid(unsafe_code)]
 
+pub mod auth;
 pub mod batch;
 pub mod cli;
 pub mod error;

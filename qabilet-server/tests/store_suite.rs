@@ -124,6 +124,7 @@ macro_rules! suite {
 
 suite!(
     tokens_create_lookup_revoke,
+    tokens_presence_and_listing,
     child_create_is_idempotent,
     child_code_unique_within_centre,
     child_get_and_not_found,
@@ -251,6 +252,56 @@ mod checks {
                 .unwrap();
             assert_eq!(t.role, role);
         }
+    }
+
+    pub async fn tokens_presence_and_listing(fx: Arc<Fixture>) {
+        let store = fx.open().await;
+        assert!(!store.has_tokens().await.unwrap(), "a fresh store has no token");
+        let empty = store.list_tokens(PageRequest::first(10)).await.unwrap();
+        assert_eq!((empty.items.len(), empty.next), (0, None));
+
+        let mut created = Vec::new();
+        for i in 0..5 {
+            let t = store
+                .create_token(NewToken {
+                    role: Role::Supervisor,
+                    centre: "almaty-1".into(),
+                    subject: format!("sup-{i}"),
+                    secret_hash: format!("{i:064}"),
+                })
+                .await
+                .unwrap();
+            created.push(t);
+        }
+        assert!(store.has_tokens().await.unwrap());
+        store.revoke_token(&created[1].id).await.unwrap();
+        created[1].revoked = true;
+        created.sort_by(|a, b| a.id.cmp(&b.id));
+
+        let mut seen = Vec::new();
+        let mut page = PageRequest::first(2);
+        loop {
+            let p = store.list_tokens(page.clone()).await.unwrap();
+            assert!(p.items.len() <= 2);
+            seen.extend(p.items);
+            match p.next {
+                Some(next) => page.after = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(
+            seen, created,
+            "every token once, in id order, revoked ones marked"
+        );
+
+        // Revoked tokens still count: a store whose tokens are all revoked is not empty (and
+        // a second store on the same data, like another replica, sees them).
+        let replica = fx.open().await;
+        for t in &created {
+            replica.revoke_token(&t.id).await.unwrap();
+        }
+        assert!(replica.has_tokens().await.unwrap());
+        assert!(store.has_tokens().await.unwrap());
     }
 
     pub async fn child_create_is_idempotent(fx: Arc<Fixture>) {

@@ -69,30 +69,50 @@ pub fn csv_mismatches(left: &str, right: &str) -> Vec<String> {
     out
 }
 
-/// A `qabilet serve` process on a free loopback port, stopped with SIGTERM when dropped.
+/// A `qabilet serve` process on a free loopback port with a fresh SQLite database (unless
+/// `--db` is given), stopped with SIGTERM when dropped.
 pub struct Served {
     child: std::process::Child,
     /// `http://127.0.0.1:<port>`, for a tonic client.
     pub url: String,
+    /// The admin token the server printed for its new database.
+    pub admin_token: Option<String>,
+    /// The database URL the server uses.
+    pub db: String,
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl Served {
-    /// Starts `qabilet serve --addr 127.0.0.1:0` with `args` and waits until it listens.
+    /// Starts `qabilet serve --addr 127.0.0.1:0 --norms norms` with `args` and waits until it
+    /// listens.
     pub fn start(args: &[&str]) -> Served {
+        let dir = tempfile::tempdir().expect("tmp");
+        let db = format!("sqlite://{}", dir.path().join("qabilet.db").display());
+        let mut served = Served::start_with_db(&db, args);
+        served._dir = Some(dir);
+        served
+    }
+
+    /// Starts the server on database `db` (kept after the server stops).
+    pub fn start_with_db(db: &str, args: &[&str]) -> Served {
         use std::io::{BufRead, BufReader};
         let mut child = qabilet()
-            .args(["serve", "--addr", "127.0.0.1:0"])
+            .args(["serve", "--addr", "127.0.0.1:0", "--norms", "norms", "--db", db])
             .args(args)
             .stderr(std::process::Stdio::piped())
             .spawn()
             .expect("start qabilet serve");
         let stderr = child.stderr.take().expect("stderr");
         let mut lines = BufReader::new(stderr).lines();
+        let mut admin_token = None;
         let addr = loop {
             let line = lines
                 .next()
                 .expect("qabilet serve exited before listening")
                 .expect("stderr line");
+            if let Some(token) = line.strip_prefix("qabilet: admin token ") {
+                admin_token = Some(token.trim().to_owned());
+            }
             if let Some(addr) = line.strip_prefix("qabilet: serving gRPC on ") {
                 break addr.to_owned();
             }
@@ -102,27 +122,66 @@ impl Served {
         Served {
             child,
             url: format!("http://{addr}"),
+            admin_token,
+            db: db.to_owned(),
+            _dir: None,
         }
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Sends SIGTERM and waits for the exit status.
     pub fn terminate(mut self) -> std::process::ExitStatus {
-        self.signal_term();
-        let status = self.child.wait().expect("wait");
-        std::mem::forget(self);
-        status
+        self.signal("-TERM");
+        self.child.wait().expect("wait")
     }
 
-    fn signal_term(&self) {
+    /// Sends SIGKILL and waits (the process gets no chance to clean up).
+    pub fn kill(mut self) {
+        self.signal("-KILL");
+        let _ = self.child.wait();
+    }
+
+    fn signal(&self, sig: &str) {
         let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
+            .args([sig, &self.child.id().to_string()])
             .status();
     }
 }
 
 impl Drop for Served {
     fn drop(&mut self) {
-        self.signal_term();
-        let _ = self.child.wait();
+        if matches!(self.child.try_wait(), Ok(None)) {
+            self.signal("-TERM");
+            let _ = self.child.wait();
+        }
     }
+}
+
+/// Creates a token with `qabilet token create` on `db` and returns its secret.
+pub fn create_token(db: &str, role: &str, centre: &str, subject: &str) -> String {
+    let out = qabilet()
+        .args([
+            "token",
+            "create",
+            "--db",
+            db,
+            "--role",
+            role,
+            "--centre",
+            centre,
+            "--subject",
+            subject,
+        ])
+        .output()
+        .expect("run qabilet token create");
+    assert!(
+        out.status.success(),
+        "token create: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8").trim().to_owned()
 }

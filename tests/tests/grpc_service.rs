@@ -15,6 +15,20 @@ use tonic_types::StatusExt;
 
 const BATTERY: &str = "batteries/qabilet-primary-demo";
 
+/// `message` with the bearer token of `served`'s admin.
+fn authed<T>(served: &Served, message: T) -> tonic::Request<T> {
+    let mut r = tonic::Request::new(message);
+    let token = served
+        .admin_token
+        .as_deref()
+        .expect("a new database prints an admin token");
+    r.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {token}").parse().expect("header"),
+    );
+    r
+}
+
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -61,18 +75,18 @@ fn first_example() -> (ChildScores, serde_json::Value) {
 
 #[test]
 fn catalog_lists_and_describes_the_bundled_battery() {
-    let served = Served::start(&["--norms", "norms"]);
+    let served = Served::start(&[]);
     runtime().block_on(async {
         let mut catalog = CatalogClient::connect(served.url.clone()).await.expect("connect");
         let list = catalog
-            .list_batteries(ListBatteriesRequest::default())
+            .list_batteries(authed(&served, ListBatteriesRequest::default()))
             .await
             .expect("list")
             .into_inner();
         assert_eq!(list.batteries.len(), 1);
         assert!(list.next_page_token.is_empty());
         let b = catalog
-            .get_battery(GetBatteryRequest { name: BATTERY.into() })
+            .get_battery(authed(&served, GetBatteryRequest { name: BATTERY.into() }))
             .await
             .expect("get")
             .into_inner();
@@ -83,14 +97,17 @@ fn catalog_lists_and_describes_the_bundled_battery() {
             norm_set.hash.starts_with("sha256:") && norm_set.notice.contains("not for clinical decisions")
         );
         let err = catalog
-            .get_battery(GetBatteryRequest {
-                name: "batteries/nope".into(),
-            })
+            .get_battery(authed(
+                &served,
+                GetBatteryRequest {
+                    name: "batteries/nope".into(),
+                },
+            ))
             .await
             .unwrap_err();
         assert_eq!(err.code(), Code::NotFound);
         let err = catalog
-            .get_battery(GetBatteryRequest { name: "nope".into() })
+            .get_battery(authed(&served, GetBatteryRequest { name: "nope".into() }))
             .await
             .unwrap_err();
         assert_eq!(err.code(), Code::InvalidArgument);
@@ -103,16 +120,19 @@ fn catalog_lists_and_describes_the_bundled_battery() {
 
 #[test]
 fn scoring_gives_the_numbers_of_the_command_line() {
-    let served = Served::start(&["--norms", "norms"]);
+    let served = Served::start(&[]);
     let (child, cli) = first_example();
     runtime().block_on(async {
         let mut scoring = ScoringClient::connect(served.url.clone()).await.expect("connect");
         let profile = scoring
-            .score_profile(ScoreProfileRequest {
-                battery: BATTERY.into(),
-                child: Some(child.clone()),
-                options: None,
-            })
+            .score_profile(authed(
+                &served,
+                ScoreProfileRequest {
+                    battery: BATTERY.into(),
+                    child: Some(child.clone()),
+                    options: None,
+                },
+            ))
             .await
             .expect("score")
             .into_inner();
@@ -143,11 +163,14 @@ fn scoring_gives_the_numbers_of_the_command_line() {
         let mut bad = child.clone();
         bad.raw_scores.insert("voc".into(), 999);
         let err = scoring
-            .score_profile(ScoreProfileRequest {
-                battery: BATTERY.into(),
-                child: Some(bad),
-                options: None,
-            })
+            .score_profile(authed(
+                &served,
+                ScoreProfileRequest {
+                    battery: BATTERY.into(),
+                    child: Some(bad),
+                    options: None,
+                },
+            ))
             .await
             .unwrap_err();
         assert_eq!(err.code(), Code::InvalidArgument);
@@ -156,11 +179,14 @@ fn scoring_gives_the_numbers_of_the_command_line() {
         let mut bad = child.clone();
         bad.birth_date = "2021-02-30".into();
         let err = scoring
-            .score_profile(ScoreProfileRequest {
-                battery: BATTERY.into(),
-                child: Some(bad),
-                options: None,
-            })
+            .score_profile(authed(
+                &served,
+                ScoreProfileRequest {
+                    battery: BATTERY.into(),
+                    child: Some(bad),
+                    options: None,
+                },
+            ))
             .await
             .unwrap_err();
         assert_eq!(
@@ -172,7 +198,7 @@ fn scoring_gives_the_numbers_of_the_command_line() {
 
 #[test]
 fn batch_scoring_streams_every_child_in_order() {
-    let served = Served::start(&["--norms", "norms"]);
+    let served = Served::start(&[]);
     let (child, _) = first_example();
     runtime().block_on(async {
         let mut scoring = ScoringClient::connect(served.url.clone()).await.expect("connect");
@@ -184,11 +210,14 @@ fn batch_scoring_streams_every_child_in_order() {
             .collect();
         children[7].test_date = "2035-01-01".into(); // 13 years old: outside the norms
         let mut stream = scoring
-            .batch_score(BatchScoreRequest {
-                battery: BATTERY.into(),
-                children,
-                options: None,
-            })
+            .batch_score(authed(
+                &served,
+                BatchScoreRequest {
+                    battery: BATTERY.into(),
+                    children,
+                    options: None,
+                },
+            ))
             .await
             .expect("batch")
             .into_inner();
@@ -211,7 +240,7 @@ fn batch_scoring_streams_every_child_in_order() {
 
 #[test]
 fn health_reports_serving_and_sigterm_stops_cleanly() {
-    let served = Served::start(&["--norms", "norms"]);
+    let served = Served::start(&[]);
     runtime().block_on(async {
         let channel = tonic::transport::Channel::from_shared(served.url.clone())
             .expect("url")

@@ -9,6 +9,7 @@ mod norms_build;
 mod score;
 mod serve;
 mod stats;
+mod token;
 
 use std::path::PathBuf;
 
@@ -53,6 +54,9 @@ pub enum Command {
     /// Computerised adaptive testing: simulation studies and exposure calibration on an item bank.
     #[command(subcommand)]
     Cat(cat::CatCommand),
+    /// Create, list and revoke the bearer tokens of the gRPC service (with their roles).
+    #[command(subcommand, long_about = token::LONG_ABOUT, after_help = token::ROLES)]
+    Token(token::TokenCommand),
 }
 
 /// `qabilet irt …`.
@@ -187,5 +191,6 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Irt(IrtCommand::Score(args)) => irt::run(&args),
         Command::Stats(command) => stats::run(command),
         Command::Cat(command) => cat::dispatch(&command),
+        Command::Token(command) => token::run(&command),
     }
 }

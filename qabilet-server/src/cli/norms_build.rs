@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use clap::{Args, ValueEnum};
+use qabilet_core::battery::Battery;
 use qabilet_core::norms::build::{self, BuildOptions, ProvenanceInput, SubtestFit};
 use qabilet_core::norms::{self, NormStatus, ReliabilityRow, StandardisationSample};
 
@@ -107,7 +108,7 @@ pub fn run(args: &BuildArgs) -> Result<(), CliError> {
     let sample = StandardisationSample::parse(&battery, &bytes).map_err(|e| CliError::sample(in_name, &e))?;
     eprintln!("read {} children from {in_name}", sample.children.len());
     let explicit_reliability = match &args.reliability {
-        Some(path) => read_reliability(path)?,
+        Some(path) => read_reliability(path, &battery)?,
         None => Vec::new(),
     };
     let options = BuildOptions {
@@ -116,7 +117,6 @@ pub fn run(args: &BuildArgs) -> Result<(), CliError> {
         explicit_reliability,
         ..BuildOptions::default()
     };
-    let fits = fit_all(&battery, &sample, &options, args.threads)?;
     let created = match &args.created {
         Some(date) => {
             date.parse::<jiff::civil::Date>()
@@ -125,6 +125,10 @@ pub fn run(args: &BuildArgs) -> Result<(), CliError> {
         }
         None => today_utc()?,
     };
+    if args.status == Status::Clinical && args.intended_use.as_deref().is_none_or(|u| u.trim().is_empty()) {
+        return Err(CliError::Usage("--status clinical needs --intended-use".into()));
+    }
+    let fits = fit_all(&battery, &sample, &options, args.threads)?;
     let demonstration = args.status == Status::Demonstration;
     let provenance = ProvenanceInput {
         status: if demonstration {
@@ -152,9 +156,6 @@ pub fn run(args: &BuildArgs) -> Result<(), CliError> {
         sample_sha256: norms::sha256(bytes.as_bytes()),
         sample_description: args.sample_description.clone(),
     };
-    if !demonstration && provenance.intended_use.trim().is_empty() {
-        return Err(CliError::Usage("--status clinical needs --intended-use".into()));
-    }
     let built = build::assemble(&battery_toml, &battery, &sample, &fits, &options, &provenance)
         .map_err(|e| CliError::Usage(format!("{in_name}: {e}")))?;
     write_folder(&args.out, &built, &sample, &battery)?;
@@ -178,7 +179,7 @@ pub fn run(args: &BuildArgs) -> Result<(), CliError> {
 
 /// Fits every subtest on `threads` workers, reporting each as it finishes.
 fn fit_all(
-    battery: &qabilet_core::battery::Battery,
+    battery: &Battery,
     sample: &StandardisationSample,
     options: &BuildOptions,
     threads: Option<u16>,
@@ -294,8 +295,9 @@ fn shell_word(word: &str) -> String {
     }
 }
 
-/// Reads `--reliability`: rows in the reliability.csv format, each checked for its fields.
-fn read_reliability(path: &Path) -> Result<Vec<ReliabilityRow>, CliError> {
+/// Reads `--reliability`: rows in the reliability.csv format for subtests of the battery, each
+/// checked for its fields, with the file and line of the first problem.
+fn read_reliability(path: &Path, battery: &Battery) -> Result<Vec<ReliabilityRow>, CliError> {
     let text = std::fs::read_to_string(path).map_err(|e| CliError::read(path, e))?;
     let name = path.display().to_string();
     let mut lines = text.lines().enumerate();
@@ -331,10 +333,23 @@ fn read_reliability(path: &Path) -> Result<Vec<ReliabilityRow>, CliError> {
         if !(reliability > 0.0 && reliability < 1.0) {
             return Err(bad(format!("reliability {reliability} is not in (0, 1)")));
         }
+        if battery.subtest_index(f[0]).is_none() {
+            return Err(bad(format!(
+                "'{}' is not a subtest of battery '{}'",
+                f[0], battery.id
+            )));
+        }
+        let (lo, hi) = (month(f[1], "age_min_months")?, month(f[2], "age_max_months")?);
+        if lo > hi || lo < battery.age_min.0 || hi > battery.age_max.0 {
+            return Err(bad(format!(
+                "ages {lo}–{hi} must be an ascending range within the battery's {}–{} months",
+                battery.age_min.0, battery.age_max.0
+            )));
+        }
         rows.push(ReliabilityRow {
             scale: f[0].to_owned(),
-            age_min_months: month(f[1], "age_min_months")?,
-            age_max_months: month(f[2], "age_max_months")?,
+            age_min_months: lo,
+            age_max_months: hi,
             reliability,
         });
     }
@@ -346,7 +361,7 @@ fn write_folder(
     out: &Path,
     built: &build::BuiltNorms,
     sample: &StandardisationSample,
-    battery: &qabilet_core::battery::Battery,
+    battery: &Battery,
 ) -> Result<(), CliError> {
     let diagnostics_dir = out.join("diagnostics");
     std::fs::create_dir_all(&diagnostics_dir).map_err(|e| CliError::write(&diagnostics_dir, e))?;
@@ -378,22 +393,37 @@ fn write_folder(
         let chart = svg::percentile_curves(d, battery.age_min.0, &points);
         to_write.push((diagnostics_dir.join(format!("{}.svg", d.subtest)), chart));
     }
-    match &f.base_rates_csv {
-        Some(text) => to_write.push((out.join("base_rates.csv"), text.clone())),
-        None => {
-            // A stale base_rates.csv from an earlier build would be loaded with the new tables.
-            let stale = out.join("base_rates.csv");
-            match std::fs::remove_file(&stale) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(CliError::write(&stale, e)),
-            }
+    if let Some(text) = &f.base_rates_csv {
+        to_write.push((out.join("base_rates.csv"), text.clone()));
+    }
+    // provenance.toml last: a folder whose provenance is new has every new table.
+    to_write.sort_by_key(|(path, _)| path.file_name().is_some_and(|n| n == "provenance.toml"));
+    // Write everything beside its final name first; only then rename, so a failure while
+    // writing leaves the old folder as it was.
+    let partial = |path: &Path| {
+        let mut name = path.file_name().unwrap_or_default().to_os_string();
+        name.push(".partial");
+        path.with_file_name(name)
+    };
+    for (path, text) in &to_write {
+        let tmp = partial(path);
+        std::fs::write(&tmp, text).map_err(|e| CliError::write(&tmp, e))?;
+    }
+    let (provenance, rest) = to_write
+        .split_last()
+        .unwrap_or_else(|| unreachable!("files to write"));
+    for (path, _) in rest {
+        std::fs::rename(partial(path), path).map_err(|e| CliError::write(path, e))?;
+    }
+    if f.base_rates_csv.is_none() {
+        // A stale base_rates.csv from an earlier build would be loaded with the new tables.
+        let stale = out.join("base_rates.csv");
+        match std::fs::remove_file(&stale) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(CliError::write(&stale, e)),
         }
     }
-    for (path, text) in to_write {
-        let partial = path.with_extension("partial");
-        std::fs::write(&partial, text).map_err(|e| CliError::write(&partial, e))?;
-        std::fs::rename(&partial, &path).map_err(|e| CliError::write(&path, e))?;
-    }
-    Ok(())
+    let path = &provenance.0;
+    std::fs::rename(partial(path), path).map_err(|e| CliError::write(path, e))
 }

@@ -1,5 +1,5 @@
 //! `qabilet serve`: the gRPC service on its embedded defaults — the batteries of the norms
-//! folder, health and reflection — with structured logs and a graceful shutdown on SIGTERM
+//! folder, an SQLite database (`qabilet.db`), health and reflection — with structured logs and a graceful shutdown on SIGTERM
 //! or Ctrl-C (requests in flight finish; no new ones are accepted).
 
 use std::net::SocketAddr;
@@ -9,13 +9,17 @@ use std::sync::Arc;
 use clap::Args;
 use tonic::transport::Server;
 
+use crate::auth::Authenticator;
 use crate::error::CliError;
 use crate::grpc::FILE_DESCRIPTOR_SET;
+use crate::grpc::assessment::AssessmentService;
 use crate::grpc::catalog::CatalogService;
+use crate::grpc::pb::assessment_server::AssessmentServer;
 use crate::grpc::pb::catalog_server::CatalogServer;
 use crate::grpc::pb::scoring_server::ScoringServer;
 use crate::grpc::registry::Registry;
 use crate::grpc::scoring::ScoringService;
+use crate::store::Store;
 
 /// Largest request message accepted, bytes (a 10,000-child batch is about 2 MB).
 pub const MAX_REQUEST_BYTES: usize = 8 * 1024 * 1024;
@@ -35,6 +39,15 @@ pub struct ServeArgs {
     /// Folder of battery folders (or one battery folder) to serve.
     #[arg(long, value_name = "DIR", default_value = "norms", env = "QABILET_NORMS")]
     pub norms: PathBuf,
+    /// Database: `sqlite://FILE` (embedded, created if missing) or `postgres://…` (several
+    /// replicas may share one). Migrations run on start.
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "sqlite://qabilet.db",
+        env = "QABILET_DB"
+    )]
+    pub db: String,
     /// Log format on stderr.
     #[arg(long, value_enum, default_value_t = LogFormat::Text, env = "QABILET_LOG_FORMAT")]
     pub log_format: LogFormat,
@@ -57,7 +70,22 @@ pub fn run(args: &ServeArgs) -> Result<(), CliError> {
         .enable_all()
         .build()
         .map_err(|e| CliError::Usage(format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(serve(args.addr, registry))
+    runtime.block_on(async {
+        let store = crate::store::open_store(&args.db)
+            .await
+            .map_err(|e| CliError::Usage(format!("--db: {e}")))?;
+        if let Some(secret) = crate::auth::bootstrap_admin(store.as_ref())
+            .await
+            .map_err(|e| CliError::Usage(format!("--db: {e}")))?
+        {
+            // Shown once: the store keeps only its hash.
+            eprintln!("qabilet: the database had no tokens; created an admin token (shown only now):");
+            eprintln!("qabilet: admin token {secret}");
+        }
+        let result = serve(args.addr, registry, store.clone()).await;
+        store.close().await;
+        result
+    })
 }
 
 fn init_logs(format: LogFormat) {
@@ -73,7 +101,8 @@ fn init_logs(format: LogFormat) {
     };
 }
 
-async fn serve(addr: SocketAddr, registry: Arc<Registry>) -> Result<(), CliError> {
+async fn serve(addr: SocketAddr, registry: Arc<Registry>, store: Arc<dyn Store>) -> Result<(), CliError> {
+    let auth = Arc::new(Authenticator::new(store.clone()));
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| CliError::Usage(format!("cannot listen on {addr}: {e}")))?;
@@ -83,6 +112,7 @@ async fn serve(addr: SocketAddr, registry: Arc<Registry>) -> Result<(), CliError
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_serving::<CatalogServer<CatalogService>>().await;
     health.set_serving::<ScoringServer<ScoringService>>().await;
+    health.set_serving::<AssessmentServer<AssessmentService>>().await;
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -99,11 +129,16 @@ async fn serve(addr: SocketAddr, registry: Arc<Registry>) -> Result<(), CliError
         .add_service(health_service)
         .add_service(reflection)
         .add_service(
-            CatalogServer::new(CatalogService::new(registry.clone()))
+            CatalogServer::new(CatalogService::new(registry.clone(), auth.clone()))
                 .max_decoding_message_size(MAX_REQUEST_BYTES),
         )
         .add_service(
-            ScoringServer::new(ScoringService::new(registry)).max_decoding_message_size(MAX_REQUEST_BYTES),
+            ScoringServer::new(ScoringService::new(registry.clone(), auth.clone()))
+                .max_decoding_message_size(MAX_REQUEST_BYTES),
+        )
+        .add_service(
+            AssessmentServer::new(AssessmentService::new(registry, store, auth))
+                .max_decoding_message_size(MAX_REQUEST_BYTES),
         )
         .serve_with_incoming_shutdown(
             tokio_stream::wrappers::TcpListenerStream::new(listener),

@@ -9,6 +9,8 @@ use super::pb::catalog_server::Catalog;
 use super::pb::{Battery, GetBatteryRequest, ListBatteriesRequest, ListBatteriesResponse};
 use super::registry::{Registry, battery_id};
 use super::{convert, status};
+use crate::auth::Authenticator;
+use crate::auth::policy::{self, Action};
 
 /// Default and largest page sizes of list calls.
 pub const DEFAULT_PAGE_SIZE: usize = 50;
@@ -16,15 +18,25 @@ pub const DEFAULT_PAGE_SIZE: usize = 50;
 pub const MAX_PAGE_SIZE: usize = 500;
 
 /// The service.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CatalogService {
     registry: Arc<Registry>,
+    auth: Arc<Authenticator>,
 }
 
 impl CatalogService {
-    /// A catalog of `registry`.
-    pub fn new(registry: Arc<Registry>) -> Self {
-        CatalogService { registry }
+    /// A catalog of `registry`, for callers `auth` accepts.
+    pub fn new(registry: Arc<Registry>, auth: Arc<Authenticator>) -> Self {
+        CatalogService { registry, auth }
+    }
+
+    async fn check<T>(&self, request: &Request<T>) -> Result<(), Status> {
+        let p = self.auth.authenticate(request.metadata()).await?;
+        if policy::allowed(&p, Action::ReadCatalog, None) {
+            Ok(())
+        } else {
+            Err(Status::permission_denied("this token may not read the catalog"))
+        }
     }
 }
 
@@ -43,6 +55,7 @@ impl Catalog for CatalogService {
         &self,
         request: Request<ListBatteriesRequest>,
     ) -> Result<Response<ListBatteriesResponse>, Status> {
+        self.check(&request).await?;
         let ListBatteriesRequest {
             page_size: size,
             page_token,
@@ -75,6 +88,7 @@ impl Catalog for CatalogService {
     }
 
     async fn get_battery(&self, request: Request<GetBatteryRequest>) -> Result<Response<Battery>, Status> {
+        self.check(&request).await?;
         let name = request.into_inner().name;
         let id =
             battery_id(&name).ok_or_else(|| status::invalid_argument("name", "must be batteries/{id}"))?;

@@ -14,20 +14,32 @@ use super::pb::{
 };
 use super::registry::{Registry, battery_id};
 use super::{convert, status};
+use crate::auth::Authenticator;
+use crate::auth::policy::{self, Action};
 
 /// Most children in one batch request.
 pub const MAX_BATCH: usize = 10_000;
 
 /// The service.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ScoringService {
     registry: Arc<Registry>,
+    auth: Arc<Authenticator>,
 }
 
 impl ScoringService {
-    /// Scoring against the batteries of `registry`.
-    pub fn new(registry: Arc<Registry>) -> Self {
-        ScoringService { registry }
+    /// Scoring against the batteries of `registry`, for callers `auth` accepts.
+    pub fn new(registry: Arc<Registry>, auth: Arc<Authenticator>) -> Self {
+        ScoringService { registry, auth }
+    }
+
+    async fn check<T>(&self, request: &Request<T>) -> Result<(), Status> {
+        let p = self.auth.authenticate(request.metadata()).await?;
+        if policy::allowed(&p, Action::Score, None) {
+            Ok(())
+        } else {
+            Err(Status::permission_denied("this token may not score"))
+        }
     }
 
     fn norms(&self, name: &str) -> Result<Arc<NormSet>, Status> {
@@ -97,6 +109,7 @@ impl Scoring for ScoringService {
         &self,
         request: Request<BatchScoreRequest>,
     ) -> Result<Response<Self::BatchScoreStream>, Status> {
+        self.check(&request).await?;
         let BatchScoreRequest {
             battery,
             children,

@@ -19,3 +19,21 @@ pub fn invalid_argument(field: &str, reason: impl Into<String>) -> Status {
 pub fn not_found(what: &str, name: &str) -> Status {
     Status::not_found(format!("{what} '{name}' not found"))
 }
+
+/// A storage error: unknown records are `NOT_FOUND`, uniqueness `ALREADY_EXISTS`, state
+/// conflicts `FAILED_PRECONDITION`, and a failing database `UNAVAILABLE` (its detail is
+/// logged, not sent: it may name tables and constraints).
+pub fn store(e: crate::store::StoreError) -> Status {
+    use crate::store::StoreError;
+    match e {
+        StoreError::NotFound { what, id } => Status::not_found(format!("{what} '{id}' not found")),
+        StoreError::Duplicate { what, detail } => {
+            Status::already_exists(format!("{what} already exists: {detail}"))
+        }
+        StoreError::Conflict { detail } => Status::failed_precondition(detail),
+        StoreError::Backend(detail) => {
+            tracing::error!(%detail, "storage failed");
+            Status::unavailable("storage is unavailable; retry with the same request_id")
+        }
+    }
+}

@@ -506,6 +506,14 @@ pub trait Store: Send + Sync {
     /// Revokes a token (idempotent) and returns it.
     async fn revoke_token(&self, id: &str) -> Result<Token, StoreError>;
 
+    /// Whether any token is stored at all, revoked ones included (the server creates a
+    /// bootstrap admin token only into a store that has none).
+    async fn has_tokens(&self) -> Result<bool, StoreError>;
+
+    /// Tokens (revoked ones included), ordered by id, one page at a time. Secrets and their
+    /// hashes are never returned.
+    async fn list_tokens(&self, page: PageRequest) -> Result<Page<Token>, StoreError>;
+
     /// Registers a child. A `request_id` already used by the same owner returns the child
     /// created then (`existed: true`); a code already used in the centre is
     /// [`StoreError::Duplicate`].

@@ -228,6 +228,30 @@ impl Store for PostgresStore {
         })
     }
 
+    async fn has_tokens(&self) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT 1 FROM tokens LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db("checking for tokens"))?;
+        Ok(row.is_some())
+    }
+
+    async fn list_tokens(&self, page: PageRequest) -> Result<Page<Token>, StoreError> {
+        let size = page.effective_size();
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            token_cols!(),
+            " FROM tokens WHERE ($1::text IS NULL OR id > $1) ORDER BY id LIMIT $2"
+        ))
+        .bind(&page.after)
+        .bind(i64::from(size) + 1)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("listing tokens"))?;
+        let items = rows.iter().map(rows::token).collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::from_overfetch(items, size, |t| &t.id))
+    }
+
     async fn create_child(&self, new: NewChild) -> Result<Created<Child>, StoreError> {
         if let Some(request_id) = &new.request_id
             && let Some(child) = self.child_by_request(&new.owner, request_id).await?

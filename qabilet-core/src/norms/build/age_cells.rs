@@ -32,6 +32,8 @@ pub struct AgeCells {
     pub counts: Vec<f64>,
     /// Weighted count per bin.
     pub totals: Vec<f64>,
+    /// Σw² per (bin, raw) cell, for standard errors of weighted means.
+    pub squares: Vec<f64>,
 }
 
 impl AgeCells {
@@ -48,9 +50,11 @@ impl AgeCells {
         let width = usize::from(raw_max) + 1;
         let mut counts = vec![0.0; bins * width];
         let mut totals = vec![0.0; bins];
+        let mut squares = vec![0.0; bins * width];
         for o in observations.iter().filter(|o| keep(o)) {
             let b = (((o.age_months - age_min) / BIN_MONTHS).floor().max(0.0) as usize).min(bins - 1);
             counts[b * width + usize::from(o.raw)] += o.weight;
+            squares[b * width + usize::from(o.raw)] += o.weight * o.weight;
             totals[b] += o.weight;
         }
         let t = (0..bins)
@@ -61,6 +65,7 @@ impl AgeCells {
             t,
             counts,
             totals,
+            squares,
         }
     }
 

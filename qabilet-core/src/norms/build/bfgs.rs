@@ -89,11 +89,15 @@ pub fn minimise(
                 g.copy_from_slice(&g_new);
                 fx = f_new;
                 if improvement.abs() <= 1e-14 * fx.abs().max(1.0) {
+                    // Stalled at the limit of floating-point precision: converged if the
+                    // gradient is small on the objective's scale (√gtol, as after a failed
+                    // line search); rounding in long sums keeps it from reaching gtol itself.
+                    let converged = max_abs(&g) <= gtol.sqrt() * fx.abs().max(1.0);
                     return Minimum {
                         x,
                         value: fx,
                         iterations: iter + 1,
-                        converged: true,
+                        converged,
                     };
                 }
                 break;
@@ -105,7 +109,7 @@ pub fn minimise(
                 x,
                 value: fx,
                 iterations: iter + 1,
-                converged: max_abs(&g) <= gtol.sqrt(),
+                converged: max_abs(&g) <= gtol.sqrt() * fx.abs().max(1.0),
             };
         }
     }
@@ -145,8 +149,15 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
+/// Largest |vᵢ|; NaN when any is NaN (so a NaN gradient never passes a convergence test).
 fn max_abs(v: &[f64]) -> f64 {
-    v.iter().fold(0.0, |m, x| m.max(x.abs()))
+    v.iter().fold(0.0, |m: f64, x| {
+        if x.is_nan() || m.is_nan() {
+            f64::NAN
+        } else {
+            m.max(x.abs())
+        }
+    })
 }
 
 #[cfg(test)]

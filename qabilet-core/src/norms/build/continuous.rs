@@ -6,9 +6,9 @@
 //!    fitted for a ladder of penalties λ and curve degrees.
 //! 3. K-fold cross-validation scores every candidate — the LMS fit and each (degree, λ) — by
 //!    the held-out log-likelihood of the children's raw scores under the repaired model (see
-//!    `rearrange`), so that what is judged is what would be written. LMS stands unless the
-//!    best distribution regression beats it by more than one standard error of the paired
-//!    difference; the chosen model is refitted on the whole sample.
+//!    `rearrange`), so that what is judged is what would be written. The simplest candidate
+//!    within one standard error of the best is chosen (LMS first, then distribution
+//!    regression from the largest penalty down) and refitted on the whole sample.
 //! 4. The chosen model is evaluated on the half-month grid and rearranged so that it is
 //!    monotone in raw score and in age (`rearrange`).
 //!
@@ -61,9 +61,9 @@ pub struct Candidate {
     pub lambda: Option<f64>,
     /// Held-out log-likelihood per child (higher is better).
     pub cv_log_lik_per_child: f64,
-    /// Standard error of the held-out difference per child from the LMS candidate
-    /// (distribution regression only).
-    pub se_vs_lms: Option<f64>,
+    /// Standard error of its held-out difference per child from the best candidate (0 for
+    /// the best itself).
+    pub se_vs_best: f64,
 }
 
 /// An LMS degree set and its AIC.
@@ -155,7 +155,7 @@ pub fn fit_subtest(
         ],
         lambda: None,
         cv_log_lik_per_child: 0.0,
-        se_vs_lms: None,
+        se_vs_best: 0.0,
     }];
     for &d in &options.dr_degrees {
         for &lambda in &options.lambdas {
@@ -164,21 +164,26 @@ pub fn fit_subtest(
                 degrees: vec![d],
                 lambda: Some(lambda),
                 cv_log_lik_per_child: 0.0,
-                se_vs_lms: None,
+                se_vs_best: 0.0,
             });
         }
     }
     // Held-out log-probabilities per candidate and held-out cell (same cells, same order for
     // every candidate), with the cells' weights.
     let mut held_out: Vec<Vec<f64>> = vec![Vec::new(); candidates.len()];
-    let mut weights: Vec<f64> = Vec::new();
+    let (mut weights, mut squares): (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
     for k in 0..options.folds {
         let train = AgeCells::new(observations, raw_max, age_min, age_max, &scale, |o| o.fold != k);
         let test = AgeCells::new(observations, raw_max, age_min, age_max, &scale, |o| o.fold == k);
         if test.total() <= 0.0 || train.total() <= 0.0 {
             continue;
         }
-        weights.extend(test.counts.iter().filter(|&&n| n > 0.0));
+        for (n, sq) in test.counts.iter().zip(&test.squares) {
+            if *n > 0.0 {
+                weights.push(*n);
+                squares.push(*sq);
+            }
+        }
         let lms_k = LmsFit::fit(&train, lms_full.degrees, lms_full.coefs.clone());
         held_out[0].extend(cell_log_probs(&test, |t, out| lms_k.probits(t, out)));
         let mut c = 1;
@@ -197,9 +202,6 @@ pub fn fit_subtest(
         for (c, lp) in candidates.iter_mut().zip(&held_out) {
             c.cv_log_lik_per_child = weights.iter().zip(lp).map(|(n, l)| n * l).sum::<f64>() / total;
         }
-        for c in 1..candidates.len() {
-            candidates[c].se_vs_lms = Some(paired_se(&weights, &held_out[c], &held_out[0]));
-        }
     }
     let best = (0..candidates.len())
         .max_by(|&a, &b| {
@@ -210,13 +212,22 @@ pub fn fit_subtest(
                 .then(b.cmp(&a))
         })
         .unwrap_or(0);
-    // One-standard-error rule (Breiman et al. 1984): the parametric fit stands unless the best
-    // distribution regression beats it by more than the standard error of the difference.
-    let gain = candidates[best].cv_log_lik_per_child - candidates[0].cv_log_lik_per_child;
-    let chosen = match candidates[best].se_vs_lms {
-        Some(se) if gain > se => best,
-        _ => 0,
-    };
+    if total > 0.0 {
+        for c in 0..candidates.len() {
+            candidates[c].se_vs_best = paired_se(&weights, &squares, &held_out[best], &held_out[c]);
+        }
+    }
+    // One-standard-error rule (Breiman et al. 1984): the simplest candidate whose held-out
+    // log-likelihood is within one standard error (of its paired difference) of the best.
+    // Simplest first: LMS, then distribution regression from the largest penalty down, the
+    // lower degree first at each penalty.
+    let chosen = simplicity_order(&candidates, options)
+        .into_iter()
+        .find(|&c| {
+            candidates[c].cv_log_lik_per_child
+                >= candidates[best].cv_log_lik_per_child - candidates[c].se_vs_best
+        })
+        .unwrap_or(best);
     let model = match (candidates[chosen].family, candidates[chosen].lambda) {
         ("lms", _) | (_, None) => ChosenModel::Lms,
         (_, Some(lambda)) => ChosenModel::DistributionRegression(DrFit::fit(
@@ -304,9 +315,10 @@ fn log_lik(cells: &AgeCells, probits: impl Fn(f64, &mut [f64])) -> f64 {
         .sum()
 }
 
-/// Standard error of the weighted mean of the paired differences a − b (one per cell, each
-/// standing for `weights` children): √(Σn(d − d̄)²/W) / √W.
-fn paired_se(weights: &[f64], a: &[f64], b: &[f64]) -> f64 {
+/// Standard error of the weighted mean of the paired differences a − b, one per cell, each
+/// cell standing for children of total weight `weights` and Σw² `squares` (all children of a
+/// cell have the same difference): √(Σ_cells Σw²·(d − d̄)²) / W.
+fn paired_se(weights: &[f64], squares: &[f64], a: &[f64], b: &[f64]) -> f64 {
     let total: f64 = weights.iter().sum();
     let mean = weights
         .iter()
@@ -314,13 +326,30 @@ fn paired_se(weights: &[f64], a: &[f64], b: &[f64]) -> f64 {
         .map(|(n, (x, y))| n * (x - y))
         .sum::<f64>()
         / total;
-    let var = weights
+    let var: f64 = squares
         .iter()
         .zip(a.iter().zip(b))
-        .map(|(n, (x, y))| n * (x - y - mean).powi(2))
-        .sum::<f64>()
-        / total;
-    (var / total).sqrt()
+        .map(|(sq, (x, y))| sq * (x - y - mean).powi(2))
+        .sum();
+    var.sqrt() / total
+}
+
+/// Candidate indices from the simplest: LMS (0), then distribution regression by descending
+/// penalty, the lower degree first (candidates are laid out degree-major, penalty-minor).
+fn simplicity_order(candidates: &[Candidate], options: &ContinuousOptions) -> Vec<usize> {
+    let mut order = vec![0];
+    let mut by_penalty: Vec<usize> = (1..candidates.len()).collect();
+    by_penalty.sort_by(|&a, &b| {
+        let (la, lb) = (
+            candidates[a].lambda.unwrap_or(f64::INFINITY),
+            candidates[b].lambda.unwrap_or(f64::INFINITY),
+        );
+        lb.total_cmp(&la)
+            .then(candidates[a].degrees.cmp(&candidates[b].degrees))
+    });
+    order.extend(by_penalty);
+    debug_assert_eq!(order.len(), 1 + options.dr_degrees.len() * options.lambdas.len());
+    order
 }
 
 #[cfg(test)]

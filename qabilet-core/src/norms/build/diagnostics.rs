@@ -176,16 +176,20 @@ impl Diagnostics {
                 "    log-likelihood per child {:.4} (cross-validated {:.4}), deviance {:.1}, pseudo-R² {:.3}",
                 s.log_lik_per_child, s.cv_log_lik_per_child, s.deviance, s.pseudo_r2
             );
-            let _ = writeln!(o, "    candidates (held-out log-likelihood per child):");
+            let _ = writeln!(
+                o,
+                "    candidates (held-out log-likelihood per child, ± standard error of the difference from the best; * chosen: the simplest within one SE):"
+            );
             for (i, c) in s.candidates.iter().enumerate() {
                 let lambda = c.lambda.map(|l| format!(", λ = {l}")).unwrap_or_default();
                 let _ = writeln!(
                     o,
-                    "      {} {} degrees {:?}{lambda}: {:.5}",
+                    "      {} {} degrees {:?}{lambda}: {:.5} ± {:.5}",
                     if i == s.chosen { "*" } else { " " },
                     c.family,
                     c.degrees,
-                    c.cv_log_lik_per_child
+                    c.cv_log_lik_per_child,
+                    c.se_vs_best
                 );
             }
             let r = &s.repair;

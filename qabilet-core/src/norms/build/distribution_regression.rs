@@ -8,7 +8,8 @@
 //! on the correction over the B age bins: where a threshold has plenty of data the data
 //! decide; where it has little (the tails, the ends of the age range) the parametric fit
 //! carries it. λ → 0 is distribution regression with curves as flexible as the LMS curve plus
-//! the correction, λ → ∞ exactly the LMS fit; the builder chooses λ by cross-validation. Each threshold is fitted by penalised Fisher
+//! the correction, λ → ∞ the LMS fit (exactly, wherever its probit lies within ±7.5, where it is
+//! clamped); the builder chooses λ by cross-validation. Each threshold is fitted by penalised Fisher
 //! scoring. Curves fitted separately may cross; the builder rearranges them (see
 //! `rearrange`).
 

@@ -118,12 +118,16 @@ pub struct BuiltNorms {
     pub diagnostics: Diagnostics,
 }
 
-/// The children's scores on subtest `s` with exact ages (12·Y + M + D/30.4375 months) and
-/// cross-validation folds by position in the sample.
+/// The children's scores on subtest `s` with exact ages (12·Y + M + D/30.4375 months),
+/// cross-validation folds from a hash of each child's id (so the order of the file does not
+/// matter), and weights rescaled to sum to the effective sample size (Σw)²/Σw² — the fits
+/// then depend on the weights' ratios only, as raking or post-stratification weights on any
+/// scale (population totals, fractions summing to 1) require.
 ///
 /// # Errors
 /// [`BuildError::NoScores`] when no child has a score; [`BuildError::TooFewChildren`] when a
-/// table band has fewer than `options.min_children_per_band` children with a score.
+/// table band has fewer than `options.min_children_per_band` children with a score;
+/// [`BuildError::Fit`] when every child has the same raw score.
 pub fn observations(
     battery: &Battery,
     sample: &StandardisationSample,
@@ -158,18 +162,47 @@ pub fn observations(
             });
         }
     }
+    let raw = |c: &super::SampledChild| c.raw[s].unwrap_or_else(|| unreachable!("filtered on a score"));
+    let first = raw(scored[0].1);
+    if scored.iter().all(|(_, c)| raw(c) == first) {
+        return Err(BuildError::Fit {
+            subtest: id.clone(),
+            detail: format!("every child has raw score {first}: there is no distribution to norm"),
+        });
+    }
+    let weights = relative_weights(scored.iter().map(|(_, c)| c.weight));
+    let (sum, sum_sq) = weights.iter().fold((0.0, 0.0), |(a, b), w| (a + w, b + w * w));
+    let scale = sum / sum_sq; // Σ(scale·w) = (Σw)²/Σw²
     Ok(scored
         .iter()
-        .map(|(i, c)| Observation {
+        .zip(&weights)
+        .map(|((_, c), w)| Observation {
             age_months: exact_age_months(c),
-            raw: c.raw[s].unwrap_or_else(|| unreachable!("filtered on a score")),
-            weight: c.weight,
-            fold: (i % usize::from(folds)) as u8,
+            raw: raw(c),
+            weight: w * scale,
+            fold: fold_of(&c.id, folds),
         })
         .collect())
 }
 
-fn exact_age_months(c: &super::SampledChild) -> f64 {
+/// Weights divided by the largest, so that neither tiny nor huge weights under- or overflow.
+fn relative_weights(weights: impl Iterator<Item = f64> + Clone) -> Vec<f64> {
+    let max = weights.clone().fold(0.0, f64::max);
+    weights.map(|w| w / max).collect()
+}
+
+/// A child's cross-validation fold: FNV-1a (64-bit) of its id, modulo the folds.
+fn fold_of(id: &str, folds: u8) -> u8 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in id.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    (h % u64::from(folds)) as u8
+}
+
+/// A child's exact age in months, 12·Y + M + D/30.4375: where it sits on the age axis of
+/// every fit, diagnostic and chart.
+pub fn exact_age_months(c: &super::SampledChild) -> f64 {
     f64::from(c.age.in_months().0) + f64::from(c.age.days) / DAYS_PER_MONTH
 }
 
@@ -203,6 +236,9 @@ pub fn fit_subtest(
 /// # Errors
 /// [`BuildError`] for fits that are not monotone after repair, composites, reliabilities or
 /// band sizes the sample cannot support, and (a defect) tables the scorer rejects.
+///
+/// # Panics
+/// When `fits` does not hold one fit per subtest of the battery, in battery order.
 pub fn assemble(
     battery_toml: &str,
     battery: &Battery,
@@ -211,6 +247,11 @@ pub fn assemble(
     options: &BuildOptions,
     provenance: &ProvenanceInput,
 ) -> Result<BuiltNorms, BuildError> {
+    assert_eq!(
+        fits.len(),
+        battery.subtests.len(),
+        "one fit per subtest, in battery order"
+    );
     let mut subtest_rows = Vec::new();
     let mut continuous_csv = String::from(subtest_tables::CONTINUOUS_HEADER);
     for (s, fit) in fits.iter().enumerate() {
@@ -231,15 +272,17 @@ pub fn assemble(
     }
     let subtests_csv = super::subtest_norms::write_rows(&subtest_rows);
     let subtest_norms = SubtestNorms::parse(battery, &subtests_csv)?;
+    let weights = relative_weights(sample.children.iter().map(|c| c.weight));
     let children: Vec<ScaledChild> = sample
         .children
         .iter()
-        .map(|c| {
+        .zip(&weights)
+        .map(|(c, &weight)| {
             let age = c.age.in_months().0;
             ScaledChild {
                 id: c.id.clone(),
                 age_months: age,
-                weight: c.weight,
+                weight,
                 scaled: c
                     .raw
                     .iter()
@@ -390,6 +433,18 @@ fn diagnostics_of(
                 ceiling_effect: scale.z_of(f64::from(high)) < 2.0 - 1e-9,
             });
         }
+        for b in sb.iter().filter(|b| b.n < options.warn_children_per_band) {
+            warnings.push(format!(
+                "subtest '{}', ages {}–{} months: {} children with a score (fewer than {})",
+                subtest.id, b.age_min_months, b.age_max_months, b.n, options.warn_children_per_band
+            ));
+        }
+        if !fit.lms.converged {
+            warnings.push(format!(
+                "subtest '{}': the LMS fit did not meet its convergence test",
+                subtest.id
+            ));
+        }
         let mut outliers = Vec::new();
         let mut more = 0;
         for c in &sample.children {
@@ -499,4 +554,61 @@ fn raw_at_z(grid: &NormalScoreGrid, a: usize, z: f64) -> f64 {
         }
     }
     f64::from(grid.raw_max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::norms::model::DevelopmentalModel;
+    use crate::norms::simulate::{SimulationOptions, simulate, to_csv};
+
+    const BATTERY: &str = include_str!("../../../../norms/qabilet-primary-demo/battery.toml");
+    const MODEL: &str = include_str!("../../../../norms/qabilet-primary-demo/model.toml");
+
+    /// A simulated sample with a weight column: `scale`·(1 + i mod 3) for child i.
+    fn weighted_sample(battery: &Battery, scale: f64, reversed: bool) -> StandardisationSample {
+        let model = DevelopmentalModel::from_provenance(battery, MODEL).expect("model");
+        let children = simulate(battery, &model, &SimulationOptions::new(400, 3)).expect("simulate");
+        let text = to_csv(battery, &children, false);
+        let mut lines = text.lines();
+        let mut out = format!("{},weight\n", lines.next().expect("header"));
+        let mut rows: Vec<String> = lines
+            .enumerate()
+            .map(|(i, l)| format!("{l},{}", scale * (1.0 + (i % 3) as f64)))
+            .collect();
+        if reversed {
+            rows.reverse();
+        }
+        out.push_str(&rows.join("\n"));
+        StandardisationSample::parse(battery, &out).expect("sample")
+    }
+
+    #[test]
+    fn fits_see_the_weights_ratios_and_not_the_file_order() {
+        let battery = Battery::from_toml(BATTERY).expect("battery");
+        let options = BuildOptions::default();
+        // Children tied on age and raw score are told apart by their weights.
+        let key = |o: &Observation| (o.age_months.to_bits(), o.raw, o.weight.to_bits());
+        let mut base =
+            observations(&battery, &weighted_sample(&battery, 1.0, false), 0, &options).expect("obs");
+        base.sort_by_key(key);
+        for (scale, reversed) in [(1e-300, false), (1e300, false), (1000.0, true)] {
+            let mut other = observations(&battery, &weighted_sample(&battery, scale, reversed), 0, &options)
+                .expect("obs");
+            other.sort_by_key(key);
+            assert_eq!(base.len(), other.len());
+            for (a, b) in base.iter().zip(&other) {
+                assert!(
+                    (a.weight - b.weight).abs() < 1e-12 * a.weight,
+                    "scale {scale}: {a:?} vs {b:?}"
+                );
+                assert_eq!(a.fold, b.fold, "folds follow the child, not the row");
+            }
+        }
+        // Weights sum to the effective sample size (Σw)²/Σw².
+        let sum: f64 = base.iter().map(|o| o.weight).sum();
+        let raw: Vec<f64> = (0..base.len()).map(|i| 1.0 + (i % 3) as f64).collect();
+        let n_eff = raw.iter().sum::<f64>().powi(2) / raw.iter().map(|w| w * w).sum::<f64>();
+        assert!((sum - n_eff).abs() < 1e-9 * n_eff, "{sum} vs {n_eff}");
+    }
 }

@@ -13,14 +13,16 @@ fn quoted(s: &str) -> String {
     toml::Value::String(s.to_owned()).to_string()
 }
 
-/// The method paragraph: what was done, in words.
+/// The method paragraph: what was done, in words (`{folds}` is replaced by the number of
+/// cross-validation folds).
 pub const METHOD: &str = "Continuous norming (qabilet norms build). For every subtest the distribution of raw \
 scores given age is fitted over the whole age range from the standardisation sample: (1) a Box-Cox (LMS) \
 model whose median, coefficient of variation and skew are polynomial curves in age, fitted by maximum \
 likelihood with whole raw scores treated as interval-censored (floors and ceilings modelled), degrees chosen \
-by AIC; (2) distribution regression - a probit curve in age for every raw threshold - shrunk towards the LMS \
-fit with a ridge penalty; (3) the LMS fit and each penalty and degree of distribution regression are compared \
-by 5-fold cross-validated log-likelihood and the best is refitted on the whole sample; (4) the fit is made \
+by AIC; (2) distribution regression - for every raw threshold, the LMS fit's probit curve plus a \
+polynomial correction in age with a ridge penalty; (3) the LMS fit and each penalty and degree of distribution regression are compared \
+by {folds}-fold cross-validated log-likelihood and the simplest within one standard error of the best is \
+refitted on the whole sample; (4) the fit is made \
 monotone in raw score and in age by rearrangement (Chernozhukov, Fernandez-Val and Galichon 2009). Normal \
 scores use the midpoint convention z = inverse-normal(P(X < x) + P(X = x)/2); scaled scores are 10 + 3z rounded \
 half away from zero at each band's mid-age. Composite norms come from a variance-corrected Gaussian kernel \
@@ -50,7 +52,7 @@ pub fn provenance_toml(
     };
     let _ = writeln!(o, "status = \"{status}\"");
     let _ = writeln!(o, "notice = {}", quoted(&input.notice));
-    let mut method = METHOD.to_owned();
+    let mut method = METHOD.replace("{folds}", &options.continuous.folds.to_string());
     if !input.sample_description.is_empty() {
         method = format!("{} {method}", input.sample_description);
     }

@@ -42,8 +42,8 @@ pub fn subtest_rows(
 pub const CONTINUOUS_HEADER: &str = "subtest,age_months,raw,z\n";
 
 /// Appends subtest `id`'s rows of `continuous.csv`: every whole month of the battery's range
-/// at mid-month, every raw score, z to six decimals (|z| beyond about 8 is not resolved:
-/// Φ(8) rounds to 1).
+/// at mid-month, every raw score, z to six decimals (each tail computed from its own side, so
+/// large |z| stays exact; beyond the data it is the fitted model's extrapolation).
 pub fn append_continuous(out: &mut String, battery: &Battery, id: &str, grid: &NormalScoreGrid) {
     for m in battery.age_min.0..=battery.age_max.0 {
         let a = grid

@@ -1,0 +1,747 @@
+//! `Assessment`: children, sessions and item responses under the battery's administration
+//! rules (`qabilet_core::administration`), with results computed from the response log
+//! through `qabilet-core`, pinned to the norm set the session started with.
+//!
+//! Every call authenticates its bearer token, checks the role's permission on the child or
+//! session (`auth::policy`) and writes an audit entry for every read or change of a child's
+//! data. Responses are appended to the store's log only after the rules accept them; a
+//! retried request (same `request_id`) is answered from the log without being applied twice.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use qabilet_core::administration::{Administration, AdministrationError, DoneReason, Event, Next, Phase};
+use qabilet_core::profile::Scorer;
+use qabilet_core::{ChronologicalAge, NormSet, ScoreRequest, age};
+use tonic::{Request, Response, Status};
+
+use super::pb::assessment_server::Assessment;
+use super::pb::{self, SessionState as PbState};
+use super::registry::{Registry, battery_id};
+use super::{convert, status};
+use crate::auth::policy::{self, Action, Owned};
+use crate::auth::{Authenticator, Principal};
+use crate::store::{
+    self, AuditEntry, ChildFilter, NewChild, NewResponse, NewSession, PageRequest, SessionState, Store,
+};
+
+/// The service.
+pub struct AssessmentService {
+    registry: Arc<Registry>,
+    store: Arc<dyn Store>,
+    auth: Arc<Authenticator>,
+    /// One lock per session: a response is checked against the rules and appended under it,
+    /// so two concurrent responses to one session are applied one after the other. (Across
+    /// replicas the store's per-session sequence keeps the log consistent; see BENCHMARKS.md.)
+    session_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl AssessmentService {
+    /// The service over `store`, scoring with the batteries of `registry`.
+    pub fn new(registry: Arc<Registry>, store: Arc<dyn Store>, auth: Arc<Authenticator>) -> Self {
+        AssessmentService {
+            registry,
+            store,
+            auth,
+            session_locks: Mutex::new(HashMap::new()),
+        }
+    }
+
+    async fn principal<T>(&self, request: &Request<T>) -> Result<Principal, Status> {
+        self.auth.authenticate(request.metadata()).await
+    }
+
+    async fn audit(
+        &self,
+        p: &Principal,
+        action: &str,
+        resource: &str,
+        child_id: Option<&str>,
+    ) -> Result<(), Status> {
+        self.store
+            .audit(AuditEntry {
+                principal: p.subject.clone(),
+                action: action.to_owned(),
+                resource: resource.to_owned(),
+                child_id: child_id.map(str::to_owned),
+            })
+            .await
+            .map(|_| ())
+            .map_err(status::store)
+    }
+
+    /// The child named `name` (`children/{id}`), if `p` may do `action` on it.
+    async fn child(
+        &self,
+        p: &Principal,
+        name: &str,
+        field: &str,
+        action: Action,
+    ) -> Result<store::Child, Status> {
+        let id = name
+            .strip_prefix("children/")
+            .filter(|id| !id.is_empty())
+            .ok_or_else(|| status::invalid_argument(field, "must be children/{id}"))?;
+        let child = self.store.get_child(id).await.map_err(status::store)?;
+        if !policy::allowed(
+            p,
+            action,
+            Some(Owned {
+                centre: &child.centre,
+                owner: &child.owner,
+            }),
+        ) {
+            return Err(Status::permission_denied(format!(
+                "{name}: not permitted for this token"
+            )));
+        }
+        Ok(child)
+    }
+
+    /// The session named `name` (`sessions/{id}`) and its child, if `p` may do `action`.
+    async fn session(
+        &self,
+        p: &Principal,
+        name: &str,
+        field: &str,
+        action: Action,
+    ) -> Result<(store::Session, store::Child), Status> {
+        let id = name
+            .strip_prefix("sessions/")
+            .filter(|id| !id.is_empty())
+            .ok_or_else(|| status::invalid_argument(field, "must be sessions/{id}"))?;
+        let session = self.store.get_session(id).await.map_err(status::store)?;
+        let child = self
+            .store
+            .get_child(&session.child_id)
+            .await
+            .map_err(status::store)?;
+        if !policy::allowed(
+            p,
+            action,
+            Some(Owned {
+                centre: &child.centre,
+                owner: &session.examiner,
+            }),
+        ) {
+            return Err(Status::permission_denied(format!(
+                "{name}: not permitted for this token"
+            )));
+        }
+        Ok((session, child))
+    }
+
+    /// The norm set a session is pinned to; an error when the server now has other norms.
+    fn pinned_norms(&self, session: &store::Session) -> Result<Arc<NormSet>, Status> {
+        let norms = self.registry.get(&session.battery_id).cloned().ok_or_else(|| {
+            Status::failed_precondition(format!("battery '{}' is no longer loaded", session.battery_id))
+        })?;
+        if norms.id.hash != session.norm_set_hash {
+            return Err(Status::failed_precondition(format!(
+                "the session is pinned to norm set {} but the server has {}: load those norms to continue",
+                session.norm_set_hash, norms.id.hash
+            )));
+        }
+        Ok(norms)
+    }
+
+    /// Every subtest's administration, replayed from the session's response log.
+    async fn administrations(
+        &self,
+        session: &store::Session,
+        child: &store::Child,
+        norms: &NormSet,
+    ) -> Result<(Vec<Administration>, Vec<store::Response>), Status> {
+        let months = age_months(child, session)?;
+        let log = self.store.responses(&session.id).await.map_err(status::store)?;
+        let mut events: Vec<Vec<Event>> = vec![Vec::new(); norms.battery.subtests.len()];
+        for r in &log {
+            let s = norms
+                .battery
+                .subtest_index(&r.subtest)
+                .ok_or_else(|| Status::internal(format!("response {} names unknown subtest", r.seq)))?;
+            let event: Event = serde_json::from_str(&r.payload)
+                .map_err(|e| Status::internal(format!("response {} is unreadable: {e}", r.seq)))?;
+            events[s].push(event);
+        }
+        let admins = norms
+            .battery
+            .subtests
+            .iter()
+            .zip(&events)
+            .map(|(subtest, ev)| {
+                Administration::replay(subtest, months, ev).map_err(|e| {
+                    Status::internal(format!("the log of '{}' does not replay: {e}", subtest.id))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((admins, log))
+    }
+
+    fn lock(&self, session_id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.session_locks.lock().unwrap_or_else(|p| p.into_inner());
+        locks.entry(session_id.to_owned()).or_default().clone()
+    }
+
+    async fn session_message(
+        &self,
+        session: &store::Session,
+        child: &store::Child,
+    ) -> Result<pb::Session, Status> {
+        let mut message = session_message(session, None);
+        if let Ok(norms) = self.pinned_norms(session) {
+            let (admins, _) = self.administrations(session, child, &norms).await?;
+            message.norm_set = Some(convert::norm_set(&norms.id));
+            message.subtests = admins.iter().map(subtest_state).collect();
+        }
+        Ok(message)
+    }
+
+    async fn change_state(
+        &self,
+        request: Request<pb::SessionActionRequest>,
+        from: &[SessionState],
+        to: SessionState,
+        action: &str,
+    ) -> Result<Response<pb::Session>, Status> {
+        let p = self.principal(&request).await?;
+        let name = request.into_inner().name;
+        let (session, child) = self
+            .session(&p, &name, "name", Action::ChangeSessionState)
+            .await?;
+        let session = if session.state == to {
+            session // already there: a retry, or a second click
+        } else if from.contains(&session.state) {
+            self.store
+                .set_session_state(&session.id, session.state, to)
+                .await
+                .map_err(status::store)?
+        } else {
+            return Err(Status::failed_precondition(format!(
+                "{name} is {}; {action} needs it {}",
+                session.state.as_str(),
+                from.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" or ")
+            )));
+        };
+        self.audit(&p, action, &name, Some(&child.id)).await?;
+        Ok(Response::new(self.session_message(&session, &child).await?))
+    }
+}
+
+/// The child's age in whole months on the session's test date.
+fn age_months(child: &store::Child, session: &store::Session) -> Result<u16, Status> {
+    let birth =
+        age::parse_date(&child.birth_date).map_err(|e| Status::internal(format!("birth date: {e}")))?;
+    let test =
+        age::parse_date(&session.test_date).map_err(|e| Status::internal(format!("test date: {e}")))?;
+    let a = ChronologicalAge::between(birth, test).map_err(|e| Status::internal(e.to_string()))?;
+    Ok(a.in_months().0)
+}
+
+fn time(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| t.to_string())
+        .unwrap_or_default()
+}
+
+fn child_message(c: &store::Child, p: &Principal) -> pb::Child {
+    let store::Child {
+        id,
+        code,
+        birth_date,
+        sex,
+        test_language,
+        centre,
+        owner: _,
+        given_name,
+        family_name,
+        notes,
+        created_at,
+    } = c;
+    let deidentified = policy::deidentified(p);
+    let personal = |v: &Option<String>| {
+        if deidentified {
+            String::new()
+        } else {
+            v.clone().unwrap_or_default()
+        }
+    };
+    pb::Child {
+        name: format!("children/{id}"),
+        code: code.clone(),
+        // De-identified reads give the year and month of birth only.
+        birth_date: if deidentified {
+            birth_date.chars().take(7).collect()
+        } else {
+            birth_date.clone()
+        },
+        sex: sex.clone().unwrap_or_default(),
+        test_language: test_language.clone(),
+        centre: centre.clone(),
+        given_name: personal(given_name),
+        family_name: personal(family_name),
+        notes: personal(notes),
+        create_time: time(*created_at),
+    }
+}
+
+fn session_message(s: &store::Session, norms: Option<&NormSet>) -> pb::Session {
+    pb::Session {
+        name: format!("sessions/{}", s.id),
+        child: format!("children/{}", s.child_id),
+        battery: format!("batteries/{}", s.battery_id),
+        norm_set: norms.map(|n| convert::norm_set(&n.id)),
+        test_date: s.test_date.clone(),
+        examiner: s.examiner.clone(),
+        state: match s.state {
+            SessionState::Active => PbState::Active,
+            SessionState::Paused => PbState::Paused,
+            SessionState::Finished => PbState::Finished,
+        } as i32,
+        create_time: time(s.created_at),
+        finish_time: s.finished_at.map(time).unwrap_or_default(),
+        subtests: Vec::new(),
+    }
+}
+
+fn subtest_state(a: &Administration) -> pb::SubtestState {
+    let summary = a.state();
+    let raw = a.raw_score();
+    let mut m = pb::SubtestState {
+        subtest: summary.subtest.clone(),
+        start_item: summary.start_item.clone().unwrap_or_default(),
+        basal_item: summary.basal_item.clone().unwrap_or_default(),
+        discontinued_after: summary.discontinued_after.clone().unwrap_or_default(),
+        raw_score: u32::from(raw.raw),
+        items_administered: summary.administered.len() as u32,
+        overrides: summary
+            .overrides
+            .iter()
+            .map(|o| pb::Override {
+                item: o.item.clone().unwrap_or_default(),
+                reason: o.reason.clone(),
+            })
+            .collect(),
+        ..Default::default()
+    };
+    match &summary.next {
+        Next::Item { id, phase } => {
+            m.next_item = id.clone();
+            m.phase = match phase {
+                Phase::Forward => "forward",
+                Phase::Reversal => "reversal",
+            }
+            .to_owned();
+        }
+        Next::Total { .. } => m.phase = "total".to_owned(),
+        Next::Done { reason } => {
+            m.done = true;
+            m.done_reason = match reason {
+                DoneReason::Discontinued { .. } => "discontinued",
+                DoneReason::LastItem => "last_item",
+                DoneReason::TotalEntered => "total_entered",
+            }
+            .to_owned();
+        }
+    }
+    m
+}
+
+/// An administration error as a status: a rule refusal is a state error, the rest bad input.
+fn rule_error(e: AdministrationError) -> Status {
+    match &e {
+        AdministrationError::NotDue { .. }
+        | AdministrationError::AlreadyScored { .. }
+        | AdministrationError::TotalAlreadyEntered { .. } => Status::failed_precondition(e.to_string()),
+        AdministrationError::UnknownItem { .. } => status::invalid_argument("item", e.to_string()),
+        AdministrationError::EmptyOverrideReason { .. } => {
+            status::invalid_argument("override_reason", e.to_string())
+        }
+        _ => status::invalid_argument("score", e.to_string()),
+    }
+}
+
+fn page(size: i32, token: String) -> Result<PageRequest, Status> {
+    if size < 0 {
+        return Err(status::invalid_argument("page_size", "must not be negative"));
+    }
+    Ok(PageRequest {
+        size: size as u32,
+        after: (!token.is_empty()).then_some(token),
+    })
+}
+
+fn request_id(id: String) -> Option<String> {
+    (!id.trim().is_empty()).then_some(id)
+}
+
+#[tonic::async_trait]
+impl Assessment for AssessmentService {
+    async fn create_child(
+        &self,
+        request: Request<pb::CreateChildRequest>,
+    ) -> Result<Response<pb::Child>, Status> {
+        let p = self.principal(&request).await?;
+        if !policy::allowed(&p, Action::CreateChild, None) {
+            return Err(Status::permission_denied("this token may not create children"));
+        }
+        let pb::CreateChildRequest {
+            child,
+            request_id: rid,
+        } = request.into_inner();
+        let c = child.ok_or_else(|| status::invalid_argument("child", "required"))?;
+        let code = c.code.trim();
+        if code.is_empty() || code.len() > 64 {
+            return Err(status::invalid_argument("child.code", "1 to 64 characters"));
+        }
+        age::parse_date(&c.birth_date)
+            .map_err(|e| status::invalid_argument("child.birth_date", e.to_string()))?;
+        if !["kk", "ru", "en"].contains(&c.test_language.as_str()) {
+            return Err(status::invalid_argument(
+                "child.test_language",
+                "must be kk, ru or en",
+            ));
+        }
+        let centre = if p.centre == "*" && !c.centre.is_empty() {
+            c.centre.clone()
+        } else {
+            p.centre.clone()
+        };
+        let opt = |s: String| (!s.trim().is_empty()).then_some(s);
+        let created = self
+            .store
+            .create_child(NewChild {
+                code: code.to_owned(),
+                birth_date: c.birth_date,
+                sex: opt(c.sex),
+                test_language: c.test_language,
+                centre,
+                owner: p.subject.clone(),
+                given_name: opt(c.given_name),
+                family_name: opt(c.family_name),
+                notes: opt(c.notes),
+                request_id: request_id(rid),
+            })
+            .await
+            .map_err(status::store)?;
+        let child = created.record;
+        self.audit(
+            &p,
+            "create_child",
+            &format!("children/{}", child.id),
+            Some(&child.id),
+        )
+        .await?;
+        Ok(Response::new(child_message(&child, &p)))
+    }
+
+    async fn get_child(&self, request: Request<pb::GetChildRequest>) -> Result<Response<pb::Child>, Status> {
+        let p = self.principal(&request).await?;
+        let name = request.into_inner().name;
+        let child = self.child(&p, &name, "name", Action::ReadChild).await?;
+        self.audit(&p, "read_child", &name, Some(&child.id)).await?;
+        Ok(Response::new(child_message(&child, &p)))
+    }
+
+    async fn list_children(
+        &self,
+        request: Request<pb::ListChildrenRequest>,
+    ) -> Result<Response<pb::ListChildrenResponse>, Status> {
+        let p = self.principal(&request).await?;
+        if !policy::allowed(&p, Action::ListChildren, None) {
+            return Err(Status::permission_denied("this token may not list children"));
+        }
+        let pb::ListChildrenRequest {
+            page_size,
+            page_token,
+            code_prefix,
+        } = request.into_inner();
+        let (centre, owner) = policy::list_scope(&p);
+        let filter = ChildFilter {
+            centre,
+            owner,
+            code_prefix: (!code_prefix.is_empty()).then_some(code_prefix),
+        };
+        let found = self
+            .store
+            .list_children(filter, page(page_size, page_token)?)
+            .await
+            .map_err(status::store)?;
+        for c in &found.items {
+            self.audit(&p, "list_children", &format!("children/{}", c.id), Some(&c.id))
+                .await?;
+        }
+        Ok(Response::new(pb::ListChildrenResponse {
+            children: found.items.iter().map(|c| child_message(c, &p)).collect(),
+            next_page_token: found.next.unwrap_or_default(),
+        }))
+    }
+
+    async fn start_session(
+        &self,
+        request: Request<pb::StartSessionRequest>,
+    ) -> Result<Response<pb::Session>, Status> {
+        let p = self.principal(&request).await?;
+        let pb::StartSessionRequest {
+            child,
+            battery,
+            test_date,
+            request_id: rid,
+        } = request.into_inner();
+        let child = self.child(&p, &child, "child", Action::StartSession).await?;
+        let id = battery_id(&battery)
+            .ok_or_else(|| status::invalid_argument("battery", "must be batteries/{id}"))?;
+        let norms = self
+            .registry
+            .get(id)
+            .cloned()
+            .ok_or_else(|| status::not_found("battery", &battery))?;
+        let test =
+            age::parse_date(&test_date).map_err(|e| status::invalid_argument("test_date", e.to_string()))?;
+        let birth =
+            age::parse_date(&child.birth_date).map_err(|e| Status::internal(format!("birth date: {e}")))?;
+        // The same age check as scoring: the child must be within the norms on the test date.
+        ScoreRequest::new(&norms, birth, test, vec![None; norms.battery.subtests.len()])
+            .map_err(|e| status::invalid_argument("test_date", e.to_string()))?;
+        let created = self
+            .store
+            .create_session(NewSession {
+                child_id: child.id.clone(),
+                battery_id: id.to_owned(),
+                norm_set_hash: norms.id.hash.clone(),
+                test_date,
+                examiner: p.subject.clone(),
+                request_id: request_id(rid),
+            })
+            .await
+            .map_err(status::store)?;
+        let session = created.record;
+        self.audit(
+            &p,
+            "start_session",
+            &format!("sessions/{}", session.id),
+            Some(&child.id),
+        )
+        .await?;
+        Ok(Response::new(self.session_message(&session, &child).await?))
+    }
+
+    async fn get_session(
+        &self,
+        request: Request<pb::GetSessionRequest>,
+    ) -> Result<Response<pb::Session>, Status> {
+        let p = self.principal(&request).await?;
+        let name = request.into_inner().name;
+        let (session, child) = self.session(&p, &name, "name", Action::ReadSession).await?;
+        self.audit(&p, "read_session", &name, Some(&child.id)).await?;
+        Ok(Response::new(self.session_message(&session, &child).await?))
+    }
+
+    async fn list_sessions(
+        &self,
+        request: Request<pb::ListSessionsRequest>,
+    ) -> Result<Response<pb::ListSessionsResponse>, Status> {
+        let p = self.principal(&request).await?;
+        let pb::ListSessionsRequest {
+            page_size,
+            page_token,
+            child,
+        } = request.into_inner();
+        let page = page(page_size, page_token)?;
+        let found = if child.is_empty() {
+            // Without a child: the caller's own sessions (every session for an admin).
+            let (_, owner) = policy::list_scope(&p);
+            if owner.is_none() && p.role != store::Role::Admin {
+                return Err(status::invalid_argument(
+                    "child",
+                    "required for this role: name the child",
+                ));
+            }
+            self.store.list_sessions(None, owner.as_deref(), page).await
+        } else {
+            let c = self.child(&p, &child, "child", Action::ListSessions).await?;
+            self.store.list_sessions(Some(&c.id), None, page).await
+        }
+        .map_err(status::store)?;
+        let mut sessions = Vec::with_capacity(found.items.len());
+        for s in &found.items {
+            let c = self.store.get_child(&s.child_id).await.map_err(status::store)?;
+            if !policy::allowed(
+                &p,
+                Action::ReadSession,
+                Some(Owned {
+                    centre: &c.centre,
+                    owner: &s.examiner,
+                }),
+            ) {
+                continue;
+            }
+            self.audit(&p, "list_sessions", &format!("sessions/{}", s.id), Some(&c.id))
+                .await?;
+            sessions.push(session_message(
+                s,
+                self.registry.get(&s.battery_id).map(|n| n.as_ref()),
+            ));
+        }
+        Ok(Response::new(pb::ListSessionsResponse {
+            sessions,
+            next_page_token: found.next.unwrap_or_default(),
+        }))
+    }
+
+    async fn pause_session(
+        &self,
+        request: Request<pb::SessionActionRequest>,
+    ) -> Result<Response<pb::Session>, Status> {
+        self.change_state(request, &[SessionState::Active], SessionState::Paused, "pause")
+            .await
+    }
+
+    async fn resume_session(
+        &self,
+        request: Request<pb::SessionActionRequest>,
+    ) -> Result<Response<pb::Session>, Status> {
+        self.change_state(request, &[SessionState::Paused], SessionState::Active, "resume")
+            .await
+    }
+
+    async fn finish_session(
+        &self,
+        request: Request<pb::SessionActionRequest>,
+    ) -> Result<Response<pb::Session>, Status> {
+        self.change_state(
+            request,
+            &[SessionState::Active, SessionState::Paused],
+            SessionState::Finished,
+            "finish",
+        )
+        .await
+    }
+
+    async fn get_next_item(
+        &self,
+        request: Request<pb::GetNextItemRequest>,
+    ) -> Result<Response<pb::SubtestState>, Status> {
+        let p = self.principal(&request).await?;
+        let pb::GetNextItemRequest { session, subtest } = request.into_inner();
+        let (s, child) = self.session(&p, &session, "session", Action::ReadSession).await?;
+        let norms = self.pinned_norms(&s)?;
+        let index = subtest_index(&norms, &subtest)?;
+        let (admins, _) = self.administrations(&s, &child, &norms).await?;
+        Ok(Response::new(subtest_state(&admins[index])))
+    }
+
+    async fn record_response(
+        &self,
+        request: Request<pb::RecordResponseRequest>,
+    ) -> Result<Response<pb::SubtestState>, Status> {
+        let p = self.principal(&request).await?;
+        let pb::RecordResponseRequest {
+            session,
+            subtest,
+            item,
+            score,
+            override_reason,
+            request_id: rid,
+        } = request.into_inner();
+        let (s, child) = self
+            .session(&p, &session, "session", Action::RecordResponse)
+            .await?;
+        let norms = self.pinned_norms(&s)?;
+        let index = subtest_index(&norms, &subtest)?;
+        let score = u16::try_from(score).map_err(|_| status::invalid_argument("score", "too large"))?;
+        let reason = (!override_reason.trim().is_empty()).then_some(override_reason);
+        let event = if item.is_empty() {
+            Event::Total {
+                raw: score,
+                override_reason: reason,
+            }
+        } else {
+            Event::Score {
+                item,
+                score,
+                override_reason: reason,
+            }
+        };
+        let rid = request_id(rid);
+        let lock = self.lock(&s.id);
+        let _guard = lock.lock().await;
+        let (mut admins, log) = self.administrations(&s, &child, &norms).await?;
+        // A retry of an acknowledged response: answer from the log, apply nothing.
+        if rid.is_some() && log.iter().any(|r| r.request_id == rid) {
+            return Ok(Response::new(subtest_state(&admins[index])));
+        }
+        if s.state != SessionState::Active {
+            return Err(Status::failed_precondition(format!(
+                "{session} is {}: resume it first",
+                s.state.as_str()
+            )));
+        }
+        admins[index].record(event.clone()).map_err(rule_error)?;
+        let payload = serde_json::to_string(&event).map_err(|e| Status::internal(e.to_string()))?;
+        self.store
+            .append_response(NewResponse {
+                session_id: s.id.clone(),
+                subtest: subtest.clone(),
+                payload,
+                request_id: rid,
+            })
+            .await
+            .map_err(status::store)?;
+        self.audit(&p, "record_response", &session, Some(&child.id))
+            .await?;
+        Ok(Response::new(subtest_state(&admins[index])))
+    }
+
+    async fn get_results(
+        &self,
+        request: Request<pb::GetResultsRequest>,
+    ) -> Result<Response<pb::Profile>, Status> {
+        let p = self.principal(&request).await?;
+        let session = request.into_inner().session;
+        let (s, child) = self.session(&p, &session, "session", Action::ReadResults).await?;
+        let norms = self.pinned_norms(&s)?;
+        let (admins, _) = self.administrations(&s, &child, &norms).await?;
+        // A subtest counts once anything was recorded for it; its raw score is the rules'.
+        let raw: Vec<Option<u16>> = admins
+            .iter()
+            .map(|a| (!a.events().is_empty()).then(|| a.raw_score().raw))
+            .collect();
+        if raw.iter().all(Option::is_none) {
+            return Err(Status::failed_precondition(format!(
+                "{session} has no responses yet"
+            )));
+        }
+        let birth =
+            age::parse_date(&child.birth_date).map_err(|e| Status::internal(format!("birth date: {e}")))?;
+        let test = age::parse_date(&s.test_date).map_err(|e| Status::internal(format!("test date: {e}")))?;
+        let req = ScoreRequest::new(&norms, birth, test, raw.clone())
+            .map_err(|e| Status::internal(e.to_string()))?;
+        let profile = Scorer::new(&norms, qabilet_core::ScoringOptions::default()).score(&req);
+        let scores = pb::ChildScores {
+            id: session.clone(),
+            birth_date: if policy::deidentified(&p) {
+                String::new()
+            } else {
+                child.birth_date.clone()
+            },
+            test_date: s.test_date.clone(),
+            raw_scores: norms
+                .battery
+                .subtests
+                .iter()
+                .zip(&raw)
+                .filter_map(|(st, r)| r.map(|r| (st.id.clone(), u32::from(r))))
+                .collect(),
+        };
+        self.audit(&p, "read_results", &session, Some(&child.id)).await?;
+        Ok(Response::new(convert::profile(&norms, &scores, &profile)))
+    }
+}
+
+fn subtest_index(norms: &NormSet, id: &str) -> Result<usize, Status> {
+    norms
+        .battery
+        .subtest_index(id)
+        .ok_or_else(|| status::invalid_argument("subtest", format!("battery has no subtest '{id}'")))
+}
