@@ -24,7 +24,8 @@ use crate::error::CliError;
 /// demonstration norms. Every output names the battery, version and norm-set hash it was
 /// computed with; outputs built on demonstration norms say so.
 ///
-/// Start with: qabilet score --battery norms/qabilet-primary-demo --input examples/children.csv
+/// Start with: qabilet serve (the gRPC service), or for batch work:
+/// qabilet score --battery norms/qabilet-primary-demo --input examples/children.csv
 #[derive(Debug, Parser)]
 #[command(name = "qabilet", version, propagate_version = true, max_term_width = 100)]
 pub struct Cli {
@@ -36,7 +37,8 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the gRPC service (Catalog, Scoring, health, reflection) on the bundled norms.
+    /// Run the gRPC service (Catalog, Scoring, Assessment, health, reflection) on the bundled
+    /// norms and an SQLite (or PostgreSQL) database.
     Serve(serve::ServeArgs),
     /// Score a CSV of children's raw subtest scores against a battery's norms.
     #[command(long_about = score::LONG_ABOUT)]

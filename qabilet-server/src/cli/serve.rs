@@ -113,10 +113,17 @@ async fn serve(addr: SocketAddr, registry: Arc<Registry>, store: Arc<dyn Store>)
     health.set_serving::<CatalogServer<CatalogService>>().await;
     health.set_serving::<ScoringServer<ScoringService>>().await;
     health.set_serving::<AssessmentServer<AssessmentService>>().await;
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    // Reflection in both protocol versions: v1, and v1alpha for older tools.
+    let reflection_builder = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    let reflection = reflection_builder()
         .build_v1()
+        .map_err(|e| CliError::Usage(format!("reflection: {e}")))?;
+    let reflection_alpha = reflection_builder()
+        .build_v1alpha()
         .map_err(|e| CliError::Usage(format!("reflection: {e}")))?;
     let batteries: Vec<String> = registry
         .iter()
@@ -128,6 +135,7 @@ async fn serve(addr: SocketAddr, registry: Arc<Registry>, store: Arc<dyn Store>)
     Server::builder()
         .add_service(health_service)
         .add_service(reflection)
+        .add_service(reflection_alpha)
         .add_service(
             CatalogServer::new(CatalogService::new(registry.clone(), auth.clone()))
                 .max_decoding_message_size(MAX_REQUEST_BYTES),
