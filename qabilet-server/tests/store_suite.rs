@@ -140,6 +140,10 @@ suite!(
     two_stores_on_one_database_share_the_sequence,
     responses_survive_reopening,
     audit_entries_recorded_and_filtered,
+    append_writes_its_audit_entry_with_it,
+    responses_for_one_subtest,
+    grouped_appends_keep_their_own_outcomes,
+    a_failed_audit_write_stores_neither,
 );
 
 mod checks {
@@ -747,7 +751,7 @@ mod checks {
         let id = active_session(&*store).await;
         let other = active_session_in_centre(&*store, "astana-2").await;
         for n in 1..=5 {
-            let r = store.append_response(response(&id, n, None)).await.unwrap();
+            let r = store.append_response(response(&id, n, None), None).await.unwrap();
             assert!(!r.existed);
             assert_eq!(r.record.seq, n as i64);
             assert_eq!(r.record.payload, format!(r#"{{"item":{n},"score":1}}"#));
@@ -755,7 +759,7 @@ mod checks {
         // Sequences are per session.
         assert_eq!(
             store
-                .append_response(response(&other, 1, None))
+                .append_response(response(&other, 1, None), None)
                 .await
                 .unwrap()
                 .record
@@ -779,7 +783,7 @@ mod checks {
             "{missing:?}"
         );
         let orphan = store
-            .append_response(response("0000000000000000000000000z", 1, None))
+            .append_response(response("0000000000000000000000000z", 1, None), None)
             .await;
         assert!(
             matches!(orphan, Err(StoreError::NotFound { what: "session", .. })),
@@ -791,18 +795,18 @@ mod checks {
         let store = fx.open().await;
         let id = active_session(&*store).await;
         store
-            .append_response(response(&id, 1, Some("r-1".into())))
+            .append_response(response(&id, 1, Some("r-1".into())), None)
             .await
             .unwrap();
         let second = store
-            .append_response(response(&id, 2, Some("r-2".into())))
+            .append_response(response(&id, 2, Some("r-2".into())), None)
             .await
             .unwrap();
         assert_eq!(second.record.seq, 2);
 
         // The retry carries the same request id (even a different body): the stored response comes back.
         let retry = store
-            .append_response(response(&id, 99, Some("r-2".into())))
+            .append_response(response(&id, 99, Some("r-2".into())), None)
             .await
             .unwrap();
         assert!(retry.existed);
@@ -814,7 +818,7 @@ mod checks {
         );
 
         let third = store
-            .append_response(response(&id, 3, Some("r-3".into())))
+            .append_response(response(&id, 3, Some("r-3".into())), None)
             .await
             .unwrap();
         assert_eq!(third.record.seq, 3);
@@ -825,7 +829,7 @@ mod checks {
             .await
             .unwrap();
         let late = store
-            .append_response(response(&id, 3, Some("r-3".into())))
+            .append_response(response(&id, 3, Some("r-3".into())), None)
             .await
             .unwrap();
         assert!(late.existed);
@@ -835,13 +839,15 @@ mod checks {
     pub async fn append_refused_unless_active(fx: Arc<Fixture>) {
         let store = fx.open().await;
         let id = active_session(&*store).await;
-        store.append_response(response(&id, 1, None)).await.unwrap();
+        store.append_response(response(&id, 1, None), None).await.unwrap();
 
         store
             .set_session_state(&id, SessionState::Active, SessionState::Paused)
             .await
             .unwrap();
-        let paused = store.append_response(response(&id, 2, Some("p".into()))).await;
+        let paused = store
+            .append_response(response(&id, 2, Some("p".into())), None)
+            .await;
         assert!(matches!(paused, Err(StoreError::Conflict { .. })), "{paused:?}");
 
         store
@@ -850,7 +856,7 @@ mod checks {
             .unwrap();
         assert_eq!(
             store
-                .append_response(response(&id, 2, None))
+                .append_response(response(&id, 2, None), None)
                 .await
                 .unwrap()
                 .record
@@ -862,7 +868,9 @@ mod checks {
             .set_session_state(&id, SessionState::Active, SessionState::Finished)
             .await
             .unwrap();
-        let finished = store.append_response(response(&id, 3, Some("f".into()))).await;
+        let finished = store
+            .append_response(response(&id, 3, Some("f".into())), None)
+            .await;
         match finished {
             Err(StoreError::Conflict { detail }) => assert!(detail.contains("finished"), "{detail}"),
             other => panic!("expected Conflict, got {other:?}"),
@@ -882,7 +890,7 @@ mod checks {
                 for i in 0..per_task {
                     let n = t * 1000 + i;
                     let r = store
-                        .append_response(response(&session_id, n, Some(format!("t{t}-{i}"))))
+                        .append_response(response(&session_id, n, Some(format!("t{t}-{i}"))), None)
                         .await;
                     seqs.push(
                         r.unwrap_or_else(|e| panic!("task {t} append {i}: {e}"))
@@ -930,7 +938,7 @@ mod checks {
         append_concurrently(&[a.clone(), b.clone()], &id, 8, 10).await;
         // A retry through the other replica finds the stored response.
         let r = b
-            .append_response(response(&id, 0, Some("t0-0".into())))
+            .append_response(response(&id, 0, Some("t0-0".into())), None)
             .await
             .unwrap();
         assert!(r.existed);
@@ -947,7 +955,7 @@ mod checks {
         for n in 1..=3 {
             acked.push(
                 store
-                    .append_response(response(&id, n, Some(format!("d{n}"))))
+                    .append_response(response(&id, n, Some(format!("d{n}"))), None)
                     .await
                     .unwrap()
                     .record,
@@ -959,7 +967,7 @@ mod checks {
         assert_eq!(store.responses(&id).await.unwrap(), acked);
         assert_eq!(
             store
-                .append_response(response(&id, 4, None))
+                .append_response(response(&id, 4, None), None)
                 .await
                 .unwrap()
                 .record
@@ -1005,6 +1013,390 @@ mod checks {
         assert!(c1.iter().all(|e| e.child_id.as_deref() == Some("c1")));
         assert!(store.audit_entries(Some("nobody")).await.unwrap().is_empty());
     }
+
+    fn audit_entry(session_id: &str, child_id: &str) -> AuditEntry {
+        AuditEntry {
+            principal: "psy-aliya".into(),
+            action: "record_response".into(),
+            resource: format!("sessions/{session_id}"),
+            child_id: Some(child_id.to_owned()),
+        }
+    }
+
+    /// The audit entry given with an append is stored with the response, and only when the
+    /// response is: a retry or a refused append writes none.
+    pub async fn append_writes_its_audit_entry_with_it(fx: Arc<Fixture>) {
+        let store = fx.open().await;
+        let c = store
+            .create_child(child("A-1", "almaty-1", "psy-aliya", None))
+            .await
+            .unwrap()
+            .record;
+        let id = store
+            .create_session(session(&c.id, "psy-aliya", None))
+            .await
+            .unwrap()
+            .record
+            .id;
+        let entry = audit_entry(&id, &c.id);
+        let first = store
+            .append_response(response(&id, 1, Some("a-1".into())), Some(entry.clone()))
+            .await
+            .unwrap();
+        assert!(!first.existed);
+        let audited = store.audit_entries(Some(&c.id)).await.unwrap();
+        assert_eq!(audited.len(), 1);
+        let a = &audited[0];
+        assert_eq!(
+            (&a.principal, &a.action, &a.resource, &a.child_id),
+            (&entry.principal, &entry.action, &entry.resource, &entry.child_id)
+        );
+        assert!(a.at >= first.record.recorded_at - 1000 && a.at <= first.record.recorded_at + 1000);
+
+        // A retry: the stored response, no second entry.
+        let retry = store
+            .append_response(response(&id, 9, Some("a-1".into())), Some(entry.clone()))
+            .await
+            .unwrap();
+        assert!(retry.existed);
+        assert_eq!(retry.record, first.record);
+        assert_eq!(store.audit_entries(Some(&c.id)).await.unwrap().len(), 1);
+
+        // Without an entry, none is written.
+        store.append_response(response(&id, 2, None), None).await.unwrap();
+        assert_eq!(store.audit_entries(None).await.unwrap().len(), 1);
+
+        // Refused appends write none.
+        let missing = store
+            .append_response(
+                response("0000000000000000000000000z", 1, None),
+                Some(entry.clone()),
+            )
+            .await;
+        assert!(matches!(missing, Err(StoreError::NotFound { .. })), "{missing:?}");
+        store
+            .set_session_state(&id, SessionState::Active, SessionState::Finished)
+            .await
+            .unwrap();
+        let refused = store
+            .append_response(response(&id, 3, Some("a-3".into())), Some(entry.clone()))
+            .await;
+        assert!(matches!(refused, Err(StoreError::Conflict { .. })), "{refused:?}");
+        assert_eq!(store.audit_entries(None).await.unwrap().len(), 1);
+        assert_eq!(store.responses(&id).await.unwrap().len(), 2);
+    }
+
+    pub async fn responses_for_one_subtest(fx: Arc<Fixture>) {
+        let store = fx.open().await;
+        let id = active_session(&*store).await;
+        let other = active_session_in_centre(&*store, "astana-2").await;
+        let subtests = ["voc", "sim", "voc", "mr", "voc", "sim"];
+        for (n, subtest) in subtests.iter().enumerate() {
+            let new = NewResponse {
+                subtest: (*subtest).to_owned(),
+                ..response(&id, n, Some(format!("r{n}")))
+            };
+            store.append_response(new, None).await.unwrap();
+        }
+        store
+            .append_response(
+                NewResponse {
+                    subtest: "voc".into(),
+                    ..response(&other, 0, None)
+                },
+                None,
+            )
+            .await
+            .unwrap();
+        let all = store.responses(&id).await.unwrap();
+        for subtest in ["voc", "sim", "mr"] {
+            let part = store.responses_for_subtest(&id, subtest).await.unwrap();
+            let expected: Vec<_> = all.iter().filter(|r| r.subtest == subtest).cloned().collect();
+            assert_eq!(part, expected, "{subtest}: its responses, whole, in seq order");
+        }
+        assert_eq!(
+            store
+                .responses_for_subtest(&id, "voc")
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.seq)
+                .collect::<Vec<_>>(),
+            [1, 3, 5]
+        );
+        assert!(store.responses_for_subtest(&id, "ds").await.unwrap().is_empty());
+        let fresh = active_session_in_centre(&*store, "shymkent-3").await;
+        assert!(
+            store
+                .responses_for_subtest(&fresh, "voc")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let missing = store
+            .responses_for_subtest("0000000000000000000000000z", "voc")
+            .await;
+        assert!(
+            matches!(missing, Err(StoreError::NotFound { what: "session", .. })),
+            "{missing:?}"
+        );
+
+        // The same, with the session and its child, in one read.
+        for (sid, subtest) in [
+            (&id, "voc"),
+            (&id, "sim"),
+            (&id, "ds"),
+            (&fresh, "voc"),
+            (&other, "voc"),
+        ] {
+            let ctx = store.subtest_context(sid, subtest).await.unwrap();
+            let session = store.get_session(sid).await.unwrap();
+            let child = store.get_child(&session.child_id).await.unwrap();
+            assert_eq!(ctx.session, session);
+            assert_eq!(ctx.child, child, "every field, personal ones included");
+            assert_eq!(
+                ctx.responses,
+                store.responses_for_subtest(sid, subtest).await.unwrap()
+            );
+        }
+        let missing = store.subtest_context("0000000000000000000000000z", "voc").await;
+        assert!(
+            matches!(missing, Err(StoreError::NotFound { what: "session", .. })),
+            "{missing:?}"
+        );
+    }
+
+    /// Makes the database refuse audit entries whose principal is "refuse-me" (a trigger), so
+    /// that the second write of an append fails after the first succeeded.
+    async fn refuse_some_audit_entries(fx: &Fixture) {
+        match fx {
+            Fixture::Sqlite { url, .. } => {
+                use sqlx::Connection;
+                let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
+                sqlx::query(
+                    "CREATE TRIGGER audit_refuse BEFORE INSERT ON audit_log \
+                     WHEN NEW.principal = 'refuse-me' \
+                     BEGIN SELECT RAISE(ABORT, 'refused by the test trigger'); END",
+                )
+                .execute(&mut conn)
+                .await
+                .unwrap();
+                conn.close().await.unwrap();
+            }
+            Fixture::Postgres { url, schema } => {
+                let mut conn = admin_connection(url).await;
+                for sql in [
+                    format!("SET search_path TO \"{schema}\""),
+                    "CREATE FUNCTION audit_refuse() RETURNS trigger LANGUAGE plpgsql AS $$ \
+                     BEGIN RAISE EXCEPTION 'refused by the test trigger'; END $$"
+                        .to_owned(),
+                    "CREATE TRIGGER audit_refuse BEFORE INSERT ON audit_log FOR EACH ROW \
+                     WHEN (NEW.principal = 'refuse-me') EXECUTE FUNCTION audit_refuse()"
+                        .to_owned(),
+                ] {
+                    sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .execute(&mut conn)
+                        .await
+                        .unwrap();
+                }
+            }
+        }
+    }
+
+    /// When the audit entry cannot be written, the response is not stored either (and the
+    /// append fails), while concurrent appends (in the same SQLite group) succeed.
+    pub async fn a_failed_audit_write_stores_neither(fx: Arc<Fixture>) {
+        let store = fx.open().await;
+        let c = store
+            .create_child(child("F-1", "almaty-1", "psy-aliya", None))
+            .await
+            .unwrap()
+            .record;
+        let mut sessions = Vec::new();
+        for _ in 0..4 {
+            let s = store
+                .create_session(session(&c.id, "psy-aliya", None))
+                .await
+                .unwrap();
+            sessions.push(s.record.id);
+        }
+        refuse_some_audit_entries(&fx).await;
+        let mut handles = Vec::new();
+        for (si, sid) in sessions.iter().enumerate() {
+            for t in 0..4 {
+                let (store, sid, child_id) = (store.clone(), sid.clone(), c.id.clone());
+                handles.push(tokio::spawn(async move {
+                    let mut outcomes = Vec::new();
+                    for i in 0..12 {
+                        let refused = (t + i) % 3 == 0;
+                        let entry = AuditEntry {
+                            principal: if refused { "refuse-me" } else { "psy-aliya" }.into(),
+                            ..audit_entry(&sid, &child_id)
+                        };
+                        let rid = format!("s{si}-t{t}-{i}");
+                        let r = store
+                            .append_response(response(&sid, i, Some(rid.clone())), Some(entry))
+                            .await;
+                        outcomes.push((rid, refused, r));
+                    }
+                    outcomes
+                }));
+            }
+        }
+        let mut stored = 0;
+        for h in handles {
+            for (rid, refused, r) in h.await.unwrap() {
+                match (refused, r) {
+                    (true, Err(StoreError::Backend(_))) => {}
+                    (false, Ok(r)) => {
+                        assert!(!r.existed);
+                        stored += 1;
+                    }
+                    (refused, other) => panic!("{rid} (refused: {refused}): {other:?}"),
+                }
+            }
+        }
+        let mut logged = 0;
+        for sid in &sessions {
+            let log = store.responses(sid).await.unwrap();
+            assert_eq!(
+                log.iter().map(|r| r.seq).collect::<Vec<_>>(),
+                (1..=log.len() as i64).collect::<Vec<_>>(),
+                "a failed append leaves no gap"
+            );
+            logged += log.len();
+        }
+        assert_eq!(logged, stored, "only the appends acknowledged are stored");
+        assert_eq!(store.audit_entries(Some(&c.id)).await.unwrap().len(), stored);
+    }
+
+    /// Many concurrent appends across many sessions (SQLite commits them in groups): seqs
+    /// stay gapless per session, every acknowledged append is stored as acknowledged, a retry
+    /// racing its first attempt (likely in the same group) and a later retry (in another
+    /// group) get the same response, and appends refused in the middle of the others (a
+    /// finished session) fail alone.
+    pub async fn grouped_appends_keep_their_own_outcomes(fx: Arc<Fixture>) {
+        const SESSIONS: usize = 16;
+        const TASKS: usize = 8;
+        const PER_TASK: usize = 20;
+        let store = fx.open().await;
+        let c = store
+            .create_child(child("G-1", "almaty-1", "psy-aliya", None))
+            .await
+            .unwrap()
+            .record;
+        let mut sessions = Vec::new();
+        for _ in 0..SESSIONS {
+            let s = store
+                .create_session(session(&c.id, "psy-aliya", None))
+                .await
+                .unwrap();
+            sessions.push(s.record.id);
+        }
+        let finished = store
+            .create_session(session(&c.id, "psy-aliya", None))
+            .await
+            .unwrap()
+            .record
+            .id;
+        store
+            .append_response(response(&finished, 0, Some("before".into())), None)
+            .await
+            .unwrap();
+        store
+            .set_session_state(&finished, SessionState::Active, SessionState::Finished)
+            .await
+            .unwrap();
+
+        let mut handles = Vec::new();
+        for (si, sid) in sessions.iter().enumerate() {
+            for t in 0..TASKS {
+                let (store, sid, finished, child_id) =
+                    (store.clone(), sid.clone(), finished.clone(), c.id.clone());
+                handles.push(tokio::spawn(async move {
+                    let mut acked = Vec::new();
+                    for i in 0..PER_TASK {
+                        let rid = Some(format!("s{si}-t{t}-{i}"));
+                        let n = t * 1000 + i;
+                        let entry = || Some(audit_entry(&sid, &child_id));
+                        if i % 4 == 0 {
+                            let (a, b, refused) = tokio::join!(
+                                store.append_response(response(&sid, n, rid.clone()), entry()),
+                                store.append_response(response(&sid, n, rid.clone()), entry()),
+                                store.append_response(response(&finished, n, rid.clone()), entry()),
+                            );
+                            let (a, b) = (
+                                a.unwrap_or_else(|e| panic!("s{si} t{t} {i}: {e}")),
+                                b.unwrap_or_else(|e| panic!("s{si} t{t} {i} (retry): {e}")),
+                            );
+                            assert_eq!(a.record, b.record, "a racing retry gets the same response");
+                            assert_ne!(a.existed, b.existed, "exactly one of the two stored it");
+                            assert!(matches!(refused, Err(StoreError::Conflict { .. })), "{refused:?}");
+                            acked.push(a.record);
+                        } else {
+                            let r = store
+                                .append_response(response(&sid, n, rid), entry())
+                                .await
+                                .unwrap_or_else(|e| panic!("s{si} t{t} {i}: {e}"));
+                            assert!(!r.existed);
+                            acked.push(r.record);
+                        }
+                    }
+                    acked
+                }));
+            }
+        }
+        let mut acked = Vec::new();
+        for h in handles {
+            let mine = h.await.unwrap();
+            assert!(
+                mine.windows(2).all(|w| w[0].seq < w[1].seq),
+                "a task's appends are ordered"
+            );
+            acked.extend(mine);
+        }
+        let per_session = (TASKS * PER_TASK) as i64;
+        for sid in &sessions {
+            let mut mine: Vec<_> = acked.iter().filter(|r| &r.session_id == sid).cloned().collect();
+            mine.sort_by_key(|r| r.seq);
+            assert_eq!(
+                mine.iter().map(|r| r.seq).collect::<Vec<_>>(),
+                (1..=per_session).collect::<Vec<_>>(),
+                "unique, gapless seqs per session"
+            );
+            assert_eq!(
+                store.responses(sid).await.unwrap(),
+                mine,
+                "every acknowledged append is stored as acknowledged, and nothing else"
+            );
+        }
+        assert_eq!(store.responses(&finished).await.unwrap().len(), 1);
+
+        // Retries long after (other groups) get the stored responses, concurrently too.
+        let mut retries = Vec::new();
+        for r in acked.iter().step_by(3) {
+            let (store, r, child_id) = (store.clone(), r.clone(), c.id.clone());
+            retries.push(tokio::spawn(async move {
+                let again = store
+                    .append_response(
+                        response(&r.session_id, 99_999, r.request_id.clone()),
+                        Some(audit_entry(&r.session_id, &child_id)),
+                    )
+                    .await
+                    .unwrap();
+                assert!(again.existed);
+                assert_eq!(again.record, r);
+            }));
+        }
+        for h in retries {
+            h.await.unwrap();
+        }
+        // One audit entry per stored response: none for retries or refused appends.
+        assert_eq!(
+            store.audit_entries(Some(&c.id)).await.unwrap().len(),
+            SESSIONS * TASKS * PER_TASK
+        );
+    }
 }
 
 /// The SQLite file is created on open, in WAL mode, and both URL spellings work.
@@ -1017,7 +1409,7 @@ async fn sqlite_urls_and_wal_mode() {
         .unwrap();
     assert!(path.exists());
     let id = checks_session(&store).await;
-    store.append_response(checks_response(&id)).await.unwrap();
+    store.append_response(checks_response(&id), None).await.unwrap();
     store
         .audit(AuditEntry {
             principal: "p".into(),
@@ -1085,7 +1477,7 @@ async fn postgres_logs_are_append_only() {
     with_postgres(|fx| async move {
         let store = fx.open().await;
         let id = checks_session(&*store).await;
-        store.append_response(checks_response(&id)).await.unwrap();
+        store.append_response(checks_response(&id), None).await.unwrap();
         store
             .audit(AuditEntry {
                 principal: "p".into(),

@@ -30,4 +30,4 @@ PG=${QABILET_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
 SCHEMA="load_$(date +%s)"
 psql "$PG" -qc "CREATE SCHEMA $SCHEMA" >/dev/null
 run "$PG?options=-c%20search_path%3D$SCHEMA" postgres
-psql "$PG" -qc "DROP SCHEMA $SCHEMA CASCADE" >/dev/null
+psql "$PG" -qc "DROP SCHEMA $SCHEMA CASCADE" >/dev/null 2>&1

@@ -106,28 +106,14 @@ impl AssessmentService {
         field: &str,
         action: Action,
     ) -> Result<(store::Session, store::Child), Status> {
-        let id = name
-            .strip_prefix("sessions/")
-            .filter(|id| !id.is_empty())
-            .ok_or_else(|| status::invalid_argument(field, "must be sessions/{id}"))?;
+        let id = session_id(name, field)?;
         let session = self.store.get_session(id).await.map_err(status::store)?;
         let child = self
             .store
             .get_child(&session.child_id)
             .await
             .map_err(status::store)?;
-        if !policy::allowed(
-            p,
-            action,
-            Some(Owned {
-                centre: &child.centre,
-                owner: &session.examiner,
-            }),
-        ) {
-            return Err(Status::permission_denied(format!(
-                "{name}: not permitted for this token"
-            )));
-        }
+        authorize_session(p, name, action, &session, &child)?;
         Ok((session, child))
     }
 
@@ -178,9 +164,39 @@ impl AssessmentService {
         Ok((admins, log))
     }
 
+    /// The session named `name`, its child and its responses to `subtest` (read together, in
+    /// one store call), if `p` may do `action`.
+    async fn subtest_context(
+        &self,
+        p: &Principal,
+        name: &str,
+        subtest: &str,
+        action: Action,
+    ) -> Result<store::SubtestContext, Status> {
+        let id = session_id(name, "session")?;
+        let ctx = self
+            .store
+            .subtest_context(id, subtest)
+            .await
+            .map_err(status::store)?;
+        authorize_session(p, name, action, &ctx.session, &ctx.child)?;
+        Ok(ctx)
+    }
+
     fn lock(&self, session_id: &str) -> Arc<tokio::sync::Mutex<()>> {
         let mut locks = self.session_locks.lock().unwrap_or_else(|p| p.into_inner());
         locks.entry(session_id.to_owned()).or_default().clone()
+    }
+
+    /// Forgets the lock of `session_id` if nobody but the caller (who passes it in, unlocked)
+    /// holds it: used when the session turned out not to exist or not to be the caller's, so
+    /// the lock table does not grow with names of sessions nobody may use.
+    fn forget_lock(&self, session_id: &str, lock: Arc<tokio::sync::Mutex<()>>) {
+        let mut locks = self.session_locks.lock().unwrap_or_else(|p| p.into_inner());
+        // Two references: the table's and `lock`; any other is another request's.
+        if Arc::strong_count(&lock) == 2 {
+            locks.remove(session_id);
+        }
     }
 
     async fn session_message(
@@ -225,6 +241,37 @@ impl AssessmentService {
         };
         self.audit(&p, action, &name, Some(&child.id)).await?;
         Ok(Response::new(self.session_message(&session, &child).await?))
+    }
+}
+
+/// The id in a session name (`sessions/{id}`).
+fn session_id<'a>(name: &'a str, field: &str) -> Result<&'a str, Status> {
+    name.strip_prefix("sessions/")
+        .filter(|id| !id.is_empty())
+        .ok_or_else(|| status::invalid_argument(field, "must be sessions/{id}"))
+}
+
+/// Whether `p` may do `action` on the session named `name`.
+fn authorize_session(
+    p: &Principal,
+    name: &str,
+    action: Action,
+    session: &store::Session,
+    child: &store::Child,
+) -> Result<(), Status> {
+    if policy::allowed(
+        p,
+        action,
+        Some(Owned {
+            centre: &child.centre,
+            owner: &session.examiner,
+        }),
+    ) {
+        Ok(())
+    } else {
+        Err(Status::permission_denied(format!(
+            "{name}: not permitted for this token"
+        )))
     }
 }
 
@@ -624,11 +671,13 @@ impl Assessment for AssessmentService {
     ) -> Result<Response<pb::SubtestState>, Status> {
         let p = self.principal(&request).await?;
         let pb::GetNextItemRequest { session, subtest } = request.into_inner();
-        let (s, child) = self.session(&p, &session, "session", Action::ReadSession).await?;
-        let norms = self.pinned_norms(&s)?;
+        let ctx = self
+            .subtest_context(&p, &session, &subtest, Action::ReadSession)
+            .await?;
+        let norms = self.pinned_norms(&ctx.session)?;
         let index = subtest_index(&norms, &subtest)?;
-        let (admins, _) = self.administrations(&s, &child, &norms).await?;
-        Ok(Response::new(subtest_state(&admins[index])))
+        let admin = replay_subtest(&ctx, &norms, index)?;
+        Ok(Response::new(subtest_state(&admin)))
     }
 
     async fn record_response(
@@ -644,10 +693,27 @@ impl Assessment for AssessmentService {
             override_reason,
             request_id: rid,
         } = request.into_inner();
-        let (s, child) = self
-            .session(&p, &session, "session", Action::RecordResponse)
-            .await?;
-        let norms = self.pinned_norms(&s)?;
+        let id = session_id(&session, "session")?;
+        // The session's lock is taken before its log is read: a response is checked against
+        // the rules and appended under it, so two concurrent responses to one session are
+        // applied one after the other. The session, its child and this subtest's part of the
+        // log (all the rules need) come in one read.
+        let lock = self.lock(id);
+        let guard = lock.clone().lock_owned().await;
+        let ctx = match self
+            .subtest_context(&p, &session, &subtest, Action::RecordResponse)
+            .await
+        {
+            Ok(ctx) => ctx,
+            Err(e) => {
+                drop(guard);
+                self.forget_lock(id, lock);
+                return Err(e);
+            }
+        };
+        let _guard = guard;
+        let (s, child) = (&ctx.session, &ctx.child);
+        let norms = self.pinned_norms(s)?;
         let index = subtest_index(&norms, &subtest)?;
         let score = u16::try_from(score).map_err(|_| status::invalid_argument("score", "too large"))?;
         let reason = (!override_reason.trim().is_empty()).then_some(override_reason);
@@ -664,33 +730,60 @@ impl Assessment for AssessmentService {
             }
         };
         let rid = request_id(rid);
-        let lock = self.lock(&s.id);
-        let _guard = lock.lock().await;
-        let (mut admins, log) = self.administrations(&s, &child, &norms).await?;
+        let mut admin = replay_subtest(&ctx, &norms, index)?;
         // A retry of an acknowledged response: answer from the log, apply nothing.
-        if rid.is_some() && log.iter().any(|r| r.request_id == rid) {
-            return Ok(Response::new(subtest_state(&admins[index])));
+        if rid.is_some() && ctx.responses.iter().any(|r| r.request_id == rid) {
+            return Ok(Response::new(subtest_state(&admin)));
         }
         if s.state != SessionState::Active {
+            // A retry of a response to another subtest, acknowledged before the session was
+            // paused or finished, is answered too (rare: read the whole log).
+            if rid.is_some() {
+                let all = self.store.responses(&s.id).await.map_err(status::store)?;
+                if all.iter().any(|r| r.request_id == rid) {
+                    return Ok(Response::new(subtest_state(&admin)));
+                }
+            }
             return Err(Status::failed_precondition(format!(
                 "{session} is {}: resume it first",
                 s.state.as_str()
             )));
         }
-        admins[index].record(event.clone()).map_err(rule_error)?;
+        admin.record(event.clone()).map_err(rule_error)?;
         let payload = serde_json::to_string(&event).map_err(|e| Status::internal(e.to_string()))?;
-        self.store
-            .append_response(NewResponse {
-                session_id: s.id.clone(),
-                subtest: subtest.clone(),
-                payload,
-                request_id: rid,
-            })
+        // The audit entry is written in the same transaction as the response (and not at all
+        // when the store finds the request id already used).
+        let created = self
+            .store
+            .append_response(
+                NewResponse {
+                    session_id: s.id.clone(),
+                    subtest: subtest.clone(),
+                    payload,
+                    request_id: rid,
+                },
+                Some(AuditEntry {
+                    principal: p.subject.clone(),
+                    action: "record_response".to_owned(),
+                    resource: session.clone(),
+                    child_id: Some(child.id.clone()),
+                }),
+            )
             .await
             .map_err(status::store)?;
-        self.audit(&p, "record_response", &session, Some(&child.id))
-            .await?;
-        Ok(Response::new(subtest_state(&admins[index])))
+        if created.existed {
+            // The request id was used by a response stored meanwhile (by another replica) or
+            // to another subtest: nothing was applied, answer from the log as it is.
+            let now = self
+                .store
+                .subtest_context(&s.id, &subtest)
+                .await
+                .map_err(status::store)?;
+            return Ok(Response::new(subtest_state(&replay_subtest(
+                &now, &norms, index,
+            )?)));
+        }
+        Ok(Response::new(subtest_state(&admin)))
     }
 
     async fn get_results(
@@ -737,6 +830,27 @@ impl Assessment for AssessmentService {
         self.audit(&p, "read_results", &session, Some(&child.id)).await?;
         Ok(Response::new(convert::profile(&norms, &scores, &profile)))
     }
+}
+
+/// Subtest `index`'s administration, replayed from the context's responses (that subtest's
+/// part of the session's log).
+fn replay_subtest(
+    ctx: &store::SubtestContext,
+    norms: &NormSet,
+    index: usize,
+) -> Result<Administration, Status> {
+    let months = age_months(&ctx.child, &ctx.session)?;
+    let subtest = &norms.battery.subtests[index];
+    let events = ctx
+        .responses
+        .iter()
+        .map(|r| {
+            serde_json::from_str(&r.payload)
+                .map_err(|e| Status::internal(format!("response {} is unreadable: {e}", r.seq)))
+        })
+        .collect::<Result<Vec<Event>, _>>()?;
+    Administration::replay(subtest, months, &events)
+        .map_err(|e| Status::internal(format!("the log of '{}' does not replay: {e}", subtest.id)))
 }
 
 fn subtest_index(norms: &NormSet, id: &str) -> Result<usize, Status> {

@@ -39,7 +39,7 @@ pub const DEFAULT_PAGE_SIZE: u32 = 50;
 pub const MAX_PAGE_SIZE: u32 = 1000;
 
 /// An error from a [`Store`] operation.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// The named record does not exist.
     #[error("{what} {id:?} not found")]
@@ -461,6 +461,18 @@ pub struct Response {
     pub recorded_at: i64,
 }
 
+/// A session, its child and the session's responses to one subtest, read together (see
+/// [`Store::subtest_context`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubtestContext {
+    /// The session.
+    pub session: Session,
+    /// The child tested in it.
+    pub child: Child,
+    /// The session's responses to the subtest, in sequence order.
+    pub responses: Vec<Response>,
+}
+
 /// An audit event to record.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct AuditEntry {
@@ -552,15 +564,50 @@ pub trait Store: Send + Sync {
     ) -> Result<Session, StoreError>;
 
     /// Appends a response to the session's log with the next sequence number (gapless, safe
-    /// under concurrent appends from any number of tasks and replicas). A retry with the same
-    /// (`session_id`, `request_id`) returns the stored response (`existed: true`) without
-    /// writing, even if the session has finished since. Appending to a session that is not
-    /// active is [`StoreError::Conflict`]. Returns only once the write is durable.
-    async fn append_response(&self, new: NewResponse) -> Result<Created<Response>, StoreError>;
+    /// under concurrent appends from any number of tasks and replicas), together with `audit`
+    /// (if given) in the same transaction: both are stored, or neither.
+    ///
+    /// A retry with the same (`session_id`, `request_id`) returns the stored response
+    /// (`existed: true`) without writing anything — no second response and **no audit
+    /// entry**, so each stored response has exactly one audit entry (the one of the request
+    /// that stored it) — even if the session has finished since. Appending to a session that
+    /// is not active is [`StoreError::Conflict`]; to an unknown one, [`StoreError::NotFound`].
+    /// Returns only once the write is durable. (The SQLite backend commits concurrent appends
+    /// together, one transaction and one disk flush for the whole group; each still succeeds
+    /// or fails on its own.)
+    async fn append_response(
+        &self,
+        new: NewResponse,
+        audit: Option<AuditEntry>,
+    ) -> Result<Created<Response>, StoreError>;
 
     /// The session's responses in sequence order ([`StoreError::NotFound`] if the session
     /// does not exist).
     async fn responses(&self, session_id: &str) -> Result<Vec<Response>, StoreError>;
+
+    /// The session's responses to one subtest, in sequence order (an index on
+    /// (`session_id`, `subtest`, `seq`) serves it); [`StoreError::NotFound`] if the session
+    /// does not exist.
+    async fn responses_for_subtest(
+        &self,
+        session_id: &str,
+        subtest: &str,
+    ) -> Result<Vec<Response>, StoreError>;
+
+    /// The session, its child and the session's responses to `subtest` in sequence order: what
+    /// a response to that subtest is checked against. [`StoreError::NotFound`] if the session
+    /// does not exist. Both backends read it in one round trip (PostgreSQL: one statement;
+    /// SQLite: two statements sent together); this default reads it piecewise.
+    async fn subtest_context(&self, session_id: &str, subtest: &str) -> Result<SubtestContext, StoreError> {
+        let session = self.get_session(session_id).await?;
+        let child = self.get_child(&session.child_id).await?;
+        let responses = self.responses_for_subtest(session_id, subtest).await?;
+        Ok(SubtestContext {
+            session,
+            child,
+            responses,
+        })
+    }
 
     /// Records an audit event (append-only).
     async fn audit(&self, entry: AuditEntry) -> Result<AuditRecord, StoreError>;
@@ -620,7 +667,7 @@ pub(crate) fn new_id() -> String {
 pub(crate) mod rows {
     use sqlx::{ColumnIndex, Decode, Row, Type};
 
-    use super::{AuditRecord, Child, Response, Session, StoreError, Token};
+    use super::{AuditRecord, Child, Response, Session, StoreError, SubtestContext, Token};
 
     /// Typed column access on a row of either backend.
     pub(crate) trait Get {
@@ -669,19 +716,80 @@ pub(crate) mod rows {
         })
     }
 
-    pub(crate) fn child(r: &impl Get) -> Result<Child, StoreError> {
+    /// The columns of a child, in the order of [`Child`]'s fields.
+    type ChildColumns = [&'static str; 11];
+
+    const CHILD: ChildColumns = [
+        "id",
+        "code",
+        "birth_date",
+        "sex",
+        "test_language",
+        "centre",
+        "owner",
+        "given_name",
+        "family_name",
+        "notes",
+        "created_at",
+    ];
+
+    /// The child's columns in a [`subtest_context`] row (aliased: the session's come first).
+    const CONTEXT_CHILD: ChildColumns = [
+        "c_id",
+        "c_code",
+        "c_birth_date",
+        "c_sex",
+        "c_test_language",
+        "c_centre",
+        "c_owner",
+        "c_given_name",
+        "c_family_name",
+        "c_notes",
+        "c_created_at",
+    ];
+
+    fn child_in(r: &impl Get, c: &ChildColumns) -> Result<Child, StoreError> {
         Ok(Child {
-            id: r.text("id")?,
-            code: r.text("code")?,
-            birth_date: r.text("birth_date")?,
-            sex: r.opt_text("sex")?,
-            test_language: r.text("test_language")?,
-            centre: r.text("centre")?,
-            owner: r.text("owner")?,
-            given_name: r.opt_text("given_name")?,
-            family_name: r.opt_text("family_name")?,
-            notes: r.opt_text("notes")?,
-            created_at: r.int("created_at")?,
+            id: r.text(c[0])?,
+            code: r.text(c[1])?,
+            birth_date: r.text(c[2])?,
+            sex: r.opt_text(c[3])?,
+            test_language: r.text(c[4])?,
+            centre: r.text(c[5])?,
+            owner: r.text(c[6])?,
+            given_name: r.opt_text(c[7])?,
+            family_name: r.opt_text(c[8])?,
+            notes: r.opt_text(c[9])?,
+            created_at: r.int(c[10])?,
+        })
+    }
+
+    pub(crate) fn child(r: &impl Get) -> Result<Child, StoreError> {
+        child_in(r, &CHILD)
+    }
+
+    /// The select list of a session joined with its child (`sessions s`, `children c`): the
+    /// session's columns, then the child's aliased `c_…`.
+    macro_rules! session_child_cols {
+        () => {
+            "s.id, s.child_id, s.battery_id, s.norm_set_hash, s.test_date, s.examiner, s.state, \
+             s.created_at, s.finished_at, c.id AS c_id, c.code AS c_code, c.birth_date AS c_birth_date, \
+             c.sex AS c_sex, c.test_language AS c_test_language, c.centre AS c_centre, \
+             c.owner AS c_owner, c.given_name AS c_given_name, c.family_name AS c_family_name, \
+             c.notes AS c_notes, c.created_at AS c_created_at"
+        };
+    }
+    pub(crate) use session_child_cols;
+
+    /// A subtest context from a row selected with [`session_child_cols`] and the responses.
+    pub(crate) fn subtest_context(
+        session_child: &impl Get,
+        responses: Vec<Response>,
+    ) -> Result<SubtestContext, StoreError> {
+        Ok(SubtestContext {
+            session: session(session_child)?,
+            child: child_in(session_child, &CONTEXT_CHILD)?,
+            responses,
         })
     }
 

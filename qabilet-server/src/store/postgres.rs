@@ -3,7 +3,12 @@
 //! Nothing is kept in process: sequence numbers come from the table under a row lock on the
 //! session (`SELECT … FOR UPDATE`), idempotency from unique constraints, and every
 //! acknowledged write is a committed transaction (durable with the server's default
-//! `synchronous_commit = on`). Runs under the default READ COMMITTED isolation.
+//! `synchronous_commit = on`). Runs under the default READ COMMITTED isolation. An appended
+//! response and its audit entry are inserted by one statement of one transaction. Concurrent
+//! commits from the pool's connections already share WAL flushes in the server (its own group
+//! commit), so appends are not batched in process.
+
+use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::Row;
@@ -12,11 +17,14 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use super::rows;
 use super::{
     AuditEntry, AuditRecord, Child, ChildFilter, Created, NewChild, NewResponse, NewSession, NewToken, Page,
-    PageRequest, Response, Session, SessionState, Store, StoreError, Token, new_id, now_ms,
+    PageRequest, Response, Session, SessionState, Store, StoreError, SubtestContext, Token, new_id, now_ms,
 };
 
 /// Connections per pool (per server replica).
 pub const MAX_CONNECTIONS: u32 = 10;
+
+/// A pooled connection idle at least this long is pinged before it is used again.
+const IDLE_PING_AFTER: Duration = Duration::from_secs(30);
 
 macro_rules! token_cols {
     () => {
@@ -99,6 +107,17 @@ impl PostgresStore {
     pub async fn connect_with(options: PgConnectOptions) -> Result<Self, StoreError> {
         let pool = PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
+            // Ping a pooled connection only if it sat idle for a while (the server or the
+            // network may have dropped it), not before every use: a round trip saved per call.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= IDLE_PING_AFTER {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_with(options)
             .await
             .map_err(db("connecting to PostgreSQL"))?;
@@ -132,6 +151,26 @@ async fn session_in(
         .map_err(db("reading session"))?
         .map(|r| rows::session(&r))
         .transpose()
+}
+
+/// The response stored under (`session_id`, `request_id`), if any.
+async fn response_by_request(
+    conn: &mut sqlx::PgConnection,
+    session_id: &str,
+    request_id: &str,
+) -> Result<Option<Response>, StoreError> {
+    sqlx::query(concat!(
+        "SELECT ",
+        response_cols!(),
+        " FROM responses WHERE session_id = $1 AND request_id = $2"
+    ))
+    .bind(session_id)
+    .bind(request_id)
+    .fetch_optional(conn)
+    .await
+    .map_err(db("looking up response by request id"))?
+    .map(|r| rows::response(&r))
+    .transpose()
 }
 
 impl PostgresStore {
@@ -465,7 +504,11 @@ impl Store for PostgresStore {
         Ok(session)
     }
 
-    async fn append_response(&self, new: NewResponse) -> Result<Created<Response>, StoreError> {
+    async fn append_response(
+        &self,
+        new: NewResponse,
+        audit: Option<AuditEntry>,
+    ) -> Result<Created<Response>, StoreError> {
         let mut tx = self.pool.begin().await.map_err(db("beginning transaction"))?;
         // The row lock on the session serialises appends to it across all replicas; under
         // READ COMMITTED each later statement sees every append committed before the lock
@@ -484,25 +527,16 @@ impl Store for PostgresStore {
                 id: new.session_id,
             });
         };
-        if let Some(request_id) = &new.request_id {
-            let existing = sqlx::query(concat!(
-                "SELECT ",
-                response_cols!(),
-                " FROM responses WHERE session_id = $1 AND request_id = $2"
-            ))
-            .bind(&new.session_id)
-            .bind(request_id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db("looking up response by request id"))?;
-            if let Some(row) = existing {
+        if state != SessionState::Active.as_str() {
+            // Only a retry of an append stored while the session was active still answers.
+            if let Some(request_id) = &new.request_id
+                && let Some(stored) = response_by_request(&mut tx, &new.session_id, request_id).await?
+            {
                 return Ok(Created {
-                    record: rows::response(&row)?,
+                    record: stored,
                     existed: true,
                 });
             }
-        }
-        if state != SessionState::Active.as_str() {
             return Err(StoreError::Conflict {
                 detail: format!(
                     "session {} is {state}, responses need an active session",
@@ -510,24 +544,57 @@ impl Store for PostgresStore {
                 ),
             });
         }
-        let row = sqlx::query(concat!(
+        // The response, and its audit entry only if the response was inserted: a retry
+        // (same request id, already stored) inserts neither.
+        let audit = audit.as_ref();
+        let recorded_at = now_ms();
+        let seq: Option<i64> = sqlx::query_scalar(concat!(
+            "WITH r AS (",
             "INSERT INTO responses (session_id, seq, subtest, payload, request_id, recorded_at) ",
             "SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4, $5 FROM responses WHERE session_id = $1 ",
-            "RETURNING ",
-            response_cols!()
+            "ON CONFLICT ON CONSTRAINT responses_session_request_id_key DO NOTHING ",
+            "RETURNING seq",
+            "), a AS (",
+            "INSERT INTO audit_log (at, principal, action, resource, child_id) ",
+            "SELECT $5, $6::text, $7::text, $8::text, $9::text FROM r WHERE $6::text IS NOT NULL",
+            ") SELECT seq FROM r"
         ))
         .bind(&new.session_id)
         .bind(&new.subtest)
         .bind(&new.payload)
         .bind(&new.request_id)
-        .bind(now_ms())
-        .fetch_one(&mut *tx)
+        .bind(recorded_at)
+        .bind(audit.map(|a| a.principal.as_str()))
+        .bind(audit.map(|a| a.action.as_str()))
+        .bind(audit.map(|a| a.resource.as_str()))
+        .bind(audit.and_then(|a| a.child_id.as_deref()))
+        .fetch_optional(&mut *tx)
         .await
         .map_err(db("appending response"))?;
-        let response = rows::response(&row)?;
+        let Some(seq) = seq else {
+            // The request id is taken: the first attempt's response is the answer.
+            let request_id = new.request_id.as_deref().unwrap_or_default();
+            return match response_by_request(&mut tx, &new.session_id, request_id).await? {
+                Some(stored) => Ok(Created {
+                    record: stored,
+                    existed: true,
+                }),
+                None => Err(StoreError::Backend(
+                    "appending response: nothing inserted and no earlier response found".into(),
+                )),
+            };
+        };
         tx.commit().await.map_err(db("committing response"))?;
+        // Only the new seq came back; the rest is what was bound.
         Ok(Created {
-            record: response,
+            record: Response {
+                session_id: new.session_id,
+                seq,
+                subtest: new.subtest,
+                payload: new.payload,
+                request_id: new.request_id,
+                recorded_at,
+            },
             existed: false,
         })
     }
@@ -550,6 +617,69 @@ impl Store for PostgresStore {
         .await
         .map_err(db("reading responses"))?;
         rows.iter().map(rows::response).collect()
+    }
+
+    async fn responses_for_subtest(
+        &self,
+        session_id: &str,
+        subtest: &str,
+    ) -> Result<Vec<Response>, StoreError> {
+        // One statement: the session's row, joined with its responses to the subtest (none:
+        // one row of NULLs; no session: no row).
+        let rows = sqlx::query(
+            "SELECT s.id AS session_id, r.seq, r.subtest, r.payload, r.request_id, r.recorded_at \
+             FROM sessions s LEFT JOIN responses r ON r.session_id = s.id AND r.subtest = $2 \
+             WHERE s.id = $1 ORDER BY r.seq",
+        )
+        .bind(session_id)
+        .bind(subtest)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("reading responses"))?;
+        if rows.is_empty() {
+            return Err(StoreError::NotFound {
+                what: "session",
+                id: session_id.to_owned(),
+            });
+        }
+        let mut log = Vec::with_capacity(rows.len());
+        for row in &rows {
+            if rows::Get::opt_int(row, "seq")?.is_some() {
+                log.push(rows::response(row)?);
+            }
+        }
+        Ok(log)
+    }
+
+    async fn subtest_context(&self, session_id: &str, subtest: &str) -> Result<SubtestContext, StoreError> {
+        // One statement: the session and its child, left-joined with its responses to the
+        // subtest (none: one row whose response columns are NULL; no session: no row).
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            rows::session_child_cols!(),
+            ", r.session_id, r.seq, r.subtest, r.payload, r.request_id, r.recorded_at ",
+            "FROM sessions s JOIN children c ON c.id = s.child_id ",
+            "LEFT JOIN responses r ON r.session_id = s.id AND r.subtest = $2 ",
+            "WHERE s.id = $1 ORDER BY r.seq"
+        ))
+        .bind(session_id)
+        .bind(subtest)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("reading session, child and responses"))?;
+        let Some(first) = rows.first() else {
+            return Err(StoreError::NotFound {
+                what: "session",
+                id: session_id.to_owned(),
+            });
+        };
+        let mut responses = Vec::with_capacity(rows.len());
+        for row in &rows {
+            if rows::Get::opt_int(row, "seq")?.is_some() {
+                responses.push(rows::response(row)?);
+            }
+        }
+        rows::subtest_context(first, responses)
     }
 
     async fn audit(&self, entry: AuditEntry) -> Result<AuditRecord, StoreError> {

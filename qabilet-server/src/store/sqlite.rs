@@ -6,23 +6,40 @@
 //! `BEGIN IMMEDIATE` transaction, which takes the write lock up front (another process using
 //! the same file waits on the busy timeout instead of failing half-way). Reads use a separate
 //! pool of several connections and never wait for writers (WAL).
+//!
+//! Group commit of responses: [`Store::append_response`] does not run its own transaction.
+//! It queues the append for one writer task, which takes whatever is queued (up to
+//! [`MAX_APPEND_BATCH`]), runs it all in one `BEGIN IMMEDIATE … COMMIT` — one disk flush for
+//! the group — and only then answers each caller. Inside the group every append keeps its own
+//! semantics (it checks the session and the idempotency key against everything written before
+//! it, including earlier appends of the same group) and its own outcome: a refused append
+//! writes nothing, and a failed write (the response and its audit entry are written under a
+//! savepoint) is undone without touching its neighbours. An append is acknowledged only once
+//! the commit containing it has returned; if that commit fails, or an error leaves the
+//! transaction unusable, every append of the group fails and none is stored. Other writes
+//! keep their own transactions on the same writer connection, between groups; another
+//! process (or another store) on the same file takes the write lock between groups too.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::Row;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
+use tokio::sync::{mpsc, oneshot};
 
 use super::rows;
 use super::{
     AuditEntry, AuditRecord, Child, ChildFilter, Created, NewChild, NewResponse, NewSession, NewToken, Page,
-    PageRequest, Response, Session, SessionState, Store, StoreError, Token, new_id, now_ms,
+    PageRequest, Response, Session, SessionState, Store, StoreError, SubtestContext, Token, new_id, now_ms,
 };
 
 /// How long a connection waits for the write lock held by another connection or process.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Most appends committed together in one transaction.
+pub const MAX_APPEND_BATCH: usize = 256;
 
 macro_rules! token_cols {
     () => {
@@ -61,6 +78,16 @@ pub struct SqliteStore {
     writer: SqlitePool,
     /// Several connections for reads (the same pool as `writer` for an in-memory database).
     reader: SqlitePool,
+    /// The queue of the group-commit task that appends responses (on `writer`).
+    appends: mpsc::Sender<AppendJob>,
+}
+
+/// One queued append and where its outcome goes.
+#[derive(Debug)]
+struct AppendJob {
+    new: NewResponse,
+    audit: Option<AuditEntry>,
+    reply: oneshot::Sender<Result<Created<Response>, StoreError>>,
 }
 
 impl SqliteStore {
@@ -86,7 +113,11 @@ impl SqliteStore {
         }
 
         // An in-memory database lives as long as its connection: one connection, kept forever.
-        let writer_options = SqlitePoolOptions::new().max_connections(1).min_connections(1);
+        // A local file cannot hang up: no ping before each use of a pooled connection.
+        let writer_options = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .test_before_acquire(false);
         let writer_options = if in_memory {
             writer_options.idle_timeout(None).max_lifetime(None)
         } else {
@@ -109,12 +140,20 @@ impl SqliteStore {
                 .clamp(2, 8) as u32;
             SqlitePoolOptions::new()
                 .max_connections(readers)
+                .test_before_acquire(false)
                 .connect_with(options)
                 .await
                 .map_err(db("opening SQLite read pool"))?
         };
+        // The task ends when the last clone of the store (the last sender) is dropped.
+        let (appends, queue) = mpsc::channel(4 * MAX_APPEND_BATCH);
+        tokio::spawn(append_writer(writer.clone(), queue));
         tracing::info!(in_memory, "SQLite store opened");
-        Ok(SqliteStore { writer, reader })
+        Ok(SqliteStore {
+            writer,
+            reader,
+            appends,
+        })
     }
 
     /// Starts a write transaction holding SQLite's write lock.
@@ -138,6 +177,152 @@ async fn session_in(conn: &mut sqlx::SqliteConnection, id: &str) -> Result<Optio
     .map_err(db("reading session"))?
     .map(|r| rows::session(&r))
     .transpose()
+}
+
+/// The group-commit task: appends whatever is queued in one transaction, then answers.
+async fn append_writer(writer: SqlitePool, mut queue: mpsc::Receiver<AppendJob>) {
+    let mut jobs = Vec::with_capacity(MAX_APPEND_BATCH);
+    while queue.recv_many(&mut jobs, MAX_APPEND_BATCH).await > 0 {
+        let outcomes = append_batch(&writer, &jobs).await;
+        for (job, outcome) in jobs.drain(..).zip(outcomes) {
+            // A caller that gave up (its request was cancelled) no longer listens; what was
+            // committed stays committed, and a retry with its request id finds it.
+            let _ = job.reply.send(outcome);
+        }
+    }
+}
+
+/// Why one append of a group did not succeed.
+enum AppendFailure {
+    /// Refused before writing anything (no such session, or it is not active).
+    Refused(StoreError),
+    /// A write failed: what it wrote must be rolled back to the savepoint.
+    Write(StoreError),
+    /// Reading failed: the transaction may be unusable, the whole group fails.
+    Group(StoreError),
+}
+
+/// Runs `jobs` in one write transaction; one outcome per job, in order. Each is `Ok` only if
+/// the transaction committed.
+async fn append_batch(writer: &SqlitePool, jobs: &[AppendJob]) -> Vec<Result<Created<Response>, StoreError>> {
+    let all_failed = |e: StoreError| jobs.iter().map(|_| Err(e.clone())).collect();
+    let mut tx = match writer.begin_with("BEGIN IMMEDIATE").await {
+        Ok(tx) => tx,
+        Err(e) => return all_failed(StoreError::backend("beginning write transaction", e)),
+    };
+    let mut outcomes = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        match append_one(&mut tx, &job.new, job.audit.as_ref()).await {
+            Ok(created) => outcomes.push(Ok(created)),
+            Err(AppendFailure::Refused(e)) => outcomes.push(Err(e)),
+            Err(AppendFailure::Group(e)) => return all_failed(e),
+            Err(AppendFailure::Write(e)) => {
+                // Undo this append's writes only. If even that fails (SQLite may have rolled
+                // the whole transaction back, e.g. on a full disk), give up on the group:
+                // dropping `tx` rolls back whatever is left, and nothing is acknowledged.
+                let undone = sqlx::raw_sql("ROLLBACK TO append; RELEASE append")
+                    .execute(&mut *tx)
+                    .await;
+                if undone.is_err() {
+                    return all_failed(e);
+                }
+                outcomes.push(Err(e));
+            }
+        }
+    }
+    match tx.commit().await {
+        Ok(()) => outcomes,
+        Err(e) => all_failed(StoreError::backend("committing responses", e)),
+    }
+}
+
+/// One append inside the group's transaction (see [`Store::append_response`]).
+///
+/// The common case — an active session, a new request id — is one round trip to the
+/// connection's worker thread: a savepoint, the response inserted only if the session is
+/// active and the request id unused, its audit entry inserted only if the response was, and
+/// the savepoint released. When nothing was inserted, a second statement finds out why.
+async fn append_one(
+    conn: &mut sqlx::SqliteConnection,
+    new: &NewResponse,
+    audit: Option<&AuditEntry>,
+) -> Result<Created<Response>, AppendFailure> {
+    let recorded_at = now_ms();
+    // `fetch_all`, not `fetch_optional`: every statement of the script must run.
+    let inserted = sqlx::query(concat!(
+        "SAVEPOINT append; ",
+        "INSERT INTO responses (session_id, seq, subtest, payload, request_id, recorded_at) ",
+        "SELECT ?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM responses WHERE session_id = ?1), ",
+        "?2, ?3, ?4, ?5 FROM sessions WHERE id = ?1 AND state = 'active' ",
+        "AND NOT EXISTS (SELECT 1 FROM responses WHERE session_id = ?1 AND request_id = ?4) ",
+        "RETURNING seq; ",
+        // changes(): rows inserted by the statement just before (1, or 0 when refused).
+        "INSERT INTO audit_log (at, principal, action, resource, child_id) ",
+        "SELECT ?5, ?6, ?7, ?8, ?9 WHERE ?6 IS NOT NULL AND changes() = 1; ",
+        "RELEASE append"
+    ))
+    .bind(&new.session_id)
+    .bind(&new.subtest)
+    .bind(&new.payload)
+    .bind(&new.request_id)
+    .bind(recorded_at)
+    .bind(audit.map(|a| a.principal.as_str()))
+    .bind(audit.map(|a| a.action.as_str()))
+    .bind(audit.map(|a| a.resource.as_str()))
+    .bind(audit.and_then(|a| a.child_id.as_deref()))
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(|e| AppendFailure::Write(StoreError::backend("appending response", e)))?;
+    if let Some(row) = inserted.first() {
+        // Only the new seq comes back; the rest is what was bound.
+        let seq = rows::Get::int(row, "seq").map_err(AppendFailure::Group)?;
+        return Ok(Created {
+            record: Response {
+                session_id: new.session_id.clone(),
+                seq,
+                subtest: new.subtest.clone(),
+                payload: new.payload.clone(),
+                request_id: new.request_id.clone(),
+                recorded_at,
+            },
+            existed: false,
+        });
+    }
+
+    // Nothing written: the session's state and, for a retry, the response stored by the
+    // first attempt.
+    let row: Option<SqliteRow> = sqlx::query(
+        "SELECT s.state, s.id AS session_id, r.seq, r.subtest, r.payload, r.request_id, r.recorded_at \
+         FROM sessions s LEFT JOIN responses r ON r.session_id = s.id AND r.request_id = ?2 \
+         WHERE s.id = ?1",
+    )
+    .bind(&new.session_id)
+    .bind(&new.request_id)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(|e| AppendFailure::Group(StoreError::backend("reading session state", e)))?;
+    let Some(row) = row else {
+        return Err(AppendFailure::Refused(StoreError::NotFound {
+            what: "session",
+            id: new.session_id.clone(),
+        }));
+    };
+    if rows::Get::opt_int(&row, "seq")
+        .map_err(AppendFailure::Refused)?
+        .is_some()
+    {
+        return Ok(Created {
+            record: rows::response(&row).map_err(AppendFailure::Refused)?,
+            existed: true,
+        });
+    }
+    let state = rows::Get::text(&row, "state").map_err(AppendFailure::Refused)?;
+    Err(AppendFailure::Refused(StoreError::Conflict {
+        detail: format!(
+            "session {} is {state}, responses need an active session",
+            new.session_id
+        ),
+    }))
 }
 
 #[async_trait]
@@ -442,68 +627,18 @@ impl Store for SqliteStore {
         Ok(session)
     }
 
-    async fn append_response(&self, new: NewResponse) -> Result<Created<Response>, StoreError> {
-        let mut tx = self.begin_write().await?;
-        let state: Option<String> = sqlx::query("SELECT state FROM sessions WHERE id = ?1")
-            .bind(&new.session_id)
-            .fetch_optional(&mut *tx)
+    async fn append_response(
+        &self,
+        new: NewResponse,
+        audit: Option<AuditEntry>,
+    ) -> Result<Created<Response>, StoreError> {
+        let stopped = || StoreError::Backend("the SQLite append writer has stopped".into());
+        let (reply, outcome) = oneshot::channel();
+        self.appends
+            .send(AppendJob { new, audit, reply })
             .await
-            .map_err(db("reading session state"))?
-            .map(|r| r.try_get::<String, _>(0))
-            .transpose()
-            .map_err(db("decoding session state"))?;
-        let Some(state) = state else {
-            return Err(StoreError::NotFound {
-                what: "session",
-                id: new.session_id,
-            });
-        };
-        if let Some(request_id) = &new.request_id {
-            let existing = sqlx::query(concat!(
-                "SELECT ",
-                response_cols!(),
-                " FROM responses WHERE session_id = ?1 AND request_id = ?2"
-            ))
-            .bind(&new.session_id)
-            .bind(request_id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db("looking up response by request id"))?;
-            if let Some(row) = existing {
-                return Ok(Created {
-                    record: rows::response(&row)?,
-                    existed: true,
-                });
-            }
-        }
-        if state != SessionState::Active.as_str() {
-            return Err(StoreError::Conflict {
-                detail: format!(
-                    "session {} is {state}, responses need an active session",
-                    new.session_id
-                ),
-            });
-        }
-        let row = sqlx::query(concat!(
-            "INSERT INTO responses (session_id, seq, subtest, payload, request_id, recorded_at) ",
-            "SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2, ?3, ?4, ?5 FROM responses WHERE session_id = ?1 ",
-            "RETURNING ",
-            response_cols!()
-        ))
-        .bind(&new.session_id)
-        .bind(&new.subtest)
-        .bind(&new.payload)
-        .bind(&new.request_id)
-        .bind(now_ms())
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db("appending response"))?;
-        let response = rows::response(&row)?;
-        tx.commit().await.map_err(db("committing response"))?;
-        Ok(Created {
-            record: response,
-            existed: false,
-        })
+            .map_err(|_| stopped())?;
+        outcome.await.map_err(|_| stopped())?
     }
 
     async fn responses(&self, session_id: &str) -> Result<Vec<Response>, StoreError> {
@@ -524,6 +659,80 @@ impl Store for SqliteStore {
         .await
         .map_err(db("reading responses"))?;
         rows.iter().map(rows::response).collect()
+    }
+
+    async fn responses_for_subtest(
+        &self,
+        session_id: &str,
+        subtest: &str,
+    ) -> Result<Vec<Response>, StoreError> {
+        // One statement: the session's row, joined with its responses to the subtest (none:
+        // one row of NULLs; no session: no row).
+        let rows = sqlx::query(
+            "SELECT s.id AS session_id, r.seq, r.subtest, r.payload, r.request_id, r.recorded_at \
+             FROM sessions s LEFT JOIN responses r INDEXED BY responses_session_subtest \
+             ON r.session_id = s.id AND r.subtest = ?2 WHERE s.id = ?1 ORDER BY r.seq",
+        )
+        .bind(session_id)
+        .bind(subtest)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db("reading responses"))?;
+        if rows.is_empty() {
+            return Err(StoreError::NotFound {
+                what: "session",
+                id: session_id.to_owned(),
+            });
+        }
+        let mut log = Vec::with_capacity(rows.len());
+        for row in &rows {
+            if rows::Get::opt_int(row, "seq")?.is_some() {
+                log.push(rows::response(row)?);
+            }
+        }
+        Ok(log)
+    }
+
+    async fn subtest_context(&self, session_id: &str, subtest: &str) -> Result<SubtestContext, StoreError> {
+        // Two statements, one round trip to the reader's worker thread: the session with its
+        // child (one row, or none), then the responses. (Not one join: it would repeat the
+        // session's and child's twenty columns on every response row, and SQLite copies each
+        // value of each row it hands over.)
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            rows::session_child_cols!(),
+            " FROM sessions s JOIN children c ON c.id = s.child_id WHERE s.id = ?1; ",
+            // The session id and the subtest are known: not read back for every response.
+            "SELECT seq, payload, request_id, recorded_at ",
+            "FROM responses INDEXED BY responses_session_subtest ",
+            "WHERE session_id = ?1 AND subtest = ?2 ORDER BY seq"
+        ))
+        .bind(session_id)
+        .bind(subtest)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db("reading session, child and responses"))?;
+        // Only the first statement's row has the child's columns.
+        let Some(first) = rows.first().filter(|r| r.try_column("c_id").is_ok()) else {
+            return Err(StoreError::NotFound {
+                what: "session",
+                id: session_id.to_owned(),
+            });
+        };
+        let responses = rows[1..]
+            .iter()
+            .map(|r| {
+                Ok(Response {
+                    session_id: session_id.to_owned(),
+                    seq: rows::Get::int(r, "seq")?,
+                    subtest: subtest.to_owned(),
+                    payload: rows::Get::text(r, "payload")?,
+                    request_id: rows::Get::opt_text(r, "request_id")?,
+                    recorded_at: rows::Get::int(r, "recorded_at")?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        rows::subtest_context(first, responses)
     }
 
     async fn audit(&self, entry: AuditEntry) -> Result<AuditRecord, StoreError> {
