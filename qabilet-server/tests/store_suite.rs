@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use qabilet_server::store::{
     AuditEntry, ChildFilter, NewChild, NewResponse, NewSession, NewToken, PageRequest, PostgresStore, Role,
-    SessionState, SqliteStore, Store, StoreError, open_store,
+    SessionFilter, SessionState, SqliteStore, Store, StoreError, open_store,
 };
 
 const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
@@ -612,12 +612,18 @@ mod checks {
             .await
             .unwrap()
             .record;
+        let c = store
+            .create_child(child("K-3", "astana-2", "psy-dana", None))
+            .await
+            .unwrap()
+            .record;
         let mut ids = Vec::new();
         for (c, examiner) in [
             (&a, "psy-aliya"),
             (&a, "psy-bolat"),
             (&b, "psy-aliya"),
             (&a, "psy-aliya"),
+            (&c, "psy-dana"),
         ] {
             ids.push(
                 store
@@ -628,34 +634,42 @@ mod checks {
                     .id,
             );
         }
-        let count = |child: Option<&str>, examiner: Option<&str>| {
+        let count = |child: Option<&str>, examiner: Option<&str>, centre: Option<&str>| {
             let store = store.clone();
-            let (child, examiner) = (child.map(str::to_owned), examiner.map(str::to_owned));
+            let filter = SessionFilter {
+                child_id: child.map(str::to_owned),
+                examiner: examiner.map(str::to_owned),
+                centre: centre.map(str::to_owned),
+            };
             async move {
                 store
-                    .list_sessions(child.as_deref(), examiner.as_deref(), PageRequest::first(100))
+                    .list_sessions(filter, PageRequest::first(100))
                     .await
                     .unwrap()
                     .items
                     .len()
             }
         };
-        assert_eq!(count(None, None).await, 4);
-        assert_eq!(count(Some(&a.id), None).await, 3);
-        assert_eq!(count(None, Some("psy-aliya")).await, 3);
-        assert_eq!(count(Some(&a.id), Some("psy-aliya")).await, 2);
-        assert_eq!(count(Some(&b.id), Some("psy-bolat")).await, 0);
+        assert_eq!(count(None, None, None).await, 5);
+        assert_eq!(count(Some(&a.id), None, None).await, 3);
+        assert_eq!(count(None, Some("psy-aliya"), None).await, 3);
+        assert_eq!(count(Some(&a.id), Some("psy-aliya"), None).await, 2);
+        assert_eq!(count(Some(&b.id), Some("psy-bolat"), None).await, 0);
+        assert_eq!(count(None, None, Some("almaty-1")).await, 4);
+        assert_eq!(count(None, None, Some("astana-2")).await, 1);
+        assert_eq!(count(None, Some("psy-aliya"), Some("astana-2")).await, 0);
+        assert_eq!(count(Some(&c.id), None, Some("almaty-1")).await, 0);
+        assert_eq!(count(None, None, Some("nowhere")).await, 0);
 
         ids.sort();
         let p1 = store
-            .list_sessions(None, None, PageRequest::first(3))
+            .list_sessions(SessionFilter::default(), PageRequest::first(3))
             .await
             .unwrap();
         assert_eq!(p1.next.as_ref(), Some(&ids[2]));
         let p2 = store
             .list_sessions(
-                None,
-                None,
+                SessionFilter::default(),
                 PageRequest {
                     size: 3,
                     after: p1.next,

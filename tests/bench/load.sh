@@ -17,7 +17,7 @@ run() {
   PID=$!
   until grep -q "serving gRPC on" "$T/serve.log"; do sleep 0.1; done
   local addr
-  addr=$(sed -n 's/^qabilet: serving gRPC on //p' "$T/serve.log")
+  addr=$(sed -n 's/^qabilet: serving gRPC on \([^ ]*\).*/\1/p' "$T/serve.log")
   local token
   token=$($Q token create --db "$db" --role psychologist --centre load --subject "load-$label" 2>/dev/null)
   echo "== $label"

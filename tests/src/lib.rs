@@ -73,7 +73,7 @@ pub fn csv_mismatches(left: &str, right: &str) -> Vec<String> {
 /// `--db` is given), stopped with SIGTERM when dropped.
 pub struct Served {
     child: std::process::Child,
-    /// `http://127.0.0.1:<port>`, for a tonic client.
+    /// `http://127.0.0.1:<port>` (`https://…` when the server speaks TLS), for a tonic client.
     pub url: String,
     /// The admin token the server printed for its new database.
     pub admin_token: Option<String>,
@@ -105,7 +105,7 @@ impl Served {
         let stderr = child.stderr.take().expect("stderr");
         let mut lines = BufReader::new(stderr).lines();
         let mut admin_token = None;
-        let addr = loop {
+        let url = loop {
             let line = lines
                 .next()
                 .expect("qabilet serve exited before listening")
@@ -113,15 +113,18 @@ impl Served {
             if let Some(token) = line.strip_prefix("qabilet: admin token ") {
                 admin_token = Some(token.trim().to_owned());
             }
-            if let Some(addr) = line.strip_prefix("qabilet: serving gRPC on ") {
-                break addr.to_owned();
+            // "qabilet: serving gRPC on ADDR (plaintext)" or "… (TLS)".
+            if let Some(rest) = line.strip_prefix("qabilet: serving gRPC on ") {
+                let (addr, transport) = rest.split_once(' ').unwrap_or((rest, ""));
+                let scheme = if transport == "(TLS)" { "https" } else { "http" };
+                break format!("{scheme}://{addr}");
             }
         };
         // Keep draining stderr so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
         Served {
             child,
-            url: format!("http://{addr}"),
+            url,
             admin_token,
             db: db.to_owned(),
             _dir: None,

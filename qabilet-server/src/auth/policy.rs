@@ -199,9 +199,10 @@ pub fn list_scope(p: &Principal) -> (Option<String>, Option<String>) {
 ///
 /// De-identified means: a child's given name, family name and notes are blank, and its birth
 /// date is given as year and month only (`2017-03`, not `2017-03-14`); the pseudonymous code,
-/// sex, test language, centre and ids stay. [`deidentify_child`] applies exactly this. Results
-/// shown to such a principal must not give the birth date back either: an exact age (years,
-/// months, days) together with the test date recomputes it.
+/// sex, test language, centre and ids stay. [`deidentify_child`] applies exactly this. Sessions
+/// and results shown to such a principal must not give the birth date back either (an exact
+/// age together with the test date recomputes it): their test date is given as year and month
+/// and the age in whole months (`grpc::convert::deidentify_profile`).
 pub fn deidentified(p: &Principal) -> bool {
     p.role == Role::Researcher
 }

@@ -581,7 +581,11 @@ impl Assessment for AssessmentService {
         let name = request.into_inner().name;
         let (session, child) = self.session(&p, &name, "name", Action::ReadSession).await?;
         self.audit(&p, "read_session", &name, Some(&child.id)).await?;
-        Ok(Response::new(self.session_message(&session, &child).await?))
+        let mut message = self.session_message(&session, &child).await?;
+        if policy::deidentified(&p) {
+            message.test_date.truncate(7);
+        }
+        Ok(Response::new(message))
     }
 
     async fn list_sessions(
@@ -595,21 +599,27 @@ impl Assessment for AssessmentService {
             child,
         } = request.into_inner();
         let page = page(page_size, page_token)?;
-        let found = if child.is_empty() {
-            // Without a child: the caller's own sessions (every session for an admin).
-            let (_, owner) = policy::list_scope(&p);
-            if owner.is_none() && p.role != store::Role::Admin {
-                return Err(status::invalid_argument(
-                    "child",
-                    "required for this role: name the child",
-                ));
+        let filter = if child.is_empty() {
+            // Without a child: every session the caller may see — a psychologist's own, a
+            // supervisor's, integrator's or researcher's centre, everything for an admin.
+            let (centre, examiner) = policy::list_scope(&p);
+            store::SessionFilter {
+                child_id: None,
+                examiner,
+                centre,
             }
-            self.store.list_sessions(None, owner.as_deref(), page).await
         } else {
             let c = self.child(&p, &child, "child", Action::ListSessions).await?;
-            self.store.list_sessions(Some(&c.id), None, page).await
-        }
-        .map_err(status::store)?;
+            store::SessionFilter {
+                child_id: Some(c.id),
+                ..Default::default()
+            }
+        };
+        let found = self
+            .store
+            .list_sessions(filter, page)
+            .await
+            .map_err(status::store)?;
         let mut sessions = Vec::with_capacity(found.items.len());
         for s in &found.items {
             let c = self.store.get_child(&s.child_id).await.map_err(status::store)?;
@@ -625,10 +635,12 @@ impl Assessment for AssessmentService {
             }
             self.audit(&p, "list_sessions", &format!("sessions/{}", s.id), Some(&c.id))
                 .await?;
-            sessions.push(session_message(
-                s,
-                self.registry.get(&s.battery_id).map(|n| n.as_ref()),
-            ));
+            let mut message = session_message(s, self.registry.get(&s.battery_id).map(|n| n.as_ref()));
+            if policy::deidentified(&p) {
+                // Year and month only, as the child's birth date (see `policy::deidentified`).
+                message.test_date.truncate(7);
+            }
+            sessions.push(message);
         }
         Ok(Response::new(pb::ListSessionsResponse {
             sessions,
@@ -828,7 +840,11 @@ impl Assessment for AssessmentService {
                 .collect(),
         };
         self.audit(&p, "read_results", &session, Some(&child.id)).await?;
-        Ok(Response::new(convert::profile(&norms, &scores, &profile)))
+        let mut results = convert::profile(&norms, &scores, &profile);
+        if policy::deidentified(&p) {
+            convert::deidentify_profile(&mut results);
+        }
+        Ok(Response::new(results))
     }
 }
 

@@ -203,5 +203,67 @@ pub fn profile(norms: &NormSet, child: &pb::ChildScores, p: &Profile<'_>) -> pb:
             .collect(),
         // Serialising plain data cannot fail.
         profile_json: serde_json::to_string(&json).unwrap_or_default(),
+        deidentified: false,
+    }
+}
+
+/// The de-identified view of a scored profile (researchers, see
+/// [`crate::auth::policy::deidentified`]): the birth date blank, the test date as year and
+/// month, the age in whole months — an exact age and test date together would give the
+/// birth date back. The scores are untouched: they depend on the exact age only through the
+/// norm band, already applied.
+pub fn deidentify_profile(p: &mut pb::Profile) {
+    p.deidentified = true;
+    if let Some(age) = &mut p.age {
+        age.days = 0;
+    }
+    let Ok(serde_json::Value::Object(mut json)) = serde_json::from_str(&p.profile_json) else {
+        // Our own JSON always parses; if it ever did not, nothing identifying is left behind.
+        p.profile_json = String::new();
+        return;
+    };
+    json.insert("birth_date".into(), serde_json::Value::from(""));
+    if let Some(serde_json::Value::String(date)) = json.get_mut("test_date") {
+        date.truncate(7);
+    }
+    if let Some(serde_json::Value::String(age)) = json.get_mut("age") {
+        // "Y:M:D" → "Y:M".
+        if let Some(cut) = age.rfind(':').filter(|_| age.matches(':').count() == 2) {
+            age.truncate(cut);
+        }
+    }
+    json.insert("deidentified".into(), serde_json::Value::Bool(true));
+    p.profile_json = serde_json::Value::Object(json).to_string();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_deidentified_profile_keeps_no_day() {
+        let mut p = pb::Profile {
+            age: Some(pb::Age {
+                years: 8,
+                months: 0,
+                days: 10,
+                total_months: 96,
+            }),
+            profile_json: r#"{"id":"s1","birth_date":"2018-03-10","test_date":"2026-03-20","age":"8:0:10","subtests":[]}"#
+                .into(),
+            ..Default::default()
+        };
+        deidentify_profile(&mut p);
+        assert!(p.deidentified);
+        assert_eq!(
+            p.age.as_ref().map(|a| (a.years, a.months, a.days)),
+            Some((8, 0, 0))
+        );
+        let json: serde_json::Value = serde_json::from_str(&p.profile_json).unwrap();
+        assert_eq!(json["birth_date"], "");
+        assert_eq!(json["test_date"], "2026-03");
+        assert_eq!(json["age"], "8:0");
+        assert_eq!(json["deidentified"], true);
+        assert_eq!(json["subtests"], serde_json::json!([]));
     }
 }

@@ -391,6 +391,17 @@ pub struct ChildFilter {
     pub code_prefix: Option<String>,
 }
 
+/// Which sessions to list; every field that is set must match.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionFilter {
+    /// Only sessions of this child.
+    pub child_id: Option<String>,
+    /// Only sessions opened by this token subject.
+    pub examiner: Option<String>,
+    /// Only sessions of children of this centre.
+    pub centre: Option<String>,
+}
+
 /// A test session to open.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct NewSession {
@@ -544,11 +555,10 @@ pub trait Store: Send + Sync {
     /// One session by id.
     async fn get_session(&self, id: &str) -> Result<Session, StoreError>;
 
-    /// Sessions, optionally of one child and/or one examiner, ordered by id.
+    /// Sessions matching `filter`, ordered by id, one page at a time.
     async fn list_sessions(
         &self,
-        child_id: Option<&str>,
-        examiner: Option<&str>,
+        filter: SessionFilter,
         page: PageRequest,
     ) -> Result<Page<Session>, StoreError>;
 

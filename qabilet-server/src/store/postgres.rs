@@ -17,7 +17,8 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use super::rows;
 use super::{
     AuditEntry, AuditRecord, Child, ChildFilter, Created, NewChild, NewResponse, NewSession, NewToken, Page,
-    PageRequest, Response, Session, SessionState, Store, StoreError, SubtestContext, Token, new_id, now_ms,
+    PageRequest, Response, Session, SessionFilter, SessionState, Store, StoreError, SubtestContext, Token,
+    new_id, now_ms,
 };
 
 /// Connections per pool (per server replica).
@@ -447,8 +448,7 @@ impl Store for PostgresStore {
 
     async fn list_sessions(
         &self,
-        child_id: Option<&str>,
-        examiner: Option<&str>,
+        filter: SessionFilter,
         page: PageRequest,
     ) -> Result<Page<Session>, StoreError> {
         let size = page.effective_size();
@@ -456,10 +456,12 @@ impl Store for PostgresStore {
             "SELECT ",
             session_cols!(),
             " FROM sessions WHERE ($1::text IS NULL OR child_id = $1) AND ($2::text IS NULL OR examiner = $2) ",
-            "AND ($3::text IS NULL OR id > $3) ORDER BY id LIMIT $4"
+            "AND ($3::text IS NULL OR child_id IN (SELECT id FROM children WHERE centre = $3)) ",
+            "AND ($4::text IS NULL OR id > $4) ORDER BY id LIMIT $5"
         ))
-        .bind(child_id)
-        .bind(examiner)
+        .bind(&filter.child_id)
+        .bind(&filter.examiner)
+        .bind(&filter.centre)
         .bind(&page.after)
         .bind(i64::from(size) + 1)
         .fetch_all(&self.pool)

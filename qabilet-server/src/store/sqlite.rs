@@ -32,7 +32,8 @@ use tokio::sync::{mpsc, oneshot};
 use super::rows;
 use super::{
     AuditEntry, AuditRecord, Child, ChildFilter, Created, NewChild, NewResponse, NewSession, NewToken, Page,
-    PageRequest, Response, Session, SessionState, Store, StoreError, SubtestContext, Token, new_id, now_ms,
+    PageRequest, Response, Session, SessionFilter, SessionState, Store, StoreError, SubtestContext, Token,
+    new_id, now_ms,
 };
 
 /// How long a connection waits for the write lock held by another connection or process.
@@ -570,8 +571,7 @@ impl Store for SqliteStore {
 
     async fn list_sessions(
         &self,
-        child_id: Option<&str>,
-        examiner: Option<&str>,
+        filter: SessionFilter,
         page: PageRequest,
     ) -> Result<Page<Session>, StoreError> {
         let size = page.effective_size();
@@ -579,10 +579,12 @@ impl Store for SqliteStore {
             "SELECT ",
             session_cols!(),
             " FROM sessions WHERE (?1 IS NULL OR child_id = ?1) AND (?2 IS NULL OR examiner = ?2) ",
-            "AND (?3 IS NULL OR id > ?3) ORDER BY id LIMIT ?4"
+            "AND (?3 IS NULL OR child_id IN (SELECT id FROM children WHERE centre = ?3)) ",
+            "AND (?4 IS NULL OR id > ?4) ORDER BY id LIMIT ?5"
         ))
-        .bind(child_id)
-        .bind(examiner)
+        .bind(&filter.child_id)
+        .bind(&filter.examiner)
+        .bind(&filter.centre)
         .bind(&page.after)
         .bind(i64::from(size) + 1)
         .fetch_all(&self.reader)

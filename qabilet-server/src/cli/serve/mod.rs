@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Args;
-use tonic::transport::Server;
+use tonic::transport::{Server, ServerTlsConfig};
 
 use crate::auth::Authenticator;
 use crate::error::CliError;
@@ -21,40 +21,47 @@ use crate::grpc::registry::Registry;
 use crate::grpc::scoring::ScoringService;
 use crate::store::Store;
 
+mod settings;
+
+use settings::{Settings, TlsFiles};
+
 /// Largest request message accepted, bytes (a 10,000-child batch is about 2 MB).
 pub const MAX_REQUEST_BYTES: usize = 8 * 1024 * 1024;
 
-/// Arguments of `qabilet serve`.
+/// Arguments of `qabilet serve`. Each setting comes from, in order of precedence, its flag,
+/// its environment variable, the `--config` file, or its default.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Address of the gRPC service (loopback by default; port 0 picks a free port, printed on
-    /// stderr).
-    #[arg(
-        long,
-        value_name = "HOST:PORT",
-        default_value = "127.0.0.1:50051",
-        env = "QABILET_ADDR"
-    )]
-    pub addr: SocketAddr,
-    /// Folder of battery folders (or one battery folder) to serve.
-    #[arg(long, value_name = "DIR", default_value = "norms", env = "QABILET_NORMS")]
-    pub norms: PathBuf,
-    /// Database: `sqlite://FILE` (embedded, created if missing) or `postgres://…` (several
-    /// replicas may share one). Migrations run on start.
-    #[arg(
-        long,
-        value_name = "URL",
-        default_value = "sqlite://qabilet.db",
-        env = "QABILET_DB"
-    )]
-    pub db: String,
-    /// Log format on stderr.
-    #[arg(long, value_enum, default_value_t = LogFormat::Text, env = "QABILET_LOG_FORMAT")]
-    pub log_format: LogFormat,
+    /// Settings file (TOML) with any of the keys addr, norms, db, log_format, tls_cert and
+    /// tls_key; flags and environment variables override it, relative paths in it are relative
+    /// to the file's folder.
+    #[arg(long, value_name = "FILE", env = "QABILET_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address of the gRPC service [default: 127.0.0.1:50051] (loopback; port 0 picks a free
+    /// port, printed on stderr).
+    #[arg(long, value_name = "HOST:PORT", env = "QABILET_ADDR")]
+    pub addr: Option<SocketAddr>,
+    /// Folder of battery folders (or one battery folder) to serve [default: norms].
+    #[arg(long, value_name = "DIR", env = "QABILET_NORMS")]
+    pub norms: Option<PathBuf>,
+    /// Database [default: sqlite://qabilet.db]: `sqlite://FILE` (embedded, created if missing)
+    /// or `postgres://…` (several replicas may share one). Migrations run on start.
+    #[arg(long, value_name = "URL", env = "QABILET_DB")]
+    pub db: Option<String>,
+    /// Log format on stderr [default: text].
+    #[arg(long, value_enum, env = "QABILET_LOG_FORMAT")]
+    pub log_format: Option<LogFormat>,
+    /// TLS: the server's certificate chain (PEM); with --tls-key, the service speaks only TLS.
+    #[arg(long, value_name = "PEM", env = "QABILET_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS: the private key of --tls-cert (PEM).
+    #[arg(long, value_name = "PEM", env = "QABILET_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 /// How logs are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     /// Human-readable lines.
     Text,
@@ -64,14 +71,16 @@ pub enum LogFormat {
 
 /// Runs the service until SIGTERM or Ctrl-C.
 pub fn run(args: &ServeArgs) -> Result<(), CliError> {
-    init_logs(args.log_format);
-    let registry = Arc::new(Registry::load(&args.norms)?);
+    let settings = Settings::resolve(args)?;
+    init_logs(settings.log_format);
+    let registry = Arc::new(Registry::load(&settings.norms)?);
+    let tls = settings.tls.as_ref().map(TlsFiles::load).transpose()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| CliError::Usage(format!("cannot start the async runtime: {e}")))?;
     runtime.block_on(async {
-        let store = crate::store::open_store(&args.db)
+        let store = crate::store::open_store(&settings.db)
             .await
             .map_err(|e| CliError::Usage(format!("--db: {e}")))?;
         if let Some(secret) = crate::auth::bootstrap_admin(store.as_ref())
@@ -82,7 +91,7 @@ pub fn run(args: &ServeArgs) -> Result<(), CliError> {
             eprintln!("qabilet: the database had no tokens; created an admin token (shown only now):");
             eprintln!("qabilet: admin token {secret}");
         }
-        let result = serve(args.addr, registry, store.clone()).await;
+        let result = serve(settings.addr, tls, registry, store.clone()).await;
         store.close().await;
         result
     })
@@ -101,7 +110,12 @@ fn init_logs(format: LogFormat) {
     };
 }
 
-async fn serve(addr: SocketAddr, registry: Arc<Registry>, store: Arc<dyn Store>) -> Result<(), CliError> {
+async fn serve(
+    addr: SocketAddr,
+    tls: Option<ServerTlsConfig>,
+    registry: Arc<Registry>,
+    store: Arc<dyn Store>,
+) -> Result<(), CliError> {
     let auth = Arc::new(Authenticator::new(store.clone()));
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -129,10 +143,17 @@ async fn serve(addr: SocketAddr, registry: Arc<Registry>, store: Arc<dyn Store>)
         .iter()
         .map(|(id, n)| format!("{id} ({})", n.id.hash))
         .collect();
-    tracing::info!(%local, batteries = %batteries.join(", "), "qabilet serving gRPC");
+    let scheme = if tls.is_some() { "TLS" } else { "plaintext" };
+    tracing::info!(%local, batteries = %batteries.join(", "), transport = scheme, "qabilet serving gRPC");
     // The line scripts and tests wait for.
-    eprintln!("qabilet: serving gRPC on {local}");
-    Server::builder()
+    eprintln!("qabilet: serving gRPC on {local} ({scheme})");
+    let mut builder = Server::builder();
+    if let Some(tls) = tls {
+        builder = builder
+            .tls_config(tls)
+            .map_err(|e| CliError::Usage(format!("TLS: {e}")))?;
+    }
+    builder
         .add_service(health_service)
         .add_service(reflection)
         .add_service(reflection_alpha)
