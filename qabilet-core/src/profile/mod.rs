@@ -7,7 +7,7 @@ mod composite;
 mod discrepancy;
 mod strengths;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use composite::{Basis, CompositeScore, CompositeValue, Substituted, prorate};
 pub use discrepancy::{Discrepancy, se_difference};
@@ -21,7 +21,7 @@ use crate::norms::{NormSet, NormSetId};
 use crate::request::ScoreRequest;
 
 /// Choices a user may make when scoring.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ScoringOptions {
     /// Confidence level of intervals (default 95 %).
     pub ci_level: ConfidenceLevel,
