@@ -1014,3 +1014,48 @@ fn activity_line_numbers_point_at_their_rows() {
         );
     }
 }
+
+/// Issue 6, part 4: every editable item has a stable id of the documented scheme, no id
+/// repeats, and an item found by its id is the item listed under it.
+#[test]
+fn every_editable_item_has_a_unique_stable_id() {
+    let norms = demo_norms();
+    let tables = tables();
+    let prefixes = [
+        "summary/",
+        "profile/",
+        "strengths/",
+        "support/",
+        "learning/",
+        "activities/",
+        "directions/",
+        "caveats/",
+    ];
+    for case in CASES {
+        let r = build(&norms, &tables, case);
+        let ids = r.item_ids();
+        let unique: BTreeSet<&String> = ids.iter().collect();
+        assert_eq!(unique.len(), ids.len(), "{}: {ids:?}", case.name);
+        assert!(ids.contains(&"referral".to_owned()) && ids.contains(&"interests".to_owned()));
+        assert!(ids.contains(&"summary/1".to_owned()) && ids.contains(&"caveats/1".to_owned()));
+        for id in &ids {
+            assert!(
+                id == "referral" || id == "interests" || prefixes.iter().any(|p| id.starts_with(p)),
+                "{}: {id}",
+                case.name
+            );
+            let item = r.item(id).expect("found by id");
+            assert!(!item.trace.is_empty(), "{}: {id}", case.name);
+        }
+        for row in &r.profile {
+            assert!(ids.contains(&format!("profile/{}", row.composite)));
+        }
+        // The same inputs give the same ids.
+        assert_eq!(build(&norms, &tables, case).item_ids(), ids);
+    }
+    assert!(
+        build(&norms, &tables, &CASES[0])
+            .item("profile/no-such")
+            .is_none()
+    );
+}

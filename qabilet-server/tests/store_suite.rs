@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use qabilet_server::store::{
-    AuditEntry, ChildFilter, NewChild, NewResponse, NewSession, NewToken, PageRequest, PostgresStore, Role,
-    SessionFilter, SessionState, SqliteStore, Store, StoreError, open_store,
+    AuditEntry, ChildFilter, NewChild, NewReportEdit, NewResponse, NewSession, NewToken, PageRequest,
+    PostgresStore, Role, SessionFilter, SessionState, SqliteStore, Store, StoreError, open_store,
 };
 
 const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
@@ -144,6 +144,9 @@ suite!(
     responses_for_one_subtest,
     grouped_appends_keep_their_own_outcomes,
     a_failed_audit_write_stores_neither,
+    report_edits_are_appended_never_overwritten,
+    report_edit_retry_is_applied_once,
+    report_edits_paginate_in_order,
 );
 
 mod checks {
@@ -1289,6 +1292,181 @@ mod checks {
     /// racing its first attempt (likely in the same group) and a later retry (in another
     /// group) get the same response, and appends refused in the middle of the others (a
     /// finished session) fail alone.
+    fn edit(
+        session_id: &str,
+        item: &str,
+        text: &str,
+        author: &str,
+        request_id: Option<&str>,
+    ) -> NewReportEdit {
+        NewReportEdit {
+            session_id: session_id.to_owned(),
+            item: item.to_owned(),
+            text: text.to_owned(),
+            author: author.to_owned(),
+            request_id: request_id.map(str::to_owned),
+        }
+    }
+
+    /// Issue 6, part 4: an edit is appended beside the generated report and earlier edits;
+    /// two edits of one item both stay, in order, the later with the higher id.
+    pub async fn report_edits_are_appended_never_overwritten(fx: Arc<Fixture>) {
+        let store = fx.open().await;
+        let id = active_session(&*store).await;
+        let other = active_session_in_centre(&*store, "astana-2").await;
+        let first = store
+            .append_report_edit(edit(&id, "referral", "Первый вариант", "psy-aliya", Some("e-1")))
+            .await
+            .unwrap();
+        assert!(!first.existed);
+        store
+            .append_report_edit(edit(&other, "referral", "elsewhere", "psy-aliya", Some("e-x")))
+            .await
+            .unwrap();
+        let second = store
+            .append_report_edit(edit(&id, "referral", "Second text", "psy-aliya", Some("e-2")))
+            .await
+            .unwrap();
+        assert!(second.record.id > first.record.id);
+        assert!(second.record.created_at >= first.record.created_at);
+        let page = store.report_edits(&id, PageRequest::first(0)).await.unwrap();
+        assert_eq!(page.next, None);
+        assert_eq!(
+            page.items
+                .iter()
+                .map(|e| (e.item.as_str(), e.text.as_str(), e.author.as_str()))
+                .collect::<Vec<_>>(),
+            [
+                ("referral", "Первый вариант", "psy-aliya"),
+                ("referral", "Second text", "psy-aliya")
+            ],
+            "both edits kept, oldest first, texts as written"
+        );
+        assert_eq!(page.items[0], first.record);
+        assert_eq!(page.items[1].request_id.as_deref(), Some("e-2"));
+        // Edits are kept whatever the session's state.
+        store
+            .set_session_state(&id, SessionState::Active, SessionState::Finished)
+            .await
+            .unwrap();
+        store
+            .append_report_edit(edit(&id, "summary/1", "x", "psy-aliya", None))
+            .await
+            .unwrap();
+        assert_eq!(
+            store
+                .report_edits(&id, PageRequest::first(0))
+                .await
+                .unwrap()
+                .items
+                .len(),
+            3
+        );
+        // Unknown sessions.
+        let orphan = store
+            .append_report_edit(edit("0000000000000000000000000z", "referral", "x", "p", None))
+            .await;
+        assert!(
+            matches!(orphan, Err(StoreError::NotFound { what: "session", .. })),
+            "{orphan:?}"
+        );
+        let none = store
+            .report_edits("0000000000000000000000000z", PageRequest::first(0))
+            .await;
+        assert!(matches!(none, Err(StoreError::NotFound { .. })), "{none:?}");
+        // Reopened: still there.
+        let again = fx.open().await;
+        assert_eq!(
+            again
+                .report_edits(&id, PageRequest::first(0))
+                .await
+                .unwrap()
+                .items
+                .len(),
+            3
+        );
+    }
+
+    /// A retry with the same (author, request id) returns the stored edit and writes nothing,
+    /// even with another text; the same request id of another author is another edit.
+    pub async fn report_edit_retry_is_applied_once(fx: Arc<Fixture>) {
+        let store = fx.open().await;
+        let id = active_session(&*store).await;
+        let first = store
+            .append_report_edit(edit(&id, "strengths/verbal", "text", "psy-aliya", Some("r-1")))
+            .await
+            .unwrap();
+        let retry = store
+            .append_report_edit(edit(&id, "strengths/verbal", "changed", "psy-aliya", Some("r-1")))
+            .await
+            .unwrap();
+        assert!(retry.existed);
+        assert_eq!(retry.record, first.record);
+        let colleague = store
+            .append_report_edit(edit(&id, "strengths/verbal", "theirs", "psy-dana", Some("r-1")))
+            .await
+            .unwrap();
+        assert!(!colleague.existed);
+        // Without a request id every call is a new edit.
+        for _ in 0..2 {
+            store
+                .append_report_edit(edit(&id, "interests", "same", "psy-aliya", None))
+                .await
+                .unwrap();
+        }
+        let texts: Vec<String> = store
+            .report_edits(&id, PageRequest::first(0))
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|e| e.text)
+            .collect();
+        assert_eq!(texts, ["text", "theirs", "same", "same"]);
+    }
+
+    pub async fn report_edits_paginate_in_order(fx: Arc<Fixture>) {
+        let store = fx.open().await;
+        let id = active_session(&*store).await;
+        for n in 0..7 {
+            store
+                .append_report_edit(edit(
+                    &id,
+                    &format!("caveats/{}", n % 3 + 1),
+                    &n.to_string(),
+                    "p",
+                    None,
+                ))
+                .await
+                .unwrap();
+        }
+        let mut seen = Vec::new();
+        let mut after = None;
+        loop {
+            let page = store
+                .report_edits(&id, PageRequest { size: 3, after })
+                .await
+                .unwrap();
+            assert!(page.items.len() <= 3);
+            seen.extend(page.items.iter().map(|e| e.text.clone()));
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(seen, ["0", "1", "2", "3", "4", "5", "6"]);
+        let bad = store
+            .report_edits(
+                &id,
+                PageRequest {
+                    size: 3,
+                    after: Some("not-a-cursor".into()),
+                },
+            )
+            .await;
+        assert!(matches!(bad, Err(StoreError::Conflict { .. })), "{bad:?}");
+    }
+
     pub async fn grouped_appends_keep_their_own_outcomes(fx: Arc<Fixture>) {
         const SESSIONS: usize = 16;
         const TASKS: usize = 8;

@@ -6,6 +6,7 @@
 //! and the scores that produced it. Rendering (HTML, PDF) belongs to the server.
 
 mod build;
+mod item_id;
 mod keys;
 
 use std::collections::BTreeMap;
@@ -14,6 +15,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 pub use build::consultation;
+pub use item_id::EditableItem;
 pub use keys::{RENDERER_KEYS, message_keys};
 
 use crate::guidance::{Evidence, Offer, ReferralOutcome, SingleIndexRate, StandingKind};

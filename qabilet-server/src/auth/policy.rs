@@ -15,6 +15,8 @@
 //! | `RecordResponse`     | own          | —          | centre     | —          | all   |
 //! | `ChangeSessionState` | own          | —          | centre     | —          | all   |
 //! | `ReadResults`        | own          | centre     | centre     | centre¹    | all   |
+//! | `ReadReport`         | own          | centre     | centre     | —²         | all   |
+//! | `EditReport`         | own          | —³         | —³         | —²         | all   |
 //! | `ManageTokens`       | —            | —          | —          | —          | all   |
 //!
 //! * **all**: allowed, whatever the resource;
@@ -22,7 +24,14 @@
 //! * **own**: allowed on a resource of the principal's centre whose owner is the principal's
 //!   subject (a child's owner is who registered it; a session's owner is its examiner);
 //! * **—**: never;
-//! * ¹ de-identified ([`deidentified`]).
+//! * ¹ de-identified ([`deidentified`]);
+//! * ² a consultation report is about one identifiable child — written to be given to its
+//!   parents, with the child's age, test date and recommendations — so it cannot be
+//!   de-identified the way scores are: researchers work from de-identified results instead;
+//! * ³ the recommendations are the examining psychologist's professional judgement, and an
+//!   edit is signed by its author: a supervisor reviews the centre's reports (and discusses
+//!   changes with the psychologist) and an integrating system shows them, but neither
+//!   rewrites them.
 //!
 //! A principal whose centre is `*` ([`ALL_CENTRES`]) is in every centre (the bootstrap admin;
 //! a researcher or supervisor over all centres). Only the principal's centre is a wildcard: a
@@ -33,8 +42,8 @@
 //! `allowed` is given the stored record the action touches, as [`Owned`]:
 //!
 //! * `ReadChild`, `StartSession`: the child;
-//! * `ReadSession`, `ReadResults`, `RecordResponse`, `ChangeSessionState`: the session (the
-//!   centre of its child, its examiner as owner);
+//! * `ReadSession`, `ReadResults`, `RecordResponse`, `ChangeSessionState`, `ReadReport`,
+//!   `EditReport`: the session (the centre of its child, its examiner as owner);
 //! * `ListSessions`: the child whose sessions are listed, or `None` for a list over the
 //!   caller's whole scope;
 //! * `ListChildren`: `None` (the list over the caller's scope);
@@ -79,13 +88,17 @@ pub enum Action {
     ChangeSessionState,
     /// Read a session's scores.
     ReadResults,
+    /// Read a finished session's consultation report and the edits to it.
+    ReadReport,
+    /// Append an edit to an item of a session's consultation report.
+    EditReport,
     /// Create, list or revoke bearer tokens.
     ManageTokens,
 }
 
 impl Action {
     /// Every action, in declaration order.
-    pub const ALL: [Action; 12] = [
+    pub const ALL: [Action; 14] = [
         Action::ReadCatalog,
         Action::Score,
         Action::CreateChild,
@@ -97,6 +110,8 @@ impl Action {
         Action::RecordResponse,
         Action::ChangeSessionState,
         Action::ReadResults,
+        Action::ReadReport,
+        Action::EditReport,
         Action::ManageTokens,
     ];
 
@@ -150,6 +165,8 @@ fn grant(role: Role, action: Action) -> Grant {
         Action::RecordResponse     => [Own,        No,        Centre,    No,        All],
         Action::ChangeSessionState => [Own,        No,        Centre,    No,        All],
         Action::ReadResults        => [Own,        Centre,    Centre,    Centre,    All],
+        Action::ReadReport         => [Own,        Centre,    Centre,    No,        All],
+        Action::EditReport         => [Own,        No,        No,        No,        All],
         Action::ManageTokens       => [No,         No,        No,        No,        All],
     };
     match role {
@@ -243,7 +260,7 @@ mod tests {
     /// owner's in its centre; one in another centre; no resource (`None`). The principals
     /// are in centre "almaty-1" with subject "me".
     #[rustfmt::skip]
-    const TABLE: [(Action, [&str; 5]); 12] = [
+    const TABLE: [(Action, [&str; 5]); 14] = [
         //                           psychologist supervisor integrator researcher admin
         (Action::ReadCatalog,        ["YYYY",      "YYYY",    "YYYY",    "YYYY",    "YYYY"]),
         (Action::Score,              ["YYYY",      "YYYY",    "YYYY",    "YYYY",    "YYYY"]),
@@ -256,6 +273,8 @@ mod tests {
         (Action::RecordResponse,     ["Ynnn",      "nnnn",    "YYnn",    "nnnn",    "YYYY"]),
         (Action::ChangeSessionState, ["Ynnn",      "nnnn",    "YYnn",    "nnnn",    "YYYY"]),
         (Action::ReadResults,        ["Ynnn",      "YYnn",    "YYnn",    "YYnn",    "YYYY"]),
+        (Action::ReadReport,         ["Ynnn",      "YYnn",    "YYnn",    "nnnn",    "YYYY"]),
+        (Action::EditReport,         ["Ynnn",      "nnnn",    "nnnn",    "nnnn",    "YYYY"]),
         (Action::ManageTokens,       ["nnnn",      "nnnn",    "nnnn",    "nnnn",    "YYYY"]),
     ];
 

@@ -47,11 +47,11 @@ impl AssessmentService {
         }
     }
 
-    async fn principal<T>(&self, request: &Request<T>) -> Result<Principal, Status> {
+    pub(super) async fn principal<T>(&self, request: &Request<T>) -> Result<Principal, Status> {
         self.auth.authenticate(request.metadata()).await
     }
 
-    async fn audit(
+    pub(super) async fn audit(
         &self,
         p: &Principal,
         action: &str,
@@ -99,7 +99,7 @@ impl AssessmentService {
     }
 
     /// The session named `name` (`sessions/{id}`) and its child, if `p` may do `action`.
-    async fn session(
+    pub(super) async fn session(
         &self,
         p: &Principal,
         name: &str,
@@ -199,6 +199,49 @@ impl AssessmentService {
         }
     }
 
+    /// The normed results of session `s` (named `name`) as GetResults returns them before any
+    /// de-identification: computed from the session's response log with the norm set it is
+    /// pinned to; `FAILED_PRECONDITION` while nothing is recorded. Reports are built from
+    /// exactly these (`profile_json`). Neither authorises nor audits: the caller does both.
+    pub(super) async fn results(
+        &self,
+        s: &store::Session,
+        child: &store::Child,
+        name: &str,
+    ) -> Result<pb::Profile, Status> {
+        let norms = self.pinned_norms(s)?;
+        let (admins, _) = self.administrations(s, child, &norms).await?;
+        // A subtest counts once anything was recorded for it; its raw score is the rules'.
+        let raw: Vec<Option<u16>> = admins
+            .iter()
+            .map(|a| (!a.events().is_empty()).then(|| a.raw_score().raw))
+            .collect();
+        if raw.iter().all(Option::is_none) {
+            return Err(Status::failed_precondition(format!(
+                "{name} has no responses yet"
+            )));
+        }
+        let birth =
+            age::parse_date(&child.birth_date).map_err(|e| Status::internal(format!("birth date: {e}")))?;
+        let test = age::parse_date(&s.test_date).map_err(|e| Status::internal(format!("test date: {e}")))?;
+        let req = ScoreRequest::new(&norms, birth, test, raw.clone())
+            .map_err(|e| Status::internal(e.to_string()))?;
+        let profile = Scorer::new(&norms, qabilet_core::ScoringOptions::default()).score(&req);
+        let scores = pb::ChildScores {
+            id: name.to_owned(),
+            birth_date: child.birth_date.clone(),
+            test_date: s.test_date.clone(),
+            raw_scores: norms
+                .battery
+                .subtests
+                .iter()
+                .zip(&raw)
+                .filter_map(|(st, r)| r.map(|r| (st.id.clone(), u32::from(r))))
+                .collect(),
+        };
+        Ok(convert::profile(&norms, &scores, &profile))
+    }
+
     async fn session_message(
         &self,
         session: &store::Session,
@@ -285,7 +328,7 @@ fn age_months(child: &store::Child, session: &store::Session) -> Result<u16, Sta
     Ok(a.in_months().0)
 }
 
-fn time(ms: i64) -> String {
+pub(super) fn time(ms: i64) -> String {
     jiff::Timestamp::from_millisecond(ms)
         .map(|t| t.to_string())
         .unwrap_or_default()
@@ -408,7 +451,7 @@ fn rule_error(e: AdministrationError) -> Status {
     }
 }
 
-fn page(size: i32, token: String) -> Result<PageRequest, Status> {
+pub(super) fn page(size: i32, token: String) -> Result<PageRequest, Status> {
     if size < 0 {
         return Err(status::invalid_argument("page_size", "must not be negative"));
     }
@@ -418,7 +461,7 @@ fn page(size: i32, token: String) -> Result<PageRequest, Status> {
     })
 }
 
-fn request_id(id: String) -> Option<String> {
+pub(super) fn request_id(id: String) -> Option<String> {
     (!id.trim().is_empty()).then_some(id)
 }
 
@@ -805,42 +848,8 @@ impl Assessment for AssessmentService {
         let p = self.principal(&request).await?;
         let session = request.into_inner().session;
         let (s, child) = self.session(&p, &session, "session", Action::ReadResults).await?;
-        let norms = self.pinned_norms(&s)?;
-        let (admins, _) = self.administrations(&s, &child, &norms).await?;
-        // A subtest counts once anything was recorded for it; its raw score is the rules'.
-        let raw: Vec<Option<u16>> = admins
-            .iter()
-            .map(|a| (!a.events().is_empty()).then(|| a.raw_score().raw))
-            .collect();
-        if raw.iter().all(Option::is_none) {
-            return Err(Status::failed_precondition(format!(
-                "{session} has no responses yet"
-            )));
-        }
-        let birth =
-            age::parse_date(&child.birth_date).map_err(|e| Status::internal(format!("birth date: {e}")))?;
-        let test = age::parse_date(&s.test_date).map_err(|e| Status::internal(format!("test date: {e}")))?;
-        let req = ScoreRequest::new(&norms, birth, test, raw.clone())
-            .map_err(|e| Status::internal(e.to_string()))?;
-        let profile = Scorer::new(&norms, qabilet_core::ScoringOptions::default()).score(&req);
-        let scores = pb::ChildScores {
-            id: session.clone(),
-            birth_date: if policy::deidentified(&p) {
-                String::new()
-            } else {
-                child.birth_date.clone()
-            },
-            test_date: s.test_date.clone(),
-            raw_scores: norms
-                .battery
-                .subtests
-                .iter()
-                .zip(&raw)
-                .filter_map(|(st, r)| r.map(|r| (st.id.clone(), u32::from(r))))
-                .collect(),
-        };
+        let mut results = self.results(&s, &child, &session).await?;
         self.audit(&p, "read_results", &session, Some(&child.id)).await?;
-        let mut results = convert::profile(&norms, &scores, &profile);
         if policy::deidentified(&p) {
             convert::deidentify_profile(&mut results);
         }

@@ -6,6 +6,7 @@ pub mod assessment;
 pub mod catalog;
 pub mod convert;
 pub mod registry;
+pub mod reports;
 pub mod scoring;
 pub mod status;
 

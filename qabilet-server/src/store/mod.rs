@@ -1,8 +1,9 @@
 //! Storage of the gRPC service: one [`Store`] trait, two real backends (SQLite, PostgreSQL).
 //!
 //! The store keeps bearer tokens (hashed), pseudonymous children, test sessions, the
-//! append-only log of item responses and the audit log. Scores and reports are derived from
-//! the response log and are not stored here.
+//! append-only log of item responses, the append-only log of psychologists' edits to report
+//! items, and the audit log. Scores and reports are derived from the response log and are
+//! not stored here; an edit is stored beside the generated text, never in place of it.
 //!
 //! Conventions shared by both backends:
 //!
@@ -245,6 +246,34 @@ impl<T> Page<T> {
         };
         Page { items, next }
     }
+
+    /// As [`Page::from_overfetch`], for records with a database-assigned integer id (the
+    /// cursor is that id in decimal).
+    pub(crate) fn from_overfetch_seq(items: Vec<T>, size: u32, id: impl Fn(&T) -> i64) -> Self {
+        let size = size as usize;
+        let mut items = items;
+        let next = if items.len() > size {
+            items.truncate(size);
+            items.last().map(|t| id(t).to_string())
+        } else {
+            None
+        };
+        Page { items, next }
+    }
+}
+
+/// The integer id after which a page of records with integer ids starts (the `next` of the
+/// previous page): `Ok(None)` for the first page; a cursor that is not such an id is
+/// [`StoreError::Conflict`] (the service checks page tokens before they reach the store).
+pub(crate) fn seq_cursor(page: &PageRequest) -> Result<Option<i64>, StoreError> {
+    page.after
+        .as_deref()
+        .map(|a| {
+            a.parse::<i64>().map_err(|_| StoreError::Conflict {
+                detail: format!("page token {a:?} is not a cursor of this list"),
+            })
+        })
+        .transpose()
 }
 
 /// A bearer token to store. The secret itself never reaches the store.
@@ -484,6 +513,68 @@ pub struct SubtestContext {
     pub responses: Vec<Response>,
 }
 
+/// A psychologist's text for one item of a session's report, to append. Edits are an
+/// append-only log beside the generated report: nothing is ever overwritten, and the latest
+/// edit of an item (highest id) is the one in effect.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct NewReportEdit {
+    /// The session whose report is edited (must exist).
+    pub session_id: String,
+    /// Stable item id of the report, e.g. `strengths/verbal`.
+    pub item: String,
+    /// The psychologist's text (may be personal: never logged).
+    pub text: String,
+    /// Token subject of who wrote it.
+    pub author: String,
+    /// Idempotency key, unique per author.
+    pub request_id: Option<String>,
+}
+
+impl fmt::Debug for NewReportEdit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewReportEdit")
+            .field("session_id", &self.session_id)
+            .field("item", &self.item)
+            .field("text", &"<redacted>")
+            .field("author", &self.author)
+            .field("request_id", &self.request_id)
+            .finish()
+    }
+}
+
+/// A stored report edit: one entry of a session's append-only log of edits.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ReportEdit {
+    /// Database-assigned, increasing id: a later edit has a higher id.
+    pub id: i64,
+    /// The session whose report was edited.
+    pub session_id: String,
+    /// Stable item id of the report.
+    pub item: String,
+    /// The psychologist's text.
+    pub text: String,
+    /// Token subject of who wrote it.
+    pub author: String,
+    /// The idempotency key it was appended with.
+    pub request_id: Option<String>,
+    /// When it was stored, Unix milliseconds.
+    pub created_at: i64,
+}
+
+impl fmt::Debug for ReportEdit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReportEdit")
+            .field("id", &self.id)
+            .field("session_id", &self.session_id)
+            .field("item", &self.item)
+            .field("text", &"<redacted>")
+            .field("author", &self.author)
+            .field("request_id", &self.request_id)
+            .field("created_at", &self.created_at)
+            .finish()
+    }
+}
+
 /// An audit event to record.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct AuditEntry {
@@ -619,6 +710,18 @@ pub trait Store: Send + Sync {
         })
     }
 
+    /// Appends an edit of a report item to the session's log of edits ([`StoreError::NotFound`]
+    /// for an unknown session). Nothing is updated or deleted, ever: the generated report and
+    /// earlier edits stay as they were. A retry with the same (`author`, `request_id`) returns
+    /// the stored edit (`existed: true`) without writing anything. Which items and sessions may
+    /// be edited is the caller's policy. Returns only once the write is durable.
+    async fn append_report_edit(&self, new: NewReportEdit) -> Result<Created<ReportEdit>, StoreError>;
+
+    /// The session's report edits, oldest first (by id), one page at a time
+    /// ([`StoreError::NotFound`] if the session does not exist).
+    async fn report_edits(&self, session_id: &str, page: PageRequest)
+    -> Result<Page<ReportEdit>, StoreError>;
+
     /// Records an audit event (append-only).
     async fn audit(&self, entry: AuditEntry) -> Result<AuditRecord, StoreError>;
 
@@ -677,7 +780,7 @@ pub(crate) fn new_id() -> String {
 pub(crate) mod rows {
     use sqlx::{ColumnIndex, Decode, Row, Type};
 
-    use super::{AuditRecord, Child, Response, Session, StoreError, SubtestContext, Token};
+    use super::{AuditRecord, Child, ReportEdit, Response, Session, StoreError, SubtestContext, Token};
 
     /// Typed column access on a row of either backend.
     pub(crate) trait Get {
@@ -828,6 +931,18 @@ pub(crate) mod rows {
             payload: r.text("payload")?,
             request_id: r.opt_text("request_id")?,
             recorded_at: r.int("recorded_at")?,
+        })
+    }
+
+    pub(crate) fn report_edit(r: &impl Get) -> Result<ReportEdit, StoreError> {
+        Ok(ReportEdit {
+            id: r.int("id")?,
+            session_id: r.text("session_id")?,
+            item: r.text("item")?,
+            text: r.text("text")?,
+            author: r.text("author")?,
+            request_id: r.opt_text("request_id")?,
+            created_at: r.int("created_at")?,
         })
     }
 

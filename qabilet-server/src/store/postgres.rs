@@ -16,9 +16,9 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use super::rows;
 use super::{
-    AuditEntry, AuditRecord, Child, ChildFilter, Created, NewChild, NewResponse, NewSession, NewToken, Page,
-    PageRequest, Response, Session, SessionFilter, SessionState, Store, StoreError, SubtestContext, Token,
-    new_id, now_ms,
+    AuditEntry, AuditRecord, Child, ChildFilter, Created, NewChild, NewReportEdit, NewResponse, NewSession,
+    NewToken, Page, PageRequest, ReportEdit, Response, Session, SessionFilter, SessionState, Store,
+    StoreError, SubtestContext, Token, new_id, now_ms, seq_cursor,
 };
 
 /// Connections per pool (per server replica).
@@ -45,6 +45,11 @@ macro_rules! session_cols {
 macro_rules! response_cols {
     () => {
         "session_id, seq, subtest, payload, request_id, recorded_at"
+    };
+}
+macro_rules! report_edit_cols {
+    () => {
+        "id, session_id, item, text, author, request_id, created_at"
     };
 }
 macro_rules! audit_cols {
@@ -206,6 +211,25 @@ impl PostgresStore {
         .await
         .map_err(db("looking up session by request id"))?
         .map(|r| rows::session(&r))
+        .transpose()
+    }
+
+    async fn report_edit_by_request(
+        &self,
+        author: &str,
+        request_id: &str,
+    ) -> Result<Option<ReportEdit>, StoreError> {
+        sqlx::query(concat!(
+            "SELECT ",
+            report_edit_cols!(),
+            " FROM report_edits WHERE author = $1 AND request_id = $2"
+        ))
+        .bind(author)
+        .bind(request_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db("looking up report edit by request id"))?
+        .map(|r| rows::report_edit(&r))
         .transpose()
     }
 }
@@ -682,6 +706,86 @@ impl Store for PostgresStore {
             }
         }
         rows::subtest_context(first, responses)
+    }
+
+    async fn append_report_edit(&self, new: NewReportEdit) -> Result<Created<ReportEdit>, StoreError> {
+        if let Some(request_id) = &new.request_id
+            && let Some(edit) = self.report_edit_by_request(&new.author, request_id).await?
+        {
+            return Ok(Created {
+                record: edit,
+                existed: true,
+            });
+        }
+        let inserted = sqlx::query(concat!(
+            "INSERT INTO report_edits (session_id, item, text, author, request_id, created_at) ",
+            "VALUES ($1, $2, $3, $4, $5, $6) RETURNING ",
+            report_edit_cols!()
+        ))
+        .bind(&new.session_id)
+        .bind(&new.item)
+        .bind(&new.text)
+        .bind(&new.author)
+        .bind(&new.request_id)
+        .bind(now_ms())
+        .fetch_one(&self.pool)
+        .await;
+        match inserted {
+            Ok(row) => Ok(Created {
+                record: rows::report_edit(&row)?,
+                existed: false,
+            }),
+            Err(sqlx::Error::Database(d)) if d.is_foreign_key_violation() => Err(StoreError::NotFound {
+                what: "session",
+                id: new.session_id,
+            }),
+            // A concurrent retry (another replica) stored it first.
+            Err(e) => match unique_violation(&e) {
+                Some(_) => {
+                    let request_id = new.request_id.as_deref().unwrap_or_default();
+                    match self.report_edit_by_request(&new.author, request_id).await? {
+                        Some(edit) => Ok(Created {
+                            record: edit,
+                            existed: true,
+                        }),
+                        None => Err(StoreError::backend("appending report edit", e)),
+                    }
+                }
+                None => Err(StoreError::backend("appending report edit", e)),
+            },
+        }
+    }
+
+    async fn report_edits(
+        &self,
+        session_id: &str,
+        page: PageRequest,
+    ) -> Result<Page<ReportEdit>, StoreError> {
+        let size = page.effective_size();
+        let after = seq_cursor(&page)?;
+        let mut conn = self.pool.acquire().await.map_err(db("acquiring connection"))?;
+        if session_in(&mut conn, session_id, false).await?.is_none() {
+            return Err(StoreError::NotFound {
+                what: "session",
+                id: session_id.to_owned(),
+            });
+        }
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            report_edit_cols!(),
+            " FROM report_edits WHERE session_id = $1 AND ($2::BIGINT IS NULL OR id > $2) ORDER BY id LIMIT $3"
+        ))
+        .bind(session_id)
+        .bind(after)
+        .bind(i64::from(size) + 1)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db("reading report edits"))?;
+        let items = rows
+            .iter()
+            .map(rows::report_edit)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::from_overfetch_seq(items, size, |e| e.id))
     }
 
     async fn audit(&self, entry: AuditEntry) -> Result<AuditRecord, StoreError> {

@@ -31,9 +31,9 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::rows;
 use super::{
-    AuditEntry, AuditRecord, Child, ChildFilter, Created, NewChild, NewResponse, NewSession, NewToken, Page,
-    PageRequest, Response, Session, SessionFilter, SessionState, Store, StoreError, SubtestContext, Token,
-    new_id, now_ms,
+    AuditEntry, AuditRecord, Child, ChildFilter, Created, NewChild, NewReportEdit, NewResponse, NewSession,
+    NewToken, Page, PageRequest, ReportEdit, Response, Session, SessionFilter, SessionState, Store,
+    StoreError, SubtestContext, Token, new_id, now_ms, seq_cursor,
 };
 
 /// How long a connection waits for the write lock held by another connection or process.
@@ -60,6 +60,11 @@ macro_rules! session_cols {
 macro_rules! response_cols {
     () => {
         "session_id, seq, subtest, payload, request_id, recorded_at"
+    };
+}
+macro_rules! report_edit_cols {
+    () => {
+        "id, session_id, item, text, author, request_id, created_at"
     };
 }
 macro_rules! audit_cols {
@@ -735,6 +740,87 @@ impl Store for SqliteStore {
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
         rows::subtest_context(first, responses)
+    }
+
+    async fn append_report_edit(&self, new: NewReportEdit) -> Result<Created<ReportEdit>, StoreError> {
+        // A write of its own on the writer connection, like every write but response appends.
+        let mut tx = self.begin_write().await?;
+        if let Some(request_id) = &new.request_id {
+            let existing = sqlx::query(concat!(
+                "SELECT ",
+                report_edit_cols!(),
+                " FROM report_edits WHERE author = ?1 AND request_id = ?2"
+            ))
+            .bind(&new.author)
+            .bind(request_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db("looking up report edit by request id"))?;
+            if let Some(row) = existing {
+                return Ok(Created {
+                    record: rows::report_edit(&row)?,
+                    existed: true,
+                });
+            }
+        }
+        if session_in(&mut tx, &new.session_id).await?.is_none() {
+            return Err(StoreError::NotFound {
+                what: "session",
+                id: new.session_id,
+            });
+        }
+        let row = sqlx::query(concat!(
+            "INSERT INTO report_edits (session_id, item, text, author, request_id, created_at) ",
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING ",
+            report_edit_cols!()
+        ))
+        .bind(&new.session_id)
+        .bind(&new.item)
+        .bind(&new.text)
+        .bind(&new.author)
+        .bind(&new.request_id)
+        .bind(now_ms())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db("appending report edit"))?;
+        let edit = rows::report_edit(&row)?;
+        tx.commit().await.map_err(db("committing report edit"))?;
+        Ok(Created {
+            record: edit,
+            existed: false,
+        })
+    }
+
+    async fn report_edits(
+        &self,
+        session_id: &str,
+        page: PageRequest,
+    ) -> Result<Page<ReportEdit>, StoreError> {
+        let size = page.effective_size();
+        let after = seq_cursor(&page)?;
+        let mut conn = self.reader.acquire().await.map_err(db("acquiring connection"))?;
+        if session_in(&mut conn, session_id).await?.is_none() {
+            return Err(StoreError::NotFound {
+                what: "session",
+                id: session_id.to_owned(),
+            });
+        }
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            report_edit_cols!(),
+            " FROM report_edits WHERE session_id = ?1 AND (?2 IS NULL OR id > ?2) ORDER BY id LIMIT ?3"
+        ))
+        .bind(session_id)
+        .bind(after)
+        .bind(i64::from(size) + 1)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db("reading report edits"))?;
+        let items = rows
+            .iter()
+            .map(rows::report_edit)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::from_overfetch_seq(items, size, |e| e.id))
     }
 
     async fn audit(&self, entry: AuditEntry) -> Result<AuditRecord, StoreError> {

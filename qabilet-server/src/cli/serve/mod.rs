@@ -1,5 +1,6 @@
 //! `qabilet serve`: the gRPC service on its embedded defaults — the batteries of the norms
-//! folder, an SQLite database (`qabilet.db`), health and reflection — with structured logs and a graceful shutdown on SIGTERM
+//! folder, the guidance tables of reports (`norms/guidance`), an SQLite database
+//! (`qabilet.db`), health and reflection — with structured logs and a graceful shutdown on SIGTERM
 //! or Ctrl-C (requests in flight finish; no new ones are accepted).
 
 use std::net::SocketAddr;
@@ -16,8 +17,10 @@ use crate::grpc::assessment::AssessmentService;
 use crate::grpc::catalog::CatalogService;
 use crate::grpc::pb::assessment_server::AssessmentServer;
 use crate::grpc::pb::catalog_server::CatalogServer;
+use crate::grpc::pb::reports_server::ReportsServer;
 use crate::grpc::pb::scoring_server::ScoringServer;
 use crate::grpc::registry::Registry;
+use crate::grpc::reports::{Guidance, ReportsService};
 use crate::grpc::scoring::ScoringService;
 use crate::store::Store;
 
@@ -32,8 +35,8 @@ pub const MAX_REQUEST_BYTES: usize = 8 * 1024 * 1024;
 /// its environment variable, the `--config` file, or its default.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Settings file (TOML) with any of the keys addr, norms, db, log_format, tls_cert and
-    /// tls_key; flags and environment variables override it, relative paths in it are relative
+    /// Settings file (TOML) with any of the keys addr, norms, guidance, db, log_format,
+    /// tls_cert and tls_key; flags and environment variables override it, relative paths in it are relative
     /// to the file's folder.
     #[arg(long, value_name = "FILE", env = "QABILET_CONFIG")]
     pub config: Option<PathBuf>,
@@ -44,6 +47,10 @@ pub struct ServeArgs {
     /// Folder of battery folders (or one battery folder) to serve [default: norms].
     #[arg(long, value_name = "DIR", env = "QABILET_NORMS")]
     pub norms: Option<PathBuf>,
+    /// Guidance tables of consultation reports [default: norms/guidance]. Without the folder
+    /// the server runs, and the Reports service answers FAILED_PRECONDITION.
+    #[arg(long, value_name = "DIR", env = "QABILET_GUIDANCE")]
+    pub guidance: Option<PathBuf>,
     /// Database [default: sqlite://qabilet.db]: `sqlite://FILE` (embedded, created if missing)
     /// or `postgres://…` (several replicas may share one). Migrations run on start.
     #[arg(long, value_name = "URL", env = "QABILET_DB")]
@@ -74,6 +81,10 @@ pub fn run(args: &ServeArgs) -> Result<(), CliError> {
     let settings = Settings::resolve(args)?;
     init_logs(settings.log_format);
     let registry = Arc::new(Registry::load(&settings.norms)?);
+    let guidance = Guidance::load(&settings.guidance)?;
+    if let Guidance::Missing(why) = &guidance {
+        tracing::warn!("{why}");
+    }
     let tls = settings.tls.as_ref().map(TlsFiles::load).transpose()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -91,7 +102,7 @@ pub fn run(args: &ServeArgs) -> Result<(), CliError> {
             eprintln!("qabilet: the database had no tokens; created an admin token (shown only now):");
             eprintln!("qabilet: admin token {secret}");
         }
-        let result = serve(settings.addr, tls, registry, store.clone()).await;
+        let result = serve(settings.addr, tls, registry, guidance, store.clone()).await;
         store.close().await;
         result
     })
@@ -114,6 +125,7 @@ async fn serve(
     addr: SocketAddr,
     tls: Option<ServerTlsConfig>,
     registry: Arc<Registry>,
+    guidance: Guidance,
     store: Arc<dyn Store>,
 ) -> Result<(), CliError> {
     let auth = Arc::new(Authenticator::new(store.clone()));
@@ -127,6 +139,10 @@ async fn serve(
     health.set_serving::<CatalogServer<CatalogService>>().await;
     health.set_serving::<ScoringServer<ScoringService>>().await;
     health.set_serving::<AssessmentServer<AssessmentService>>().await;
+    match guidance {
+        Guidance::Loaded(_) => health.set_serving::<ReportsServer<ReportsService>>().await,
+        Guidance::Missing(_) => health.set_not_serving::<ReportsServer<ReportsService>>().await,
+    }
     // Reflection in both protocol versions: v1, and v1alpha for older tools.
     let reflection_builder = || {
         tonic_reflection::server::Builder::configure()
@@ -147,6 +163,11 @@ async fn serve(
     tracing::info!(%local, batteries = %batteries.join(", "), transport = scheme, "qabilet serving gRPC");
     // The line scripts and tests wait for.
     eprintln!("qabilet: serving gRPC on {local} ({scheme})");
+    let assessment = Arc::new(AssessmentService::new(
+        registry.clone(),
+        store.clone(),
+        auth.clone(),
+    ));
     let mut builder = Server::builder();
     if let Some(tls) = tls {
         builder = builder
@@ -166,7 +187,10 @@ async fn serve(
                 .max_decoding_message_size(MAX_REQUEST_BYTES),
         )
         .add_service(
-            AssessmentServer::new(AssessmentService::new(registry, store, auth))
+            AssessmentServer::from_arc(assessment.clone()).max_decoding_message_size(MAX_REQUEST_BYTES),
+        )
+        .add_service(
+            ReportsServer::new(ReportsService::new(assessment, registry, store, guidance))
                 .max_decoding_message_size(MAX_REQUEST_BYTES),
         )
         .serve_with_incoming_shutdown(

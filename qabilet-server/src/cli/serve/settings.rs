@@ -15,6 +15,8 @@ use crate::error::CliError;
 pub const DEFAULT_ADDR: &str = "127.0.0.1:50051";
 /// Default norms folder, relative to the working directory.
 pub const DEFAULT_NORMS: &str = "norms";
+/// Default guidance tables of reports, relative to the working directory.
+pub const DEFAULT_GUIDANCE: &str = "norms/guidance";
 /// Default database: an SQLite file in the working directory.
 pub const DEFAULT_DB: &str = "sqlite://qabilet.db";
 
@@ -25,6 +27,7 @@ pub const DEFAULT_DB: &str = "sqlite://qabilet.db";
 struct ConfigFile {
     addr: Option<SocketAddr>,
     norms: Option<PathBuf>,
+    guidance: Option<PathBuf>,
     db: Option<String>,
     log_format: Option<LogFormat>,
     tls_cert: Option<PathBuf>,
@@ -36,6 +39,7 @@ struct ConfigFile {
 pub struct Settings {
     pub addr: SocketAddr,
     pub norms: PathBuf,
+    pub guidance: PathBuf,
     pub db: String,
     pub log_format: LogFormat,
     pub tls: Option<TlsFiles>,
@@ -85,6 +89,11 @@ impl Settings {
                 .clone()
                 .or_else(|| from_file(file.norms))
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_NORMS)),
+            guidance: args
+                .guidance
+                .clone()
+                .or_else(|| from_file(file.guidance))
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_GUIDANCE)),
             db: args
                 .db
                 .clone()
@@ -148,6 +157,7 @@ mod tests {
             config: None,
             addr: None,
             norms: None,
+            guidance: None,
             db: None,
             log_format: None,
             tls_cert: None,
@@ -160,6 +170,7 @@ mod tests {
         let s = Settings::resolve(&args()).unwrap();
         assert_eq!(s.addr.to_string(), DEFAULT_ADDR);
         assert_eq!(s.norms, PathBuf::from("norms"));
+        assert_eq!(s.guidance, PathBuf::from("norms/guidance"));
         assert_eq!(s.db, DEFAULT_DB);
         assert_eq!(s.log_format, LogFormat::Text);
         assert_eq!(s.tls, None);
@@ -171,7 +182,7 @@ mod tests {
         let path = dir.path().join("qabilet.toml");
         std::fs::write(
             &path,
-            "addr = \"127.0.0.1:6000\"\nnorms = \"batteries\"\ndb = \"sqlite://x.db\"\nlog_format = \"json\"\ntls_cert = \"c.pem\"\ntls_key = \"/k.pem\"\n",
+            "addr = \"127.0.0.1:6000\"\nnorms = \"batteries\"\nguidance = \"rules\"\ndb = \"sqlite://x.db\"\nlog_format = \"json\"\ntls_cert = \"c.pem\"\ntls_key = \"/k.pem\"\n",
         )
         .unwrap();
         let mut a = args();
@@ -180,6 +191,7 @@ mod tests {
         let s = Settings::resolve(&a).unwrap();
         assert_eq!(s.addr.to_string(), "127.0.0.1:6000");
         assert_eq!(s.norms, dir.path().join("batteries"));
+        assert_eq!(s.guidance, dir.path().join("rules"));
         assert_eq!(s.db, "postgres://db/q");
         assert_eq!(s.log_format, LogFormat::Json);
         assert_eq!(

@@ -1,0 +1,507 @@
+//! Issue 6, part 4 (gRPC half): the `Reports` service of the real `qabilet serve`. A session
+//! of the demo battery is administered item by item as GetNextItem directs and finished; its
+//! report as data in kk, ru and en carries the session's composites and a trace for every
+//! item; a psychologist's edit is stored beside the generated text (both shown), a retry is
+//! applied once, an unknown item is refused naming the field; roles are checked; HTML and PDF
+//! wait for the renderer; without guidance tables the service says so and the rest works.
+
+use qabilet_e2e::{Served, create_token};
+use qabilet_server::grpc::pb::assessment_client::AssessmentClient;
+use qabilet_server::grpc::pb::catalog_client::CatalogClient;
+use qabilet_server::grpc::pb::reports_client::ReportsClient;
+use qabilet_server::grpc::pb::{
+    Child, CreateChildRequest, EditReportItemRequest, GetBatteryRequest, GetNextItemRequest,
+    GetReportRequest, GetResultsRequest, ListReportEditsRequest, RecordResponseRequest, ReportFormat,
+    SessionActionRequest, StartSessionRequest,
+};
+use tonic::transport::Channel;
+use tonic::{Code, Request, Status};
+use tonic_types::StatusExt;
+
+const BATTERY: &str = "batteries/qabilet-primary-demo";
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+fn authed<T>(token: &str, m: T) -> Request<T> {
+    let mut r = Request::new(m);
+    r.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {token}").parse().expect("header"),
+    );
+    r
+}
+
+fn violated_field(e: &Status) -> String {
+    assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");
+    e.get_details_bad_request()
+        .expect("BadRequest detail")
+        .field_violations[0]
+        .field
+        .clone()
+}
+
+/// A child of 8 with a session of the demo battery in which every subtest was administered
+/// (the first half of each item subtest passed, speed totals at half their maximum); the
+/// session is left active. Returns (child name, session name).
+async fn administered_session(url: &str, psy: &str) -> (String, String) {
+    let mut catalog = CatalogClient::connect(url.to_owned()).await.expect("connect");
+    let battery = catalog
+        .get_battery(authed(psy, GetBatteryRequest { name: BATTERY.into() }))
+        .await
+        .expect("battery")
+        .into_inner();
+    let mut client = AssessmentClient::connect(url.to_owned()).await.expect("connect");
+    let child = client
+        .create_child(authed(
+            psy,
+            CreateChildRequest {
+                child: Some(Child {
+                    code: "R-001".into(),
+                    birth_date: "2018-03-10".into(),
+                    test_language: "kk".into(),
+                    ..Default::default()
+                }),
+                request_id: "child-r-001".into(),
+            },
+        ))
+        .await
+        .expect("child")
+        .into_inner();
+    let session = client
+        .start_session(authed(
+            psy,
+            StartSessionRequest {
+                child: child.name.clone(),
+                battery: BATTERY.into(),
+                test_date: "2026-03-20".into(),
+                request_id: "start-r-001".into(),
+            },
+        ))
+        .await
+        .expect("session")
+        .into_inner()
+        .name;
+    for subtest in &battery.subtests {
+        let record = |item: String, score: u32, rid: String| {
+            authed(
+                psy,
+                RecordResponseRequest {
+                    session: session.clone(),
+                    subtest: subtest.id.clone(),
+                    item,
+                    score,
+                    override_reason: String::new(),
+                    request_id: rid,
+                },
+            )
+        };
+        if subtest.items.is_empty() {
+            let total = subtest.raw_max / 2;
+            client
+                .record_response(record(String::new(), total, format!("{}-total", subtest.id)))
+                .await
+                .expect("speed total");
+            continue;
+        }
+        let pass = subtest.items.len() / 2;
+        for n in 0..=subtest.items.len() {
+            let state = client
+                .get_next_item(authed(
+                    psy,
+                    GetNextItemRequest {
+                        session: session.clone(),
+                        subtest: subtest.id.clone(),
+                    },
+                ))
+                .await
+                .expect("next item")
+                .into_inner();
+            if state.done {
+                break;
+            }
+            assert!(n < subtest.items.len(), "{}: never done", subtest.id);
+            let i = subtest
+                .items
+                .iter()
+                .position(|it| it.id == state.next_item)
+                .expect("known item");
+            let score = if i < pass { subtest.items[i].max } else { 0 };
+            client
+                .record_response(record(state.next_item, score, format!("{}-{i}", subtest.id)))
+                .await
+                .expect("record");
+        }
+    }
+    (child.name, session)
+}
+
+fn request(session: &str, language: &str, format: ReportFormat) -> GetReportRequest {
+    GetReportRequest {
+        session: session.to_owned(),
+        language: language.to_owned(),
+        format: format as i32,
+        interests_json: String::new(),
+    }
+}
+
+fn edit(session: &str, item: &str, text: &str, request_id: &str) -> EditReportItemRequest {
+    EditReportItemRequest {
+        session: session.to_owned(),
+        item: item.to_owned(),
+        text: text.to_owned(),
+        request_id: request_id.to_owned(),
+        interests_json: String::new(),
+    }
+}
+
+/// Every item of a report as data has a non-empty trace.
+fn assert_every_item_traced(report: &serde_json::Value) {
+    let mut items = Vec::new();
+    for list in [
+        "summary",
+        "profile",
+        "strengths",
+        "support",
+        "learning",
+        "activities",
+        "directions",
+        "caveats",
+    ] {
+        items.extend(report[list].as_array().expect(list).iter());
+    }
+    items.push(&report["referral"]);
+    items.push(&report["interests"]);
+    assert!(items.len() > 10, "{} items", items.len());
+    for item in items {
+        let trace = item["trace"].as_array().expect("trace");
+        assert!(!trace.is_empty(), "no trace: {item}");
+    }
+}
+
+#[test]
+fn reports_of_a_finished_session_with_edits_beside_the_generated_text() {
+    let served = Served::start(&[]);
+    let psy = create_token(&served.db, "psychologist", "almaty-1", "psy-aliya");
+    let colleague = create_token(&served.db, "psychologist", "almaty-1", "psy-dana");
+    let supervisor = create_token(&served.db, "supervisor", "almaty-1", "sup-almaty");
+    let integrator = create_token(&served.db, "integrator", "almaty-1", "his-1");
+    let researcher = create_token(&served.db, "researcher", "almaty-1", "res-1");
+    runtime().block_on(async {
+        let (_child, s) = administered_session(&served.url, &psy).await;
+        let channel = Channel::from_shared(served.url.clone())
+            .expect("url")
+            .connect()
+            .await
+            .expect("connect");
+        let mut reports = ReportsClient::new(channel.clone());
+        let mut assessment = AssessmentClient::new(channel);
+
+        // Not finished yet: no report, no edit.
+        let e = reports
+            .get_report(authed(&psy, request(&s, "ru", ReportFormat::Data)))
+            .await
+            .expect_err("unfinished");
+        assert_eq!(e.code(), Code::FailedPrecondition, "{e:?}");
+        let e = reports
+            .edit_report_item(authed(&psy, edit(&s, "referral", "x", "early")))
+            .await
+            .expect_err("unfinished");
+        assert_eq!(e.code(), Code::FailedPrecondition, "{e:?}");
+
+        assessment
+            .finish_session(authed(
+                &psy,
+                SessionActionRequest {
+                    name: s.clone(),
+                    request_id: "finish".into(),
+                },
+            ))
+            .await
+            .expect("finish");
+        let results = assessment
+            .get_results(authed(&psy, GetResultsRequest { session: s.clone() }))
+            .await
+            .expect("results")
+            .into_inner();
+
+        // As data, in each language: the same report (message keys), the session's composites
+        // with GetResults' indexes, every item traced.
+        let mut by_language = Vec::new();
+        for lang in ["kk", "ru", "en"] {
+            let r = reports
+                .get_report(authed(&psy, request(&s, lang, ReportFormat::Data)))
+                .await
+                .unwrap_or_else(|e| panic!("{lang}: {e:?}"))
+                .into_inner();
+            assert_eq!((r.session.as_str(), r.language.as_str()), (s.as_str(), lang));
+            assert_eq!(r.format, ReportFormat::Data as i32);
+            assert!(r.content.is_empty() && r.content_type.is_empty());
+            assert_eq!(r.norm_set, results.norm_set);
+            assert_eq!(r.notice, results.notice);
+            assert!(!r.notice.is_empty(), "demonstration norms carry their notice");
+            let json: serde_json::Value = serde_json::from_str(&r.report_json).expect("report_json parses");
+            assert_every_item_traced(&json);
+            let rows = json["profile"].as_array().expect("profile");
+            assert!(!rows.is_empty());
+            for row in rows {
+                let id = row["composite"].as_str().expect("composite");
+                let c = results
+                    .composites
+                    .iter()
+                    .find(|c| c.composite == id)
+                    .unwrap_or_else(|| panic!("{id} is not a composite of the session"));
+                assert!(c.computed);
+                assert_eq!(row["index"].as_i64(), Some(i64::from(c.index)), "{id}");
+            }
+            let ids: Vec<&str> = json["item_ids"]
+                .as_array()
+                .expect("item_ids")
+                .iter()
+                .map(|v| v.as_str().expect("id"))
+                .collect();
+            assert!(ids.contains(&"referral") && ids.contains(&"summary/1"), "{ids:?}");
+            assert_eq!(json["edits"], serde_json::json!({}));
+            by_language.push(json);
+        }
+        assert_eq!(
+            by_language[0], by_language[2],
+            "data does not depend on the language"
+        );
+        // Empty language: the child's test language.
+        let r = reports
+            .get_report(authed(&psy, request(&s, "", ReportFormat::Unspecified)))
+            .await
+            .expect("default language")
+            .into_inner();
+        assert_eq!(r.language, "kk");
+        let generated_referral = by_language[0]["referral"]["message"]["key"]
+            .as_str()
+            .expect("referral key")
+            .to_owned();
+
+        // An edit, then a retry of it, then a later edit of the same item.
+        let first = reports
+            .edit_report_item(authed(
+                &psy,
+                edit(&s, "referral", "Рекомендую наблюдение.", "e-1"),
+            ))
+            .await
+            .expect("edit")
+            .into_inner();
+        assert_eq!(
+            (
+                first.item.as_str(),
+                first.author.as_str(),
+                first.generated_key.as_str()
+            ),
+            ("referral", "psy-aliya", generated_referral.as_str())
+        );
+        let retry = reports
+            .edit_report_item(authed(
+                &psy,
+                edit(&s, "referral", "Рекомендую наблюдение.", "e-1"),
+            ))
+            .await
+            .expect("retry")
+            .into_inner();
+        assert_eq!(retry, first);
+        let listed = reports
+            .list_report_edits(authed(
+                &psy,
+                ListReportEditsRequest {
+                    session: s.clone(),
+                    ..Default::default()
+                },
+            ))
+            .await
+            .expect("list")
+            .into_inner();
+        assert_eq!(
+            listed.edits,
+            std::slice::from_ref(&first),
+            "the retry was applied once"
+        );
+
+        let r = reports
+            .get_report(authed(&psy, request(&s, "ru", ReportFormat::Data)))
+            .await
+            .expect("report with edit")
+            .into_inner();
+        let json: serde_json::Value = serde_json::from_str(&r.report_json).expect("json");
+        assert_eq!(
+            json["referral"]["message"]["key"], generated_referral,
+            "the generated text stays"
+        );
+        assert_eq!(json["edits"]["referral"]["text"], "Рекомендую наблюдение.");
+        assert_eq!(
+            json["edits"]["referral"]["generated_key"],
+            generated_referral.as_str()
+        );
+        assert_eq!(r.edits, std::slice::from_ref(&first));
+
+        let second = reports
+            .edit_report_item(authed(&psy, edit(&s, "referral", "Second thoughts.", "e-2")))
+            .await
+            .expect("second edit")
+            .into_inner();
+        let r = reports
+            .get_report(authed(&psy, request(&s, "en", ReportFormat::Data)))
+            .await
+            .expect("report with two edits")
+            .into_inner();
+        let json: serde_json::Value = serde_json::from_str(&r.report_json).expect("json");
+        assert_eq!(
+            json["edits"]["referral"]["text"], "Second thoughts.",
+            "the latest wins"
+        );
+        assert_eq!(r.edits, [first.clone(), second.clone()], "nothing overwritten");
+        let page = reports
+            .list_report_edits(authed(
+                &psy,
+                ListReportEditsRequest {
+                    session: s.clone(),
+                    page_size: 1,
+                    page_token: String::new(),
+                },
+            ))
+            .await
+            .expect("page")
+            .into_inner();
+        assert_eq!(page.edits, std::slice::from_ref(&first));
+        let rest = reports
+            .list_report_edits(authed(
+                &psy,
+                ListReportEditsRequest {
+                    session: s.clone(),
+                    page_size: 1,
+                    page_token: page.next_page_token.clone(),
+                },
+            ))
+            .await
+            .expect("next page")
+            .into_inner();
+        assert_eq!(rest.edits, [second]);
+
+        // Bad input, naming the field.
+        let bad_edit = |item: &str, text: &str| {
+            let mut c = reports.clone();
+            let req = authed(&psy, edit(&s, item, text, ""));
+            async move { c.edit_report_item(req).await.expect_err("refused") }
+        };
+        assert_eq!(
+            violated_field(&bad_edit("strengths/no-such-domain", "x").await),
+            "item"
+        );
+        assert_eq!(violated_field(&bad_edit("referral", "  ").await), "text");
+        assert_eq!(
+            violated_field(&bad_edit("referral", &"я".repeat(4001)).await),
+            "text"
+        );
+        reports
+            .edit_report_item(authed(&psy, edit(&s, "caveats/1", &"я".repeat(4000), "")))
+            .await
+            .expect("4,000 characters are allowed");
+        let e = reports
+            .get_report(authed(&psy, request(&s, "de", ReportFormat::Data)))
+            .await
+            .expect_err("language");
+        assert_eq!(violated_field(&e), "language");
+        let mut odd = request(&s, "ru", ReportFormat::Data);
+        odd.format = 42;
+        let e = reports.get_report(authed(&psy, odd)).await.expect_err("format");
+        assert_eq!(violated_field(&e), "format");
+        let mut odd = request(&s, "ru", ReportFormat::Data);
+        odd.interests_json = "{\"respondent\": \"nobody\"}".into();
+        let e = reports
+            .get_report(authed(&psy, odd))
+            .await
+            .expect_err("interests");
+        assert_eq!(violated_field(&e), "interests_json");
+
+        // Roles: the examiner reads and edits; a colleague neither; the centre's supervisor and
+        // integrator read only; a researcher nothing (a report is about one identifiable child).
+        let get = |token: &str| {
+            let mut c = reports.clone();
+            let req = authed(token, request(&s, "ru", ReportFormat::Data));
+            async move { c.get_report(req).await.map(|_| ()).map_err(|e| e.code()) }
+        };
+        let put = |token: &str| {
+            let mut c = reports.clone();
+            let req = authed(token, edit(&s, "referral", "mine", ""));
+            async move { c.edit_report_item(req).await.map(|_| ()).map_err(|e| e.code()) }
+        };
+        assert_eq!(get(&colleague).await, Err(Code::PermissionDenied));
+        assert_eq!(put(&colleague).await, Err(Code::PermissionDenied));
+        assert_eq!(get(&supervisor).await, Ok(()));
+        assert_eq!(put(&supervisor).await, Err(Code::PermissionDenied));
+        assert_eq!(get(&integrator).await, Ok(()));
+        assert_eq!(put(&integrator).await, Err(Code::PermissionDenied));
+        assert_eq!(get(&researcher).await, Err(Code::PermissionDenied));
+        assert_eq!(put(&researcher).await, Err(Code::PermissionDenied));
+
+        // HTML and PDF wait for the renderer (the integrator changes this when it lands).
+        for format in [ReportFormat::Html, ReportFormat::Pdf] {
+            let e = reports
+                .get_report(authed(&psy, request(&s, "kk", format)))
+                .await
+                .expect_err("not rendered yet");
+            assert_eq!(e.code(), Code::Unimplemented, "{format:?}: {e:?}");
+        }
+    });
+}
+
+#[test]
+fn without_guidance_tables_reports_are_unavailable_and_the_rest_works() {
+    let served = Served::start(&["--guidance", "/nonexistent/guidance"]);
+    let psy = create_token(&served.db, "psychologist", "almaty-1", "psy-aliya");
+    runtime().block_on(async {
+        let (_child, s) = administered_session(&served.url, &psy).await;
+        let channel = Channel::from_shared(served.url.clone())
+            .expect("url")
+            .connect()
+            .await
+            .expect("connect");
+        AssessmentClient::new(channel.clone())
+            .finish_session(authed(
+                &psy,
+                SessionActionRequest {
+                    name: s.clone(),
+                    request_id: "finish".into(),
+                },
+            ))
+            .await
+            .expect("the rest of the server works");
+        let e = ReportsClient::new(channel.clone())
+            .get_report(authed(&psy, request(&s, "ru", ReportFormat::Data)))
+            .await
+            .expect_err("no tables");
+        assert_eq!(e.code(), Code::FailedPrecondition, "{e:?}");
+        assert!(e.message().contains("/nonexistent/guidance"), "{}", e.message());
+        let health = tonic_health::pb::health_client::HealthClient::new(channel);
+        let status = |service: &str| {
+            let mut h = health.clone();
+            let service = service.to_owned();
+            async move {
+                h.check(tonic_health::pb::HealthCheckRequest { service })
+                    .await
+                    .expect("check")
+                    .into_inner()
+                    .status
+            }
+        };
+        use tonic_health::pb::health_check_response::ServingStatus;
+        assert_eq!(
+            status("qabilet.v1.Reports").await,
+            ServingStatus::NotServing as i32
+        );
+        assert_eq!(
+            status("qabilet.v1.Assessment").await,
+            ServingStatus::Serving as i32
+        );
+    });
+}
