@@ -10,6 +10,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "proto"))
         .collect();
+    // The folder, so that a new .proto file reruns this script too (cargo scans a folder
+    // for any change), and each file.
+    println!("cargo:rerun-if-changed={}", root.join("qabilet/v1").display());
     for f in &files {
         println!("cargo:rerun-if-changed={}", f.display());
     }
