@@ -10,5 +10,6 @@ pub mod error;
 pub mod files;
 pub mod grpc;
 pub mod norm_dir;
+pub mod report;
 pub mod store;
 pub mod svg;

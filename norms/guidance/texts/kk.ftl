@@ -139,3 +139,33 @@ caveat-not-profession = Бұл — мамандық таңдау емес: ба�
 caveat-intervals = Әр нәтиженің ықтимал аралығы бар (90 %): баланың шынайы деңгейі көбінесе осы аралықта болады, сондықтан нәтижелер арасындағы шағын айырмашылықтың мәні аз.
 caveat-whole-picture = Бір ғана тексеру бала туралы шешімнің жалғыз негізі бола алмайды: оны отбасының, мұғалімдердің және баланың өз пікірімен бірге қарастырады.
 caveat-demonstration = Бұл нәтижелер демонстрациялық нормалар бойынша есептелген — клиникалық шешімдер үшін емес.
+
+## Есептің беттелуі (HTML, PDF)
+
+label-child = Бала
+label-age = Тексеру күніндегі жасы
+label-domain = Сала
+label-index = Балл
+label-percentile = Процентильдік ранг
+label-classification = Деңгейі
+section-norms = Нормалар жиынтығы және олардың шығу тегі
+label-battery = Әдістеме (батарея)
+label-version = Нұсқасы
+label-norm-hash = Нормалар жиынтығының сәйкестендіргіші (SHA-256)
+label-norm-status = Мәртебесі
+norm-status-demonstration = демонстрациялық нормалар
+norm-status-clinical = клиникалық нормалар
+label-norm-created = Жасалған күні
+label-norm-sample = Стандарттау іріктемесіндегі балалар саны
+label-intended-use = Қолдану мақсаты
+label-notice = Ескерту
+label-trace = Бұл неге берілген
+label-rule = Ереже
+label-source = Дереккөз
+label-facts = Пайдаланылған нәтижелер мен шектер
+label-edited = Психолог өңдеген ({ $author }, { $time })
+label-generated = Автоматты түрде жасалған мәтін
+generated-by = Qabilet { $version } бағдарламасы жасаған; әр ұсыныстың негізіндегі ережелер мен нәтижелер көрсетілген.
+chart-axis = Индекс балы (орташа мәні 100)
+chart-average = Орташа аралық ({ $low }–{ $high })
+page-number = { $pages } беттің { $page }-беті

@@ -142,3 +142,33 @@ caveat-not-profession = Это не выбор профессии: направ�
 caveat-intervals = У каждого результата есть вероятный диапазон (90 %): истинный уровень ребёнка, скорее всего, лежит в нём, поэтому небольшие различия между результатами мало что значат.
 caveat-whole-picture = Одно обследование никогда не бывает единственным основанием для решений о ребёнке: его читают вместе с тем, что говорят семья, учителя и сам ребёнок.
 caveat-demonstration = Результаты рассчитаны по демонстрационным нормам — не для клинических решений.
+
+## Вёрстка отчёта (HTML, PDF)
+
+label-child = Ребёнок
+label-age = Возраст на день обследования
+label-domain = Область
+label-index = Балл
+label-percentile = Процентильный ранг
+label-classification = Уровень
+section-norms = Нормы и их происхождение
+label-battery = Методика (батарея)
+label-version = Версия
+label-norm-hash = Отпечаток набора норм (SHA-256)
+label-norm-status = Статус
+norm-status-demonstration = демонстрационные нормы
+norm-status-clinical = клинические нормы
+label-norm-created = Дата создания
+label-norm-sample = Детей в стандартизационной выборке
+label-intended-use = Назначение
+label-notice = Предупреждение
+label-trace = Почему это здесь
+label-rule = Правило
+label-source = Источник
+label-facts = Использованные баллы и пороги
+label-edited = Изменено психологом ({ $author }, { $time })
+label-generated = Текст, составленный автоматически
+generated-by = Составлено программой Qabilet { $version }; у каждой рекомендации указаны правила и баллы, на которых она основана.
+chart-axis = Индексный балл (среднее 100)
+chart-average = Средний диапазон ({ $low }–{ $high })
+page-number = Страница { $page } из { $pages }

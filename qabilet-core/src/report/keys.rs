@@ -5,7 +5,7 @@
 use crate::guidance::{DomainRole, Evidence, GuidanceTables, StandingKind};
 
 /// Headings and labels a renderer needs besides the report's own messages.
-pub const RENDERER_KEYS: [&str; 13] = [
+pub const RENDERER_KEYS: [&str; 40] = [
     "report-title",
     "section-summary",
     "section-profile",
@@ -19,6 +19,35 @@ pub const RENDERER_KEYS: [&str; 13] = [
     "section-caveats",
     "label-evidence",
     "label-ci",
+    // The rendered page's layout (qabilet-server `report`): header, profile table, norm set,
+    // traces, psychologist's edits, chart, footer.
+    "label-child",
+    "label-age",
+    "label-domain",
+    "label-index",
+    "label-percentile",
+    "label-classification",
+    "section-norms",
+    "label-battery",
+    "label-version",
+    "label-norm-hash",
+    "label-norm-status",
+    "norm-status-demonstration",
+    "norm-status-clinical",
+    "label-norm-created",
+    "label-norm-sample",
+    "label-intended-use",
+    "label-notice",
+    "label-trace",
+    "label-rule",
+    "label-source",
+    "label-facts",
+    "label-edited",
+    "label-generated",
+    "generated-by",
+    "chart-axis",
+    "chart-average",
+    "page-number",
 ];
 
 /// Keys that do not depend on the tables.

@@ -6,6 +6,7 @@ mod cat;
 mod irt;
 mod norms;
 mod norms_build;
+mod report;
 mod score;
 mod serve;
 mod stats;
@@ -56,6 +57,10 @@ pub enum Command {
     /// Computerised adaptive testing: simulation studies and exposure calibration on an item bank.
     #[command(subcommand)]
     Cat(cat::CatCommand),
+    /// Write a child's consultation report (HTML, PDF or JSON) in Kazakh, Russian or English
+    /// from a record of `score --format json`.
+    #[command(long_about = report::LONG_ABOUT)]
+    Report(report::ReportArgs),
     /// Create, list and revoke the bearer tokens of the gRPC service (with their roles).
     #[command(subcommand, long_about = token::LONG_ABOUT, after_help = token::ROLES)]
     Token(token::TokenCommand),
@@ -194,5 +199,6 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Stats(command) => stats::run(command),
         Command::Cat(command) => cat::dispatch(&command),
         Command::Token(command) => token::run(&command),
+        Command::Report(args) => report::run(&args),
     }
 }

@@ -1,0 +1,698 @@
+//! The report as a PDF, in pure Rust (`krilla`, with the embedded DejaVu fonts of
+//! [`super::font`], subset into the file): A4 portrait, 50 pt margins.
+//!
+//! Layout, top to bottom, breaking pages where the next block does not fit: the title, the
+//! child's code and age, the demonstration-norms notice in a red frame (when the record
+//! carries one), the profile chart (the same shapes as the HTML's SVG, drawn as vector
+//! graphics), then the report's sections as wrapped paragraphs; under each item its evidence
+//! or ISCO-08 groups and its trace in small print (rule, source file, facts); an edited item
+//! shows the psychologist's text, who edited it and when, and the generated text beneath.
+//! The norm set and its provenance close the report; every page has a footer with the
+//! generator and "page n of N".
+//!
+//! Two passes: [`layout`] places every line on pages (pure, no PDF), then the pages are
+//! drawn.
+
+use krilla::Document;
+use krilla::color::rgb;
+use krilla::geom::{PathBuilder, Point, Rect, Transform};
+use krilla::metadata::Metadata;
+use krilla::page::PageSettings;
+use krilla::paint::{Fill, Stroke};
+use krilla::surface::Surface;
+use krilla::text::{Font, TextDirection};
+use qabilet_core::norms::NormStatus;
+use qabilet_core::report::{Arg, TraceStep};
+use thiserror::Error;
+
+use super::chart::{Anchor, Color, ProfileChart, Shape, WIDTH as CHART_WIDTH, colors};
+use super::font::{self, Metrics};
+use super::items::{ItemIds, ReportItem, sections};
+use super::texts::{Texts, TextsError, plain};
+use super::{GENERATOR_VERSION, ReportContext};
+
+/// A4 width in points.
+pub const PAGE_WIDTH: f32 = 595.28;
+/// A4 height in points.
+pub const PAGE_HEIGHT: f32 = 841.89;
+const MARGIN: f32 = 50.0;
+const CONTENT: f32 = PAGE_WIDTH - 2.0 * MARGIN;
+const BOTTOM: f32 = PAGE_HEIGHT - MARGIN - 14.0;
+const GREY: Color = Color(0x55, 0x55, 0x55);
+const RED: Color = Color(0x99, 0x00, 0x00);
+
+/// A report that cannot be made into a PDF.
+#[derive(Debug, Error)]
+pub enum PdfError {
+    /// A text could not be formatted.
+    #[error(transparent)]
+    Texts(#[from] TextsError),
+    /// The PDF writer failed.
+    #[error("PDF: {0}")]
+    Writer(String),
+}
+
+/// What is drawn on a page, in points from the top-left corner (a text's y is its baseline).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Op {
+    /// A line of text.
+    Text {
+        /// Left.
+        x: f32,
+        /// Baseline.
+        y: f32,
+        /// Size in points.
+        size: f32,
+        /// Bold face.
+        bold: bool,
+        /// Colour.
+        color: Color,
+        /// The text.
+        text: String,
+    },
+    /// A framed box.
+    Frame {
+        /// The rectangle: left, top, width, height.
+        rect: (f32, f32, f32, f32),
+        /// Border colour.
+        color: Color,
+    },
+    /// The profile chart at (x, y), scaled.
+    Chart {
+        /// Left.
+        x: f32,
+        /// Top.
+        y: f32,
+        /// Points per chart unit.
+        scale: f32,
+    },
+}
+
+/// Pages of drawing operations.
+pub struct Layout {
+    /// The pages, each a list of operations.
+    pub pages: Vec<Vec<Op>>,
+    y: f32,
+    regular: Metrics,
+    bold: Metrics,
+}
+
+/// A paragraph's style.
+#[derive(Clone, Copy)]
+struct Style {
+    size: f32,
+    bold: bool,
+    color: Color,
+    indent: f32,
+}
+
+const BODY: Style = Style {
+    size: 10.0,
+    bold: false,
+    color: colors::INK,
+    indent: 0.0,
+};
+const SMALL: Style = Style {
+    size: 8.0,
+    bold: false,
+    color: GREY,
+    indent: 10.0,
+};
+const TRACE: Style = Style {
+    size: 6.5,
+    bold: false,
+    color: GREY,
+    indent: 10.0,
+};
+
+impl Layout {
+    fn new() -> Self {
+        Layout {
+            pages: vec![Vec::new()],
+            y: MARGIN,
+            regular: Metrics::of(font::REGULAR),
+            bold: Metrics::of(font::BOLD),
+        }
+    }
+
+    fn metrics(&self, bold: bool) -> &Metrics {
+        if bold { &self.bold } else { &self.regular }
+    }
+
+    /// Starts a new page unless `height` more points fit on this one.
+    fn ensure(&mut self, height: f32) {
+        if self.y + height > BOTTOM && self.y > MARGIN {
+            self.pages.push(Vec::new());
+            self.y = MARGIN;
+        }
+    }
+
+    fn push(&mut self, op: Op) {
+        self.pages.last_mut().expect("a page").push(op);
+    }
+
+    fn lines(&self, text: &str, style: Style) -> Vec<String> {
+        self.metrics(style.bold)
+            .wrap(text, style.size, CONTENT - style.indent)
+    }
+
+    fn paragraph(&mut self, text: &str, style: Style) {
+        let leading = style.size * 1.35;
+        for line in self.lines(text, style) {
+            self.ensure(leading);
+            let op = Op::Text {
+                x: MARGIN + style.indent,
+                y: self.y + style.size,
+                size: style.size,
+                bold: style.bold,
+                color: style.color,
+                text: line,
+            };
+            self.push(op);
+            self.y += leading;
+        }
+    }
+
+    fn heading(&mut self, text: &str) {
+        self.y += 10.0;
+        self.ensure(50.0); // keep with the first lines of the section
+        self.paragraph(
+            text,
+            Style {
+                size: 12.5,
+                bold: true,
+                ..BODY
+            },
+        );
+        self.y += 3.0;
+    }
+
+    fn notice(&mut self, text: &str) {
+        let style = Style {
+            size: 10.5,
+            bold: true,
+            color: RED,
+            indent: 8.0,
+        };
+        let lines = self.metrics(true).wrap(text, style.size, CONTENT - 16.0);
+        let height = lines.len() as f32 * style.size * 1.35 + 12.0;
+        self.ensure(height);
+        self.push(Op::Frame {
+            rect: (MARGIN, self.y, CONTENT, height),
+            color: RED,
+        });
+        self.y += 6.0;
+        for line in lines {
+            let op = Op::Text {
+                x: MARGIN + style.indent,
+                y: self.y + style.size,
+                size: style.size,
+                bold: true,
+                color: RED,
+                text: line,
+            };
+            self.push(op);
+            self.y += style.size * 1.35;
+        }
+        self.y += 10.0;
+    }
+
+    fn chart(&mut self, chart: &ProfileChart) {
+        let scale = CONTENT / CHART_WIDTH as f32;
+        let height = chart.height as f32 * scale;
+        self.ensure(height);
+        self.push(Op::Chart {
+            x: MARGIN,
+            y: self.y,
+            scale,
+        });
+        self.y += height + 6.0;
+    }
+}
+
+fn trace_line(texts: &Texts, step: &TraceStep) -> Result<String, TextsError> {
+    let mut line = format!(
+        "{}: {}; {}: {}",
+        texts.text("label-rule")?,
+        step.rule,
+        texts.text("label-source")?,
+        step.source
+    );
+    if !step.facts.is_empty() {
+        let facts: Vec<String> = step
+            .facts
+            .iter()
+            .map(|(k, v)| format!("{k} = {}", plain(v)))
+            .collect();
+        line.push_str(&format!("; {}: {}", texts.text("label-facts")?, facts.join(", ")));
+    }
+    Ok(line)
+}
+
+fn item(
+    l: &mut Layout,
+    ctx: &ReportContext<'_>,
+    texts: &Texts,
+    item: &ReportItem<'_>,
+) -> Result<(), TextsError> {
+    let generated = texts.message(item.message)?;
+    l.ensure(30.0);
+    match ctx.edits.get(item.id) {
+        Some(edit) => {
+            l.paragraph(&edit.text, BODY);
+            let meta = texts.format(
+                "label-edited",
+                &[
+                    ("author", &Arg::Text(edit.author.clone())),
+                    ("time", &Arg::Text(edit.time.clone())),
+                ],
+            )?;
+            l.paragraph(&meta, SMALL);
+            l.paragraph(&format!("{}: {generated}", texts.text("label-generated")?), SMALL);
+        }
+        None => l.paragraph(&generated, BODY),
+    }
+    if let Some(evidence) = item.evidence {
+        let text = format!(
+            "{}: {}",
+            texts.text("label-evidence")?,
+            texts.text(&format!("evidence-{}", evidence.code()))?
+        );
+        l.paragraph(&text, SMALL);
+    }
+    if !item.isco08.is_empty() {
+        l.paragraph(
+            &format!("{}: {}", texts.text("label-isco")?, item.isco08.join(", ")),
+            SMALL,
+        );
+    }
+    for step in item.trace {
+        l.paragraph(&trace_line(texts, step)?, TRACE);
+    }
+    l.y += 4.0;
+    Ok(())
+}
+
+/// Places the whole report on pages (with footers).
+///
+/// # Errors
+/// A text that cannot be formatted.
+pub fn layout(ctx: &ReportContext<'_>, texts: &Texts, chart: &ProfileChart) -> Result<Layout, TextsError> {
+    let report = ctx.report;
+    let mut l = Layout::new();
+    l.paragraph(
+        &texts.text("report-title")?,
+        Style {
+            size: 16.0,
+            bold: true,
+            ..BODY
+        },
+    );
+    l.y += 4.0;
+    let child = format!("{}: {}", texts.text("label-child")?, report.record_id);
+    l.paragraph(
+        &child,
+        Style {
+            size: 11.0,
+            bold: true,
+            ..BODY
+        },
+    );
+    l.paragraph(&format!("{}: {}", texts.text("label-age")?, report.age), BODY);
+    l.y += 6.0;
+    if report.notice.is_some() {
+        l.notice(&texts.text("caveat-demonstration")?);
+    }
+    let ids = ItemIds::of(report);
+    for section in sections(report, &ids) {
+        if section.items.is_empty() {
+            continue;
+        }
+        l.heading(&texts.text(section.heading)?);
+        if section.heading == "section-profile" {
+            l.chart(chart);
+        }
+        for i in &section.items {
+            item(&mut l, ctx, texts, i)?;
+        }
+    }
+    norm_set(&mut l, ctx, texts)?;
+
+    // Footers, now that the page count is known.
+    let footer = texts.format(
+        "generated-by",
+        &[("version", &Arg::Text(GENERATOR_VERSION.into()))],
+    )?;
+    let pages = l.pages.len();
+    let footer_lines = l.regular.wrap(&footer, 7.0, CONTENT - 90.0);
+    for (n, page) in l.pages.iter_mut().enumerate() {
+        let number = texts.format(
+            "page-number",
+            &[
+                ("page", &Arg::Int(n as i64 + 1)),
+                ("pages", &Arg::Int(pages as i64)),
+            ],
+        )?;
+        for (k, line) in footer_lines.iter().enumerate() {
+            page.push(Op::Text {
+                x: MARGIN,
+                y: PAGE_HEIGHT - MARGIN + 8.0 * k as f32,
+                size: 7.0,
+                bold: false,
+                color: GREY,
+                text: line.clone(),
+            });
+        }
+        let width = l.regular.width(&number, 7.0);
+        page.push(Op::Text {
+            x: PAGE_WIDTH - MARGIN - width,
+            y: PAGE_HEIGHT - MARGIN,
+            size: 7.0,
+            bold: false,
+            color: GREY,
+            text: number,
+        });
+    }
+    Ok(l)
+}
+
+fn norm_set(l: &mut Layout, ctx: &ReportContext<'_>, texts: &Texts) -> Result<(), TextsError> {
+    let (report, provenance) = (ctx.report, &ctx.norms.provenance);
+    l.heading(&texts.text("section-norms")?);
+    let status = match provenance.status {
+        NormStatus::Demonstration => "norm-status-demonstration",
+        NormStatus::Clinical => "norm-status-clinical",
+    };
+    let mut rows = vec![
+        (
+            "label-battery",
+            format!(
+                "{} ({})",
+                ctx.norms.battery.names.get(texts.lang()),
+                report.battery
+            ),
+        ),
+        ("label-version", report.version.clone()),
+        ("label-norm-hash", report.norm_set_hash.clone()),
+        ("label-norm-status", texts.text(status)?),
+        ("label-norm-created", provenance.created.clone()),
+        ("label-norm-sample", provenance.sample_size.to_string()),
+        ("label-intended-use", provenance.intended_use.clone()),
+    ];
+    if let Some(notice) = &report.notice {
+        rows.push(("label-notice", notice.clone()));
+    }
+    for (label, value) in rows {
+        let style = if label == "label-notice" {
+            Style {
+                bold: true,
+                color: RED,
+                ..BODY
+            }
+        } else {
+            BODY
+        };
+        l.paragraph(&format!("{}: {value}", texts.text(label)?), style);
+    }
+    Ok(())
+}
+
+fn fill(color: Color) -> Fill {
+    Fill {
+        paint: rgb::Color::new(color.0, color.1, color.2).into(),
+        ..Fill::default()
+    }
+}
+
+fn stroke(color: Color, width: f32) -> Stroke {
+    Stroke {
+        paint: rgb::Color::new(color.0, color.1, color.2).into(),
+        width,
+        ..Stroke::default()
+    }
+}
+
+fn rect_path(x: f32, y: f32, w: f32, h: f32) -> Option<krilla::geom::Path> {
+    let mut pb = PathBuilder::new();
+    pb.push_rect(Rect::from_xywh(x, y, w.max(0.01), h.max(0.01))?);
+    pb.finish()
+}
+
+fn circle_path(cx: f32, cy: f32, r: f32) -> Option<krilla::geom::Path> {
+    const K: f32 = 0.552_284_8; // cubic Bézier approximation of a quarter circle
+    let k = K * r;
+    let mut pb = PathBuilder::new();
+    pb.move_to(cx + r, cy);
+    pb.cubic_to(cx + r, cy + k, cx + k, cy + r, cx, cy + r);
+    pb.cubic_to(cx - k, cy + r, cx - r, cy + k, cx - r, cy);
+    pb.cubic_to(cx - r, cy - k, cx - k, cy - r, cx, cy - r);
+    pb.cubic_to(cx + k, cy - r, cx + r, cy - k, cx + r, cy);
+    pb.close();
+    pb.finish()
+}
+
+struct Fonts {
+    regular: Font,
+    bold: Font,
+    regular_metrics: Metrics,
+    bold_metrics: Metrics,
+}
+
+fn text(
+    surface: &mut Surface<'_>,
+    fonts: &Fonts,
+    at: (f32, f32),
+    size: f32,
+    bold: bool,
+    color: Color,
+    s: &str,
+) {
+    surface.set_stroke(None);
+    surface.set_fill(Some(fill(color)));
+    let font = if bold { &fonts.bold } else { &fonts.regular };
+    surface.draw_text(
+        Point::from_xy(at.0, at.1),
+        font.clone(),
+        size,
+        s,
+        false,
+        TextDirection::LeftToRight,
+    );
+}
+
+fn draw_chart(surface: &mut Surface<'_>, fonts: &Fonts, chart: &ProfileChart) {
+    for shape in &chart.shapes {
+        match shape {
+            Shape::Rect { x, y, w, h, fill: c } => {
+                if let Some(path) = rect_path(*x as f32, *y as f32, *w as f32, *h as f32) {
+                    surface.set_stroke(None);
+                    surface.set_fill(Some(fill(*c)));
+                    surface.draw_path(&path);
+                }
+            }
+            Shape::Line {
+                x1,
+                y1,
+                x2,
+                y2,
+                stroke: c,
+                width,
+            } => {
+                let mut pb = PathBuilder::new();
+                pb.move_to(*x1 as f32, *y1 as f32);
+                pb.line_to(*x2 as f32, *y2 as f32);
+                if let Some(path) = pb.finish() {
+                    surface.set_fill(None);
+                    surface.set_stroke(Some(stroke(*c, *width as f32)));
+                    surface.draw_path(&path);
+                }
+            }
+            Shape::Circle { cx, cy, r, fill: c } => {
+                if let Some(path) = circle_path(*cx as f32, *cy as f32, *r as f32) {
+                    surface.set_stroke(None);
+                    surface.set_fill(Some(fill(*c)));
+                    surface.draw_path(&path);
+                }
+            }
+            Shape::Text {
+                x,
+                y,
+                size,
+                bold,
+                anchor,
+                text: s,
+            } => {
+                let metrics = if *bold {
+                    &fonts.bold_metrics
+                } else {
+                    &fonts.regular_metrics
+                };
+                let width = metrics.width(s, *size as f32);
+                let left = match anchor {
+                    Anchor::Start => *x as f32,
+                    Anchor::Middle => *x as f32 - width / 2.0,
+                    Anchor::End => *x as f32 - width,
+                };
+                text(
+                    surface,
+                    fonts,
+                    (left, *y as f32),
+                    *size as f32,
+                    *bold,
+                    colors::INK,
+                    s,
+                );
+            }
+        }
+    }
+}
+
+/// The PDF of a report in the language of `texts`.
+///
+/// # Errors
+/// [`PdfError::Texts`] for a text that cannot be formatted, [`PdfError::Writer`] if the PDF
+/// writer fails (e.g. a font it cannot embed).
+pub fn render_pdf(ctx: &ReportContext<'_>, texts: &Texts) -> Result<Vec<u8>, PdfError> {
+    let chart = ProfileChart::build(ctx.report, &ctx.norms.battery, ctx.tables, texts)?;
+    let pages = layout(ctx, texts, &chart)?;
+    let fonts = Fonts {
+        regular: Font::new(font::REGULAR.into(), 0).ok_or_else(|| PdfError::Writer("font".into()))?,
+        bold: Font::new(font::BOLD.into(), 0).ok_or_else(|| PdfError::Writer("font".into()))?,
+        regular_metrics: Metrics::of(font::REGULAR),
+        bold_metrics: Metrics::of(font::BOLD),
+    };
+    let mut document = Document::new();
+    document.set_metadata(
+        Metadata::new()
+            .title(format!(
+                "{} — {}",
+                texts.text("report-title")?,
+                ctx.report.record_id
+            ))
+            .language(texts.lang().code().to_owned())
+            .creator(format!("Qabilet {GENERATOR_VERSION}")),
+    );
+    let size = PageSettings::from_wh(PAGE_WIDTH, PAGE_HEIGHT).expect("A4 is a valid page size");
+    for ops in &pages.pages {
+        let mut page = document.start_page_with(size.clone());
+        let mut surface = page.surface();
+        for op in ops {
+            match op {
+                Op::Text {
+                    x,
+                    y,
+                    size,
+                    bold,
+                    color,
+                    text: s,
+                } => text(&mut surface, &fonts, (*x, *y), *size, *bold, *color, s),
+                Op::Frame { rect, color } => {
+                    if let Some(path) = rect_path(rect.0, rect.1, rect.2, rect.3) {
+                        surface.set_fill(Some(Fill {
+                            paint: rgb::Color::new(0xff, 0xf2, 0xf2).into(),
+                            ..Fill::default()
+                        }));
+                        surface.set_stroke(Some(stroke(*color, 1.5)));
+                        surface.draw_path(&path);
+                    }
+                }
+                Op::Chart { x, y, scale } => {
+                    surface.push_transform(&Transform::from_row(*scale, 0.0, 0.0, *scale, *x, *y));
+                    draw_chart(&mut surface, &fonts, &chart);
+                    surface.pop();
+                }
+            }
+        }
+        surface.finish();
+        page.finish();
+    }
+    document.finish().map_err(|e| PdfError::Writer(format!("{e:?}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use qabilet_core::Lang;
+
+    use super::*;
+    use crate::report::fixtures::Fixture;
+    use crate::report::items::ReportEdits;
+
+    #[test]
+    fn every_line_fits_the_page_and_every_page_has_a_footer() {
+        let f = Fixture::load();
+        let none = ReportEdits::default();
+        let metrics = Metrics::of(font::REGULAR);
+        let bold = Metrics::of(font::BOLD);
+        for (id, report) in f.reports().into_iter().take(8) {
+            let ctx = ReportContext {
+                report: &report,
+                norms: &f.norms,
+                tables: &f.tables,
+                edits: &none,
+            };
+            for lang in Lang::ALL {
+                let texts = f.texts(lang);
+                let chart = ProfileChart::build(&report, &f.norms.battery, &f.tables, texts).unwrap();
+                let l = layout(&ctx, texts, &chart).unwrap();
+                assert!(l.pages.len() >= 2, "{id}: a full report takes more than a page");
+                for (n, page) in l.pages.iter().enumerate() {
+                    let number = texts
+                        .format(
+                            "page-number",
+                            &[
+                                ("page", &Arg::Int(n as i64 + 1)),
+                                ("pages", &Arg::Int(l.pages.len() as i64)),
+                            ],
+                        )
+                        .unwrap();
+                    assert!(
+                        page.iter()
+                            .any(|op| matches!(op, Op::Text { text, .. } if *text == number))
+                    );
+                    for op in page {
+                        if let Op::Text {
+                            x,
+                            y,
+                            size,
+                            bold: b,
+                            text,
+                            ..
+                        } = op
+                        {
+                            let w = if *b { &bold } else { &metrics }.width(text, *size);
+                            assert!(
+                                *x >= MARGIN - 0.01 && x + w <= PAGE_WIDTH - MARGIN + 0.01,
+                                "{id} {lang:?}: {text}"
+                            );
+                            assert!(*y > MARGIN && *y <= PAGE_HEIGHT - MARGIN + 20.0, "{text}");
+                        }
+                    }
+                }
+                let charts = l
+                    .pages
+                    .iter()
+                    .flatten()
+                    .filter(|op| matches!(op, Op::Chart { .. }))
+                    .count();
+                assert_eq!(charts, 1);
+            }
+        }
+    }
+
+    #[test]
+    fn a_pdf_starts_and_ends_like_a_pdf() {
+        let f = Fixture::load();
+        let (_, report) = f.reports().remove(0);
+        let none = ReportEdits::default();
+        let ctx = ReportContext {
+            report: &report,
+            norms: &f.norms,
+            tables: &f.tables,
+            edits: &none,
+        };
+        let pdf = render_pdf(&ctx, f.texts(Lang::Kk)).unwrap();
+        assert!(pdf.starts_with(b"%PDF-"));
+        assert!(pdf.windows(5).any(|w| w == b"%%EOF"));
+        assert!(pdf.len() < 400_000, "fonts are subset: {} bytes", pdf.len());
+    }
+}
