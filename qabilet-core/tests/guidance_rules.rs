@@ -1029,6 +1029,7 @@ fn every_editable_item_has_a_unique_stable_id() {
         "learning/",
         "activities/",
         "directions/",
+        "referral/rates/",
         "caveats/",
     ];
     for case in CASES {
@@ -1037,7 +1038,13 @@ fn every_editable_item_has_a_unique_stable_id() {
         let unique: BTreeSet<&String> = ids.iter().collect();
         assert_eq!(unique.len(), ids.len(), "{}: {ids:?}", case.name);
         assert!(ids.contains(&"referral".to_owned()) && ids.contains(&"interests".to_owned()));
-        assert!(ids.contains(&"summary/1".to_owned()) && ids.contains(&"caveats/1".to_owned()));
+        assert!(ids.contains(&"summary/summary-age".to_owned()), "{ids:?}");
+        for caveat in &r.caveats {
+            assert!(ids.contains(&format!("caveats/{}", caveat.message.key)));
+        }
+        for a in &r.activities {
+            assert!(ids.contains(&format!("activities/{}/{}", a.domain, a.activity)));
+        }
         for id in &ids {
             assert!(
                 id == "referral" || id == "interests" || prefixes.iter().any(|p| id.starts_with(p)),
@@ -1048,7 +1055,7 @@ fn every_editable_item_has_a_unique_stable_id() {
             assert!(!item.trace.is_empty(), "{}: {id}", case.name);
         }
         for row in &r.profile {
-            assert!(ids.contains(&format!("profile/{}", row.composite)));
+            assert!(ids.contains(&format!("profile/{}", row.domain)));
         }
         // The same inputs give the same ids.
         assert_eq!(build(&norms, &tables, case).item_ids(), ids);

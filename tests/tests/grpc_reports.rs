@@ -3,7 +3,8 @@
 //! report as data in kk, ru and en carries the session's composites and a trace for every
 //! item; a psychologist's edit is stored beside the generated text (both shown), a retry is
 //! applied once, an unknown item is refused naming the field; roles are checked; HTML and PDF
-//! wait for the renderer; without guidance tables the service says so and the rest works.
+//! in every language carry the child's code, the chart and the edit in effect; without
+//! guidance tables the service says so and the rest works.
 
 use qabilet_e2e::{Served, create_token};
 use qabilet_server::grpc::pb::assessment_client::AssessmentClient;
@@ -264,7 +265,10 @@ fn reports_of_a_finished_session_with_edits_beside_the_generated_text() {
                 .iter()
                 .map(|v| v.as_str().expect("id"))
                 .collect();
-            assert!(ids.contains(&"referral") && ids.contains(&"summary/1"), "{ids:?}");
+            assert!(
+                ids.contains(&"referral") && ids.contains(&"summary/summary-age"),
+                "{ids:?}"
+            );
             assert_eq!(json["edits"], serde_json::json!({}));
             by_language.push(json);
         }
@@ -403,7 +407,10 @@ fn reports_of_a_finished_session_with_edits_beside_the_generated_text() {
             "text"
         );
         reports
-            .edit_report_item(authed(&psy, edit(&s, "caveats/1", &"я".repeat(4000), "")))
+            .edit_report_item(authed(
+                &psy,
+                edit(&s, "caveats/caveat-not-profession", &"я".repeat(4000), ""),
+            ))
             .await
             .expect("4,000 characters are allowed");
         let e = reports
@@ -444,13 +451,31 @@ fn reports_of_a_finished_session_with_edits_beside_the_generated_text() {
         assert_eq!(get(&researcher).await, Err(Code::PermissionDenied));
         assert_eq!(put(&researcher).await, Err(Code::PermissionDenied));
 
-        // HTML and PDF wait for the renderer (the integrator changes this when it lands).
-        for format in [ReportFormat::Html, ReportFormat::Pdf] {
-            let e = reports
-                .get_report(authed(&psy, request(&s, "kk", format)))
+        // HTML and PDF in every language: the child's code, the chart, the notice, and the
+        // edit in effect above the generated text.
+        for lang in ["kk", "ru", "en"] {
+            let html = reports
+                .get_report(authed(&psy, request(&s, lang, ReportFormat::Html)))
                 .await
-                .expect_err("not rendered yet");
-            assert_eq!(e.code(), Code::Unimplemented, "{format:?}: {e:?}");
+                .expect("HTML")
+                .into_inner();
+            assert_eq!(html.content_type, "text/html; charset=utf-8");
+            let page = String::from_utf8(html.content).expect("utf-8");
+            assert!(page.contains(&format!("lang=\"{lang}\"")), "{lang}");
+            assert!(page.contains("R-001") && page.contains("<svg"), "{lang}");
+            assert!(page.contains("Second thoughts."), "{lang}: the edit in effect");
+            assert!(
+                !page.contains("Рекомендую наблюдение."),
+                "{lang}: an older edit is not shown"
+            );
+            let pdf = reports
+                .get_report(authed(&psy, request(&s, lang, ReportFormat::Pdf)))
+                .await
+                .expect("PDF")
+                .into_inner();
+            assert_eq!(pdf.content_type, "application/pdf");
+            let doc = lopdf::Document::load_mem(&pdf.content).expect("the PDF opens");
+            assert!(!doc.get_pages().is_empty(), "{lang}: pages");
         }
     });
 }

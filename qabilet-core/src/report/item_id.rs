@@ -3,21 +3,25 @@
 //!
 //! # The scheme
 //!
-//! | id                      | item                                              |
-//! |-------------------------|---------------------------------------------------|
-//! | `summary/<n>`           | the n-th summary sentence, counted from 1         |
-//! | `profile/<composite>`   | the profile row of a composite (battery id)       |
-//! | `strengths/<domain>`    | a strength (domain key of `domains.toml`)         |
-//! | `support/<domain>`      | an area to support                                |
-//! | `learning/<domain>`     | a note on how the child learns best               |
-//! | `activities/<activity>` | a suggested activity (key of `activities.csv`)    |
-//! | `directions/<key>`      | a direction, world of work or career cluster      |
-//! | `referral`              | the stage-2 referral decision                     |
-//! | `interests`             | what was done with interests                      |
-//! | `caveats/<n>`           | the n-th caveat, counted from 1                   |
+//! Ids name what an item is about — never its position where a name exists — so an edit
+//! stays attached when the report is rebuilt from the same record.
+//!
+//! | id                               | item                                                 |
+//! |----------------------------------|------------------------------------------------------|
+//! | `summary/<message-key>`          | a summary sentence (`summary/summary-age`)           |
+//! | `profile/<domain>`               | a profile row (domain key of `domains.toml`)         |
+//! | `strengths/<domain>`             | a strength                                           |
+//! | `support/<domain>`               | an area to support                                   |
+//! | `learning/<domain>`              | a note on how the child learns best                  |
+//! | `activities/<domain>/<activity>` | an activity for a domain (or `broad`); key of `activities.csv` |
+//! | `directions/<key>`               | a direction, world of work or career cluster         |
+//! | `referral`                       | the stage-2 referral decision                        |
+//! | `referral/rates/<n>`             | the n-th sentence on expected referral rates, from 0 |
+//! | `interests`                      | what was done with interests                         |
+//! | `caveats/<message-key>`          | a caveat (`caveats/caveat-demonstration`)            |
 //!
 //! Ids depend only on what an item is about, never on its text or on the language. The
-//! referral's expected-rate sentences belong to `referral` and have no id of their own.
+//! renderer (`qabilet-server`'s `report::items`) draws the sections with these ids.
 
 use super::{ConsultationReport, Message, TraceStep};
 
@@ -54,15 +58,11 @@ fn items_in_order(r: &ConsultationReport) -> Vec<EditableItem<'_>> {
         EditableItem { id, message, trace }
     }
     let mut out = Vec::new();
-    for (n, i) in r.summary.iter().enumerate() {
-        out.push(item(format!("summary/{}", n + 1), &i.message, &i.trace));
+    for i in &r.summary {
+        out.push(item(format!("summary/{}", i.message.key), &i.message, &i.trace));
     }
     for row in &r.profile {
-        out.push(item(
-            format!("profile/{}", row.composite),
-            &row.message,
-            &row.trace,
-        ));
+        out.push(item(format!("profile/{}", row.domain), &row.message, &row.trace));
     }
     for (section, list) in [
         ("strengths", &r.strengths),
@@ -74,15 +74,22 @@ fn items_in_order(r: &ConsultationReport) -> Vec<EditableItem<'_>> {
         }
     }
     for a in &r.activities {
-        out.push(item(format!("activities/{}", a.activity), &a.message, &a.trace));
+        out.push(item(
+            format!("activities/{}/{}", a.domain, a.activity),
+            &a.message,
+            &a.trace,
+        ));
     }
     for d in &r.directions {
         out.push(item(format!("directions/{}", d.key), &d.message, &d.trace));
     }
     out.push(item("referral".into(), &r.referral.message, &r.referral.trace));
+    for (n, m) in r.referral.rate_messages.iter().enumerate() {
+        out.push(item(format!("referral/rates/{n}"), m, &r.referral.trace));
+    }
     out.push(item("interests".into(), &r.interests.message, &r.interests.trace));
-    for (n, i) in r.caveats.iter().enumerate() {
-        out.push(item(format!("caveats/{}", n + 1), &i.message, &i.trace));
+    for i in &r.caveats {
+        out.push(item(format!("caveats/{}", i.message.key), &i.message, &i.trace));
     }
     out
 }

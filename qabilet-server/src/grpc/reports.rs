@@ -9,7 +9,8 @@
 //!   without those tables every call is `FAILED_PRECONDITION`, naming the folder;
 //! * an edit names an item by its stable id ([`ConsultationReport::item_ids`]) and is
 //!   appended to the store's log of edits: the generated text and earlier edits are never
-//!   overwritten, the latest edit of an item is the one in effect;
+//!   overwritten, the latest edit of an item is the one in effect (and shown above the
+//!   generated text in HTML and PDF, `crate::report`);
 //! * permissions are `auth::policy`'s `ReadReport` and `EditReport`; every read and every edit
 //!   is audited. An edit's text may be personal: it is never logged.
 
@@ -18,8 +19,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use qabilet_core::Lang;
+use qabilet_core::NormSet;
 use qabilet_core::guidance::{GuidanceFiles, GuidanceTables, Interests, ScoredRecord};
-use qabilet_core::report::{ConsultationReport, ReportError, consultation};
+use qabilet_core::report::{ConsultationReport, ReportError, consultation, message_keys};
 use serde::Serialize;
 use tonic::{Request, Response, Status};
 
@@ -31,16 +33,27 @@ use super::status;
 use crate::auth::Principal;
 use crate::auth::policy::Action;
 use crate::error::CliError;
+use crate::report::{Edit, ReportContext, ReportEdits, Texts, render_html, render_pdf};
 use crate::store::{self, NewReportEdit, PageRequest, SessionState, Store};
 
 /// Longest edit text, in characters (Unicode scalar values).
 pub const MAX_EDIT_CHARS: usize = 4000;
 
+/// The guidance tables and the report texts in every language, loaded and checked at start.
+#[derive(Debug)]
+pub struct LoadedGuidance {
+    /// The tables reports are built with.
+    pub tables: GuidanceTables,
+    /// The texts of `texts/{kk,ru,en}.ftl`, in [`Lang::ALL`] order, each with every key a
+    /// report can use.
+    pub texts: Vec<Texts>,
+}
+
 /// The guidance tables reports are built with, or why the server has none.
 #[derive(Debug, Clone)]
 pub enum Guidance {
     /// Loaded and checked at start.
-    Loaded(Arc<GuidanceTables>),
+    Loaded(Arc<LoadedGuidance>),
     /// The folder was missing: the message every Reports call answers with.
     Missing(String),
 }
@@ -66,12 +79,22 @@ impl Guidance {
         })?;
         let tables = GuidanceTables::from_files(&files)
             .map_err(|e| CliError::Usage(format!("{}/{e}", dir.display())))?;
-        Ok(Guidance::Loaded(Arc::new(tables)))
+        let required = message_keys(&tables);
+        let texts = Lang::ALL
+            .into_iter()
+            .map(|lang| {
+                let path = dir.join("texts").join(format!("{}.ftl", lang.code()));
+                let source = std::fs::read_to_string(&path).map_err(|e| CliError::read(path.clone(), e))?;
+                Texts::parse(lang, &path.display().to_string(), source, &required)
+                    .map_err(|e| CliError::Usage(e.to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Guidance::Loaded(Arc::new(LoadedGuidance { tables, texts })))
     }
 
-    fn tables(&self) -> Result<&GuidanceTables, Status> {
+    fn loaded(&self) -> Result<&LoadedGuidance, Status> {
         match self {
-            Guidance::Loaded(t) => Ok(t),
+            Guidance::Loaded(g) => Ok(g),
             Guidance::Missing(why) => Err(Status::failed_precondition(why.clone())),
         }
     }
@@ -90,6 +113,7 @@ struct Built {
     session: store::Session,
     child: store::Child,
     profile: pb::Profile,
+    norms: Arc<NormSet>,
     report: ConsultationReport,
 }
 
@@ -124,15 +148,17 @@ impl ReportsService {
                 session.state.as_str()
             )));
         }
-        let tables = self.guidance.tables()?;
+        let tables = &self.guidance.loaded()?.tables;
         let interests = (!interests_json.trim().is_empty())
             .then(|| Interests::from_json(interests_json, &tables.interests))
             .transpose()
             .map_err(|e| status::invalid_argument("interests_json", e.to_string()))?;
         let profile = self.assessment.results(&session, &child, name).await?;
-        let record = ScoredRecord::from_json(&profile.profile_json)
+        let mut record = ScoredRecord::from_json(&profile.profile_json)
             .map_err(|e| Status::internal(format!("{name}: results unreadable as a record: {e}")))?;
-        let norms = self.registry.get(&session.battery_id).ok_or_else(|| {
+        // The report names the child by its pseudonymous code (the results' id is the session).
+        record.id = child.code.clone();
+        let norms = self.registry.get(&session.battery_id).cloned().ok_or_else(|| {
             Status::failed_precondition(format!("battery '{}' is not loaded", session.battery_id))
         })?;
         let report =
@@ -145,6 +171,7 @@ impl ReportsService {
             session,
             child,
             profile,
+            norms,
             report,
         })
     }
@@ -216,25 +243,38 @@ pub struct Rendered {
     pub content_type: String,
 }
 
-/// Renders `report` in `format` and `lang`, each item's latest edit shown beside its generated
-/// text. DATA is the JSON alone (no content). HTML and PDF belong to the renderer
-/// (`crate::report`, another branch): the integrator wires it in here.
-fn render(
-    format: ReportFormat,
-    report: &ConsultationReport,
-    lang: Lang,
-    edits: &LatestEdits<'_>,
-) -> Result<Rendered, Status> {
-    let _ = (report, lang, edits);
+/// Renders the report in `format` with `texts`, each item's latest edit shown above its
+/// generated text (`crate::report`). DATA is the JSON alone (no content).
+fn render(format: ReportFormat, ctx: &ReportContext<'_>, texts: &Texts) -> Result<Rendered, Status> {
+    let failed = |e: &dyn std::fmt::Display| Status::internal(format!("rendering the report: {e}"));
     match format {
         ReportFormat::Unspecified | ReportFormat::Data => Ok(Rendered::default()),
-        ReportFormat::Html => Err(Status::unimplemented(
-            "HTML reports are not available yet: rendering lands with the renderer",
-        )),
-        ReportFormat::Pdf => Err(Status::unimplemented(
-            "PDF reports are not available yet: rendering lands with the renderer",
-        )),
+        ReportFormat::Html => Ok(Rendered {
+            content: render_html(ctx, texts).map_err(|e| failed(&e))?.into_bytes(),
+            content_type: "text/html; charset=utf-8".into(),
+        }),
+        ReportFormat::Pdf => Ok(Rendered {
+            content: render_pdf(ctx, texts).map_err(|e| failed(&e))?,
+            content_type: "application/pdf".into(),
+        }),
     }
+}
+
+/// The edits in effect in the renderer's form.
+fn report_edits(latest: &LatestEdits<'_>) -> ReportEdits {
+    ReportEdits(
+        latest
+            .iter()
+            .map(|(&item, e)| {
+                let edit = Edit {
+                    text: e.text.clone(),
+                    author: e.author.clone(),
+                    time: time(e.created_at),
+                };
+                (item.to_owned(), edit)
+            })
+            .collect(),
+    )
 }
 
 /// An edit as `report_json` shows it.
@@ -322,7 +362,16 @@ impl Reports for ReportsService {
         let edits = self.all_edits(&built.session.id).await?;
         let in_effect = latest(&edits);
         let json = report_json(&built.report, &in_effect)?;
-        let rendered = render(format, &built.report, lang, &in_effect)?;
+        let guidance = self.guidance.loaded()?;
+        let texts = &guidance.texts[Lang::ALL.iter().position(|&l| l == lang).unwrap_or(0)];
+        let edits_in_effect = report_edits(&in_effect);
+        let ctx = ReportContext {
+            report: &built.report,
+            norms: &built.norms,
+            tables: &guidance.tables,
+            edits: &edits_in_effect,
+        };
+        let rendered = render(format, &ctx, texts)?;
         self.assessment
             .audit(
                 &p,

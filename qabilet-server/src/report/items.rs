@@ -297,6 +297,8 @@ mod tests {
             let unique: BTreeSet<&String> = ids.iter().collect();
             assert_eq!(unique.len(), ids.len(), "{id}: {ids:?}");
             assert_eq!(ids.len(), report.messages().len(), "{id}: one id per message");
+            // The sections drawn carry exactly the ids edits are stored under (qabilet-core).
+            assert_eq!(ids, report.item_ids(), "{id}: the renderer's ids are the core's");
             assert_eq!(ids, item_ids(&report.clone()), "same report, same ids");
             assert!(ids.iter().any(|i| i == "referral") && ids.iter().any(|i| i == "interests"));
             assert!(ids.iter().any(|i| i == "caveats/caveat-demonstration"));
