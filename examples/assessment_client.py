@@ -36,7 +36,9 @@ TEST_DATE = "2026-11-30"  # born 2018-09-14: 8:2:16, 98 months, Similarities sta
 # sim11–sim13 score 0: discontinue after 3 zeros in a row.
 SIM = {"sim05": 2, "sim06": 1, "sim04": 1, "sim07": 2, "sim08": 2, "sim09": 1, "sim10": 1}
 # The other subtests of the general composite: full credit on this many items from the start
-# point, then 0 until the rules stop; cd (a speed test) is one total.
+# point, then 0 until the rules stop; cd (a speed test) is one total. mr is adaptive: the
+# engine chooses its items (next_item, phase "adaptive") and its raw score is the raw-score
+# equivalent of the child's θ; the loop below follows next_item all the same.
 OTHERS = {"voc": 9, "mr": 7, "bd": 6, "qr": 8, "ds": 7}
 CD_TOTAL = 38
 
@@ -103,12 +105,15 @@ def main():
     for subtest, full in OTHERS.items():
         state = call(assessment.GetNextItem,
                      pb.GetNextItemRequest(session=session.name, subtest=subtest))
-        start, given = state.start_item, 0
+        start, given = state.start_item or "(adaptive)", 0
         while not state.done:
             item = state.next_item
             given += 1
             state = record(subtest, item, item_max[item] if given <= full else 0)
         print(f"  {subtest}: start {start}, {state.items_administered} items, {show(state)}")
+        if state.adaptive:
+            print(f"        θ = {state.theta:.2f}, SE {state.theta_se:.2f} ({state.estimator}), "
+                  f"raw-score equivalent {state.raw_score}")
     state = record("cd", "", CD_TOTAL)
     print(f"  cd: total {CD_TOTAL}, {show(state)}")
 
@@ -122,6 +127,8 @@ def main():
     for s in p.subtests:
         print(f"  {s.subtest:4} raw {s.raw:3}  scaled {s.scaled:2}  percentile {s.percentile:5.1f}  "
               f"95% CI {s.ci.low}–{s.ci.high}")
+    for note in p.notes:
+        print(f"  note: {note}")
     for c in p.composites:
         if not c.computed:
             print(f"  {c.composite:4} not computed, missing {', '.join(c.missing)}")

@@ -30,6 +30,7 @@ fn demo_norms() -> NormSet {
         reliability_csv: r("reliability.csv"),
         base_rates_csv: Some(r("base_rates.csv")),
         provenance_toml: r("provenance.toml"),
+        item_banks: [("items/mr.json".to_owned(), r("items/mr.json"))].into(),
     })
     .expect("demo norms load")
 }

@@ -158,3 +158,30 @@ fn estimates_of_every_estimator_and_pattern() {
         "no not_estimable case: {statuses:?}"
     );
 }
+
+/// IRT true-score equating (`irt::true_score`) against `true_score.csv` from
+/// `make_true_score_reference.py`: τ(θ) over all items, and its rounded, clipped raw-score
+/// equivalent, for every reference bank and the demonstration battery's mr bank.
+#[test]
+fn true_score_equating_matches_reference() {
+    let mut banks = banks();
+    let demo = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../norms/qabilet-primary-demo/items/mr.json"
+    );
+    banks.insert(
+        "demo_mr".into(),
+        ItemBank::from_json(&std::fs::read_to_string(demo).unwrap()).unwrap(),
+    );
+    let rows = rows("true_score.csv");
+    for r in &rows {
+        let bank = &banks[&r[0]];
+        let theta = f(r, 1);
+        let raw_max: usize = bank.items.iter().map(|i| i.model.max_category()).sum();
+        let tau = qabilet_core::irt::expected_score(bank, theta);
+        assert!((tau - f(r, 2)).abs() < 1e-10, "{r:?}: τ = {tau}");
+        let raw = qabilet_core::irt::raw_equivalent(bank, theta, raw_max as u16);
+        assert_eq!(raw.to_string(), r[3].to_string(), "{r:?}");
+    }
+    assert!(rows.len() >= 60);
+}

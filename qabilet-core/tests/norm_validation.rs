@@ -39,6 +39,7 @@ fn demo() -> NormFiles {
             reliability_csv: read(demo_file!("reliability.csv")),
             base_rates_csv: Some(read(demo_file!("base_rates.csv"))),
             provenance_toml: read(demo_file!("provenance.toml")),
+            item_banks: [("items/mr.json".to_owned(), read(demo_file!("items/mr.json")))].into(),
         })
         .clone()
 }
@@ -307,6 +308,10 @@ fn documented_hash(files: &NormFiles) -> String {
         named.push(("base_rates.csv", b));
     }
     named.push(("provenance.toml", &files.provenance_toml));
+    // Then the item banks, by path.
+    let mut banks: Vec<_> = files.item_banks.iter().collect();
+    banks.sort();
+    named.extend(banks.into_iter().map(|(p, t)| (p.as_str(), t.as_str())));
     let mut h = Sha256::new();
     for (name, text) in named {
         h.update(name.as_bytes());
@@ -360,6 +365,16 @@ fn hash_changes_when_any_file_changes_by_one_byte() {
         assert_ne!(changed.hash(), hash, "{name}: one byte changed, same hash");
         assert_eq!(changed.hash(), documented_hash(&changed), "{name}");
     }
+    // So does one byte of the item bank.
+    let mut changed = original.clone();
+    let bank = changed
+        .item_banks
+        .get_mut("items/mr.json")
+        .expect("the demo bank");
+    assert_eq!(bank.pop(), Some('\n'));
+    bank.push(' ');
+    assert_ne!(changed.hash(), hash, "items/mr.json: one byte changed, same hash");
+    assert_eq!(changed.hash(), documented_hash(&changed));
     // Dropping the optional file changes the hash too.
     let mut without = original.clone();
     without.base_rates_csv = None;
@@ -1394,4 +1409,123 @@ fn provenance_syntax_and_fields() {
     );
     let result = Provenance::parse(&replace_once(&files.provenance_toml, "sample_size = 3000\n", ""));
     assert_rejects(result, PROVENANCE, Some(1), "missing field `sample_size`");
+}
+
+// ---------------------------------------------------------------------------------------
+// Item banks of adaptive subtests (items/<subtest>.json)
+
+const BANK: &str = "items/mr.json";
+
+fn edit_bank(f: &mut NormFiles, from: &str, to: &str) {
+    let text = f.item_banks.get_mut(BANK).expect("the demo bank");
+    *text = replace_once(text, from, to);
+}
+
+#[test]
+fn an_adaptive_subtest_needs_its_bank() {
+    assert_rejects(
+        load_with(|f| f.item_banks.clear()),
+        BANK,
+        None,
+        "item bank of adaptive subtest 'mr' is missing",
+    );
+    assert_rejects(
+        load_with(|f| {
+            f.item_banks.insert("items/fw.json".into(), "{}".into());
+        }),
+        "items/fw.json",
+        None,
+        "no adaptive subtest of battery.toml names this item bank",
+    );
+}
+
+#[test]
+fn a_bank_must_hold_exactly_the_subtests_items() {
+    assert_rejects(
+        load_with(|f| edit_bank(f, "\"mr30\"", "\"mr31\"")),
+        BANK,
+        None,
+        "bank item 'mr31' is not an item of subtest 'mr'",
+    );
+    assert_rejects(
+        load_with(|f| {
+            edit_bank(
+                f,
+                ",\n    {\"id\": \"mr30\", \"model\": \"rasch\", \"b\": 2.9000000000000004}",
+                "",
+            )
+        }),
+        BANK,
+        None,
+        "item 'mr30' of subtest 'mr' is missing from the bank",
+    );
+    assert_rejects(
+        load_with(|f| {
+            edit_bank(
+                f,
+                "{\"id\": \"mr01\", \"model\": \"rasch\", \"b\": -2.9}",
+                "{\"id\": \"mr01\", \"model\": \"gpcm\", \"a\": 1.0, \"b\": [-3.2, -2.6]}",
+            )
+        }),
+        BANK,
+        None,
+        "item 'mr01': the bank's highest category 2 differs from its max 1 in battery.toml",
+    );
+    assert_rejects(
+        load_with(|f| edit_bank(f, "\"b\": -2.9}", "\"b\": \"x\"}")),
+        BANK,
+        None,
+        "item 1 ('mr01')",
+    );
+}
+
+#[test]
+fn the_adaptive_rule_is_checked_with_the_battery() {
+    let line = line_of(&demo().battery_toml, "id = \"mr\"");
+    for (from, to, reason) in [
+        (
+            "bank = \"items/mr.json\"",
+            "bank = \"../mr.json\"",
+            "adaptive.bank must be \"items/mr.json\"",
+        ),
+        (
+            "max_items = 15",
+            "max_items = 31",
+            "need 1 ≤ min_items ≤ max_items ≤ 30 items",
+        ),
+        (
+            "min_items = 5",
+            "min_items = 16",
+            "need 1 ≤ min_items ≤ max_items",
+        ),
+        (
+            "se_target = 0.5",
+            "se_target = -0.5",
+            "se_target must be a positive number",
+        ),
+        (
+            "final_estimator = \"wle\"",
+            "final_estimator = \"ml\"",
+            "'ml' is not an estimator",
+        ),
+        (
+            "final_estimator = \"wle\" }",
+            "final_estimator = \"wle\", start = 0 }",
+            "unknown field `start`",
+        ),
+    ] {
+        let result = load_with(|f| f.battery_toml = replace_once(&f.battery_toml, from, to));
+        let line = if reason.starts_with("unknown") {
+            None
+        } else {
+            Some(line)
+        };
+        match line {
+            Some(l) => assert_rejects(result, BATTERY, Some(l), reason),
+            None => {
+                let e = result.expect_err(reason);
+                assert!(e.reason.contains(reason), "{e}");
+            }
+        }
+    }
 }

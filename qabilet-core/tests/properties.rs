@@ -23,6 +23,7 @@ fn demo() -> &'static NormSet {
             reliability_csv: read("reliability.csv"),
             base_rates_csv: Some(read("base_rates.csv")),
             provenance_toml: read("provenance.toml"),
+            item_banks: [("items/mr.json".to_owned(), read("items/mr.json"))].into(),
         })
         .expect("demo norms load")
     })

@@ -1,5 +1,6 @@
 //! Reading a battery folder (`norms/<battery-id>/`) into the texts `qabilet-core` validates.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use qabilet_core::battery::Battery;
@@ -23,14 +24,56 @@ pub fn read_files(dir: &Path) -> Result<NormFiles, CliError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(CliError::read(base_rates, e)),
     };
+    let battery_toml = read("battery.toml")?;
+    // The banks battery.toml names; a battery that does not parse is reported by the loader.
+    let item_banks = match Battery::from_toml(&battery_toml) {
+        Ok(battery) => read_item_banks(dir, &battery)?,
+        Err(_) => BTreeMap::new(),
+    };
     Ok(NormFiles {
-        battery_toml: read("battery.toml")?,
+        battery_toml,
+        item_banks,
         subtests_csv: read("subtests.csv")?,
         composites_csv: read("composites.csv")?,
         reliability_csv: read("reliability.csv")?,
         base_rates_csv,
         provenance_toml: read("provenance.toml")?,
     })
+}
+
+/// Reads the item bank of every adaptive subtest of `battery` (`items/<subtest>.json`), by
+/// the path battery.toml names.
+///
+/// # Errors
+/// [`CliError::Read`] naming the bank that could not be read.
+pub fn read_item_banks(dir: &Path, battery: &Battery) -> Result<BTreeMap<String, String>, CliError> {
+    battery
+        .item_bank_files()
+        .into_iter()
+        .map(|file| {
+            let path = dir.join(file);
+            let text = std::fs::read_to_string(&path).map_err(|e| CliError::read(path, e))?;
+            Ok((file.to_owned(), text))
+        })
+        .collect()
+}
+
+/// Writes the item banks of `banks` under `out` (creating `items/`), each beside its final
+/// name first, then renamed.
+///
+/// # Errors
+/// [`CliError::Write`] naming the file.
+pub fn write_item_banks(out: &Path, banks: &BTreeMap<String, String>) -> Result<(), CliError> {
+    for (file, text) in banks {
+        let path = out.join(file);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| CliError::write(parent, e))?;
+        }
+        let partial = path.with_extension("json.partial");
+        std::fs::write(&partial, text).map_err(|e| CliError::write(&partial, e))?;
+        std::fs::rename(&partial, &path).map_err(|e| CliError::write(&path, e))?;
+    }
+    Ok(())
 }
 
 /// Reads and validates a folder's `battery.toml` alone; returns its text too.
@@ -53,6 +96,8 @@ pub fn read_battery(dir: &Path) -> Result<(String, Battery), CliError> {
 pub struct ModelFolder {
     /// `battery.toml`.
     pub battery_toml: String,
+    /// The item banks of its adaptive subtests, by path.
+    pub item_banks: BTreeMap<String, String>,
     /// The text of the file the model was read from: `model.toml` (written in the
     /// provenance.toml format: the provenance of tables computed from the model) or
     /// `provenance.toml`.
@@ -91,8 +136,10 @@ pub fn read_model(dir: &Path) -> Result<ModelFolder, CliError> {
     };
     let model = DevelopmentalModel::from_provenance(&battery, &provenance_toml)
         .map_err(|e| CliError::Usage(format!("{}/{model_file}: {e}", dir.display())))?;
+    let item_banks = read_item_banks(dir, &battery)?;
     Ok(ModelFolder {
         battery_toml,
+        item_banks,
         provenance_toml,
         from_model_file: model_file == "model.toml",
         battery,

@@ -199,6 +199,22 @@ class Battery:
             h.update(str(len(data)).encode("ascii"))
             h.update(b"\0")
             h.update(data)
+        # Then the item banks of adaptive subtests (`adaptive = { bank = "items/<id>.json" }`),
+        # by path (FORMATS.md).
+        import tomllib
+
+        with open(p("battery.toml"), "rb") as fh:
+            banks = sorted(
+                st["adaptive"]["bank"] for st in tomllib.load(fh).get("subtest", []) if "adaptive" in st
+            )
+        for name in banks:
+            with open(p(name), "rb") as fh:
+                data = fh.read()
+            h.update(name.encode("utf-8"))
+            h.update(b"\0")
+            h.update(str(len(data)).encode("ascii"))
+            h.update(b"\0")
+            h.update(data)
         self.norm_set = "sha256:" + h.hexdigest()
 
         # ---- battery.toml

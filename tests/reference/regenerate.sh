@@ -17,7 +17,7 @@ python3 $S --battery $B --input tests/data/mixed.csv --output tests/data/mixed.p
 # (a difference beyond the table) is exercised.
 T=$(mktemp -d)
 trap 'rm -r "$T"' EXIT
-cp $B/battery.toml $B/subtests.csv $B/composites.csv $B/reliability.csv $B/provenance.toml "$T"/
+cp -r $B/battery.toml $B/subtests.csv $B/composites.csv $B/reliability.csv $B/provenance.toml $B/items "$T"/
 awk -F, 'NR == 1 || $2 <= 2' $B/base_rates.csv > "$T"/base_rates.csv
 python3 $S --battery "$T" --input examples/children.csv --output tests/data/children.profile-base-rates-0-2.expected.jsonl --format json
 # The model's own tables (the demo norms are built from a sample simulated from the model):

@@ -208,7 +208,9 @@ fn broken_norm_files_are_reported_with_file_and_line() {
         "reliability.csv",
         "base_rates.csv",
         "provenance.toml",
+        "items/mr.json",
     ] {
+        std::fs::create_dir_all(dir.path().join("items")).expect("items/");
         std::fs::copy(repo().join(DEMO).join(f), dir.path().join(f)).expect("copy");
     }
     let subtests = std::fs::read_to_string(dir.path().join("subtests.csv")).unwrap();
@@ -584,7 +586,9 @@ fn profile_base_rates_beyond_the_table_are_at_most() {
         "composites.csv",
         "reliability.csv",
         "provenance.toml",
+        "items/mr.json",
     ] {
+        std::fs::create_dir_all(dir.path().join("items")).expect("items/");
         std::fs::copy(repo().join(DEMO).join(f), dir.path().join(f)).expect("copy");
     }
     let rates = std::fs::read_to_string(repo().join(DEMO).join("base_rates.csv")).expect("base rates");

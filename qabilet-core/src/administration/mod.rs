@@ -1,5 +1,6 @@
 //! Examiner-led administration of one subtest: which item comes next, which scores are
-//! accepted, and the raw score the rules give. The state is a function of the subtest, the
+//! accepted, and the raw score the rules give. (Adaptive subtests, whose items the CAT
+//! engine chooses: [`AdaptiveAdministration`].) The state is a function of the subtest, the
 //! child's age in whole months and the ordered log of [`Event`]s, so a session resumes
 //! exactly after a restart ([`Administration::replay`]).
 //!
@@ -64,6 +65,7 @@
 //! [`ReversalRule`]: crate::battery::ReversalRule
 //! [`DiscontinueRule`]: crate::battery::DiscontinueRule
 
+mod adaptive;
 mod credit;
 mod event;
 mod rules;
@@ -71,6 +73,9 @@ mod session;
 
 use thiserror::Error;
 
+pub use adaptive::{
+    AdaptiveAdministration, AdaptiveForm, AdaptiveNext, AdaptiveResult, FormError, adaptive_seed,
+};
 pub use credit::{CreditBasis, ItemCredit, RawScore};
 pub use event::{Event, OverrideKind, OverrideRecord};
 pub use rules::{DoneReason, Next, Phase};
@@ -141,6 +146,36 @@ pub enum AdministrationError {
     TotalAlreadyEntered {
         /// Subtest id.
         subtest: String,
+    },
+    /// An adaptive subtest: a score for an item other than the pending one (or after the
+    /// end). The engine chooses the order; there are no overrides.
+    #[error(
+        "item '{got}' is not the pending item of this adaptive subtest ({})",
+        expected.as_deref().map_or("the subtest has ended".to_owned(), |e| format!("'{e}' is"))
+    )]
+    NotPending {
+        /// The pending item; `None` when the subtest has ended.
+        expected: Option<String>,
+        /// The item scored.
+        got: String,
+    },
+    /// An adaptive subtest: an override reason, which it does not accept.
+    #[error(
+        "subtest '{subtest}' is adaptive: its items come in the engine's order, so no override (item '{item}') is accepted"
+    )]
+    AdaptiveOverride {
+        /// Subtest id.
+        subtest: String,
+        /// Item id.
+        item: String,
+    },
+    /// The adaptive engine refused a step (a form the engine does not accept).
+    #[error("adaptive subtest '{subtest}': {reason}")]
+    Adaptive {
+        /// Subtest id.
+        subtest: String,
+        /// The engine's reason.
+        reason: String,
     },
     /// An event of a replayed log is refused.
     #[error("event {index} of the log: {error}")]

@@ -228,6 +228,7 @@ mod tests {
                 consecutive_perfect: n,
             }),
             discontinue: discontinue.map(|k| DiscontinueRule { consecutive_zeros: k }),
+            adaptive: None,
         }
     }
 

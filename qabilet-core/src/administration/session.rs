@@ -327,6 +327,7 @@ mod tests {
                 consecutive_perfect: 2,
             }),
             discontinue: None,
+            adaptive: None,
         }
     }
 

@@ -3,6 +3,7 @@
 //! classification bands and texts. Parsed and checked once; the rest of the crate trusts a
 //! [`Battery`].
 
+mod adaptive;
 mod classification;
 mod composite;
 mod parse;
@@ -12,6 +13,7 @@ mod subtest;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+pub use adaptive::AdaptiveRule;
 pub use classification::{Classification, ClassificationBand};
 pub use composite::{Composite, CompositeKind, Substitution};
 pub use rules::{DiscontinueRule, ReversalRule, StartPoint};
@@ -133,6 +135,15 @@ impl Battery {
     /// Position of the subtest with this id.
     pub fn subtest_index(&self, id: &str) -> Option<usize> {
         self.subtests.iter().position(|s| s.id == id)
+    }
+
+    /// The item-bank files the battery's adaptive subtests name (`items/<subtest>.json`), in
+    /// battery order: the files a norm set reads besides its tables.
+    pub fn item_bank_files(&self) -> Vec<&str> {
+        self.subtests
+            .iter()
+            .filter_map(|s| s.adaptive.as_ref().map(|a| a.bank.as_str()))
+            .collect()
     }
 
     /// Position of the composite with this id.

@@ -7,6 +7,7 @@ use std::ops::Range;
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::adaptive::RawAdaptive;
 use super::{
     AgePolicy, Battery, BatteryError, COMPOSITE_SCORE_COLUMNS, Classification, ClassificationBand, Composite,
     CompositeKind, DiscontinueRule, Domain, Item, ProfileRules, ReversalRule, SUBTEST_SCORE_COLUMNS,
@@ -87,6 +88,7 @@ struct RawSubtest {
     start_points: Vec<Spanned<StartPoint>>,
     reversal: Option<ReversalRule>,
     discontinue: Option<DiscontinueRule>,
+    adaptive: Option<RawAdaptive>,
 }
 
 #[derive(Deserialize)]
@@ -366,7 +368,14 @@ fn check_subtests(lines: &Lines, raw: Vec<RawSubtest>, age_min: u16) -> Result<V
         if raw_max == 0 {
             return Err(lines.error(span, format!("subtest '{id}': raw maximum is 0")));
         }
-        check_rules(lines, span, &id, &s, age_min)?;
+        check_rules(lines, span.clone(), &id, &s, age_min)?;
+        let adaptive = match s.adaptive {
+            Some(a) => Some(
+                a.check(&id, s.items.len())
+                    .map_err(|reason| lines.error(span, format!("subtest '{id}': {reason}")))?,
+            ),
+            None => None,
+        };
         out.push(Subtest {
             id,
             domain: s.domain,
@@ -378,6 +387,7 @@ fn check_subtests(lines: &Lines, raw: Vec<RawSubtest>, age_min: u16) -> Result<V
             start_points: s.start_points.into_iter().map(Spanned::into_inner).collect(),
             reversal: s.reversal,
             discontinue: s.discontinue,
+            adaptive,
         });
     }
     Ok(out)

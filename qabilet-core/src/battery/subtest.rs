@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::adaptive::AdaptiveRule;
 use super::rules::{DiscontinueRule, ReversalRule, StartPoint};
 use crate::text::LocalizedText;
 
@@ -66,4 +67,7 @@ pub struct Subtest {
     pub reversal: Option<ReversalRule>,
     /// Discontinue rule, if any.
     pub discontinue: Option<DiscontinueRule>,
+    /// Adaptive administration from an item bank, if the subtest is adaptive (the start
+    /// points and rules above then describe the fixed form only).
+    pub adaptive: Option<AdaptiveRule>,
 }

@@ -35,11 +35,16 @@ pub struct Item {
 pub struct ItemBank {
     /// Items in file order.
     pub items: Vec<Item>,
+    /// Where the parameters come from, in words (the file's optional `provenance`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<String>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawBank {
+    #[serde(default)]
+    provenance: Option<String>,
     items: Vec<serde_json::Value>,
 }
 
@@ -108,13 +113,64 @@ impl ItemBank {
                 sympson_hetter,
             });
         }
-        Ok(ItemBank { items })
+        Ok(ItemBank {
+            items,
+            provenance: raw.provenance,
+        })
+    }
+
+    /// The bank in the file format of norms/IRT.md: `provenance` first when present, then one
+    /// item per line. Numbers are written in their shortest form that reads back to the same
+    /// `f64`, so [`ItemBank::from_json`] of the text gives an equal bank.
+    pub fn to_json(&self) -> String {
+        let mut out = String::from("{\n");
+        if let Some(p) = &self.provenance {
+            out += &format!("  \"provenance\": {},\n", serde_json::Value::from(p.as_str()));
+        }
+        out += "  \"items\": [\n";
+        for (n, item) in self.items.iter().enumerate() {
+            let line = item_json(item);
+            let comma = if n + 1 < self.items.len() { "," } else { "" };
+            out += &format!("    {line}{comma}\n");
+        }
+        out += "  ]\n}\n";
+        out
     }
 
     /// Position of the item with this id.
     pub fn position(&self, id: &str) -> Option<usize> {
         self.items.iter().position(|i| i.id == id)
     }
+}
+
+/// One item as a line of the bank file: id, model, parameters, content, exposure.
+fn item_json(item: &Item) -> String {
+    let num = |x: f64| serde_json::Value::from(x).to_string();
+    let list = |b: &[f64]| format!("[{}]", b.iter().map(|&x| num(x)).collect::<Vec<_>>().join(", "));
+    let text = |t: &str| serde_json::Value::from(t).to_string();
+    let mut fields = vec![format!("\"id\": {}", text(&item.id))];
+    let (model, a, b, c) = match &item.model {
+        ItemModel::Rasch { b } => ("rasch", None, num(*b), None),
+        ItemModel::TwoPl { a, b } => ("2pl", Some(*a), num(*b), None),
+        ItemModel::ThreePl { a, b, c } => ("3pl", Some(*a), num(*b), Some(*c)),
+        ItemModel::Gpcm { a, b } => ("gpcm", Some(*a), list(b), None),
+        ItemModel::Grm { a, b } => ("grm", Some(*a), list(b), None),
+    };
+    fields.push(format!("\"model\": {}", text(model)));
+    if let Some(a) = a {
+        fields.push(format!("\"a\": {}", num(a)));
+    }
+    fields.push(format!("\"b\": {b}"));
+    if let Some(c) = c {
+        fields.push(format!("\"c\": {}", num(c)));
+    }
+    if let Some(area) = &item.content {
+        fields.push(format!("\"content\": {}", text(area)));
+    }
+    if let Some(k) = item.sympson_hetter {
+        fields.push(format!("\"exposure\": {{\"sympson_hetter\": {}}}", num(k)));
+    }
+    format!("{{{}}}", fields.join(", "))
 }
 
 fn model_of(item: &RawItem) -> Result<ItemModel, String> {

@@ -6,6 +6,7 @@ mod bank;
 mod estimate;
 mod model;
 mod pattern;
+pub mod true_score;
 
 pub use bank::{BankError, Item, ItemBank};
 pub use estimate::{
@@ -13,6 +14,7 @@ pub use estimate::{
 };
 pub use model::{CategoryCurve, ItemModel, logistic};
 pub use pattern::{PatternError, ResponsePattern};
+pub use true_score::{expected_score, raw_equivalent};
 
 /// Fisher information Σ_k P_k′(θ)²/P_k(θ) of one item at θ.
 pub fn item_information(model: &ItemModel, theta: f64) -> f64 {

@@ -14,6 +14,7 @@ pub mod sample;
 pub mod simulate;
 mod subtest_norms;
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -28,7 +29,9 @@ pub use reliability::{Reliabilities, ReliabilityRow};
 pub use sample::{SampleError, SampleErrors, SampledChild, StandardisationSample};
 pub use subtest_norms::{SubtestNorms, SubtestRow};
 
+use crate::administration::AdaptiveForm;
 use crate::battery::Battery;
+use crate::irt::ItemBank;
 
 /// The text of a battery folder's files, as read by the caller (the library does no I/O).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -45,6 +48,9 @@ pub struct NormFiles {
     pub base_rates_csv: Option<String>,
     /// `provenance.toml`.
     pub provenance_toml: String,
+    /// The item banks of the battery's adaptive subtests, by the path `battery.toml` names
+    /// (`items/<subtest>.json`), with their text ([`Battery::item_bank_files`] lists them).
+    pub item_banks: BTreeMap<String, String>,
 }
 
 impl NormFiles {
@@ -63,11 +69,16 @@ impl NormFiles {
         files
     }
 
-    /// The norm-set hash: SHA-256 over, per file in order, name, NUL, length in decimal,
-    /// NUL, bytes (norms/FORMATS.md).
+    /// The item banks in hashing order (by path), after the files of [`NormFiles::named`].
+    pub fn banks(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.item_banks.iter().map(|(p, t)| (p.as_str(), t.as_str()))
+    }
+
+    /// The norm-set hash: SHA-256 over, per file in order (the tables, then the item banks
+    /// by path), name, NUL, length in decimal, NUL, bytes (norms/FORMATS.md).
     pub fn hash(&self) -> String {
         let mut h = Sha256::new();
-        for (name, text) in self.named() {
+        for (name, text) in self.named().into_iter().chain(self.banks()) {
             h.update(name.as_bytes());
             h.update([0]);
             h.update(text.len().to_string().as_bytes());
@@ -131,6 +142,8 @@ pub struct NormSet {
     pub provenance: Provenance,
     /// Identity carried by every result.
     pub id: Arc<NormSetId>,
+    /// Per subtest (battery order), its adaptive form with the bank, for adaptive subtests.
+    pub adaptive: Vec<Option<Arc<AdaptiveForm>>>,
     /// Percentile of each scaled score, index `scaled − scale.min`: 100·Φ((s − mean)/sd)
     /// to one decimal.
     pub(crate) scaled_percentiles: Vec<f64>,
@@ -161,6 +174,7 @@ impl NormSet {
             Some(text) => BaseRates::parse(&battery, text)?,
             None => BaseRates::default(),
         };
+        let adaptive = adaptive_forms(&battery, files)?;
         let scale = battery.scaled_scale;
         let scaled_percentiles = (scale.min..=scale.max)
             .map(|s| {
@@ -181,9 +195,42 @@ impl NormSet {
             base_rates,
             provenance,
             id,
+            adaptive,
             scaled_percentiles,
         })
     }
+}
+
+/// The adaptive form of every adaptive subtest from its bank file, checked against the
+/// subtest; every bank given must be named by a subtest.
+fn adaptive_forms(battery: &Battery, files: &NormFiles) -> Result<Vec<Option<Arc<AdaptiveForm>>>, NormError> {
+    let named = battery.item_bank_files();
+    if let Some(extra) = files.item_banks.keys().find(|p| !named.contains(&p.as_str())) {
+        return Err(NormError::in_file(
+            extra,
+            "no adaptive subtest of battery.toml names this item bank",
+        ));
+    }
+    battery
+        .subtests
+        .iter()
+        .map(|subtest| {
+            let Some(rule) = &subtest.adaptive else {
+                return Ok(None);
+            };
+            let file = rule.bank.as_str();
+            let text = files.item_banks.get(file).ok_or_else(|| {
+                NormError::in_file(
+                    file,
+                    format!("the item bank of adaptive subtest '{}' is missing", subtest.id),
+                )
+            })?;
+            let bank = ItemBank::from_json(text).map_err(|e| NormError::in_file(file, e.to_string()))?;
+            let form =
+                AdaptiveForm::new(subtest, &bank).map_err(|e| NormError::in_file(file, e.to_string()))?;
+            Ok(Some(Arc::new(form)))
+        })
+        .collect()
 }
 
 impl NormSet {

@@ -27,7 +27,8 @@ use rand_chacha::ChaCha8Rng;
 
 use super::model::{DevelopmentalModel, ModelError};
 use crate::age::{ChronologicalAge, Date};
-use crate::battery::Battery;
+use crate::battery::{Battery, Subtest};
+use crate::irt::{Item as BankItem, ItemBank, ItemModel as IrtModel};
 
 /// Mean length of a month in days (365.25 / 12): days beyond whole months as a fraction.
 pub const DAYS_PER_MONTH: f64 = 30.4375;
@@ -267,6 +268,40 @@ impl ItemModel {
         debug_assert_eq!(s, 0);
         scores
     }
+}
+
+/// The IRT item bank of [`ItemModel`] for `subtest` (items in administration order): the
+/// model its simulated item scores follow, in the bank format of norms/IRT.md (logistic
+/// metric, D = 1). A 0/1 item is a Rasch item with b = b_i = −3 + 6·(i + ½)/n; an item scored
+/// 0 … m with m ≥ 2 is a GPCM item with a = 1 and steps δ_ij (Masters' partial credit item).
+/// The locations are computed exactly as [`ItemModel::new`] computes them. `provenance`
+/// becomes the bank's provenance text.
+pub fn item_bank(subtest: &Subtest, provenance: Option<String>) -> ItemBank {
+    let n = subtest.items.len();
+    let items = subtest
+        .items
+        .iter()
+        .enumerate()
+        .map(|(k, item)| {
+            let b = -3.0 + 6.0 * (k as f64 + 0.5) / n as f64;
+            let m = item.max;
+            let model = if m == 1 {
+                IrtModel::Rasch { b }
+            } else {
+                let steps = (1..=m)
+                    .map(|x| b + (f64::from(x) - (f64::from(m) + 1.0) / 2.0) * STEP_SPACING)
+                    .collect();
+                IrtModel::Gpcm { a: 1.0, b: steps }
+            };
+            BankItem {
+                id: item.id.clone(),
+                model,
+                content: None,
+                sympson_hetter: None,
+            }
+        })
+        .collect();
+    ItemBank { items, provenance }
 }
 
 /// Splits `raw` into item scores (administration order, within 0 … max, summing to `raw`)

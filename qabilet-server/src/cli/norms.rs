@@ -46,6 +46,7 @@ pub fn check(dir: &Path) -> Result<(), CliError> {
 pub fn demo(dir: &Path, out: Option<&Path>) -> Result<(), CliError> {
     let norm_dir::ModelFolder {
         battery_toml,
+        item_banks,
         provenance_toml,
         battery,
         model,
@@ -69,6 +70,7 @@ pub fn demo(dir: &Path, out: Option<&Path>) -> Result<(), CliError> {
         reliability_csv: tables.reliability_csv,
         base_rates_csv: Some(tables.base_rates_csv),
         provenance_toml,
+        item_banks,
     };
     let norms = NormSet::from_files(&files).map_err(|source| {
         CliError::Usage(format!(
@@ -86,6 +88,7 @@ pub fn demo(dir: &Path, out: Option<&Path>) -> Result<(), CliError> {
         to_write.push(("base_rates.csv", base_rates));
     }
     if out != dir {
+        norm_dir::write_item_banks(out, &files.item_banks)?;
         to_write.push(("battery.toml", &files.battery_toml));
         to_write.push(("provenance.toml", &files.provenance_toml));
     }

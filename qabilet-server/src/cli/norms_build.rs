@@ -103,6 +103,7 @@ placement of any child: for software demonstration, testing and research on the 
 pub fn run(args: &BuildArgs) -> Result<(), CliError> {
     let started = Instant::now();
     let (battery_toml, battery) = norm_dir::read_battery(&args.battery)?;
+    let item_banks = norm_dir::read_item_banks(&args.battery, &battery)?;
     let in_name = args.sample.as_str();
     let bytes = files::read_input(in_name)?;
     let sample = StandardisationSample::parse(&battery, &bytes).map_err(|e| CliError::sample(in_name, &e))?;
@@ -156,8 +157,16 @@ pub fn run(args: &BuildArgs) -> Result<(), CliError> {
         sample_sha256: norms::sha256(bytes.as_bytes()),
         sample_description: args.sample_description.clone(),
     };
-    let built = build::assemble(&battery_toml, &battery, &sample, &fits, &options, &provenance)
-        .map_err(|e| CliError::Usage(format!("{in_name}: {e}")))?;
+    let built = build::assemble(
+        &battery_toml,
+        &item_banks,
+        &battery,
+        &sample,
+        &fits,
+        &options,
+        &provenance,
+    )
+    .map_err(|e| CliError::Usage(format!("{in_name}: {e}")))?;
     write_folder(&args.out, &built, &sample, &battery)?;
     eprintln!(
         "wrote {} ({} subtests, {} children) to {} in {:.2?}",
@@ -368,6 +377,10 @@ fn write_folder(
     let f = &built.files;
     let json = serde_json::to_string_pretty(&built.diagnostics)
         .map_err(|e| CliError::Usage(format!("diagnostics: {e}")))?;
+    let items_dir = out.join("items");
+    if !f.item_banks.is_empty() {
+        std::fs::create_dir_all(&items_dir).map_err(|e| CliError::write(&items_dir, e))?;
+    }
     let mut to_write: Vec<(PathBuf, String)> = vec![
         (out.join("battery.toml"), f.battery_toml.clone()),
         (out.join("subtests.csv"), f.subtests_csv.clone()),
@@ -395,6 +408,9 @@ fn write_folder(
     }
     if let Some(text) = &f.base_rates_csv {
         to_write.push((out.join("base_rates.csv"), text.clone()));
+    }
+    for (file, text) in &f.item_banks {
+        to_write.push((out.join(file), text.clone()));
     }
     // provenance.toml last: a folder whose provenance is new has every new table.
     to_write.sort_by_key(|(path, _)| path.file_name().is_some_and(|n| n == "provenance.toml"));

@@ -10,11 +10,12 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use qabilet_core::administration::{Administration, AdministrationError, DoneReason, Event, Next, Phase};
+use qabilet_core::administration::{AdministrationError, Event};
 use qabilet_core::profile::Scorer;
 use qabilet_core::{ChronologicalAge, NormSet, ScoreRequest, age};
 use tonic::{Request, Response, Status};
 
+use super::administer::SubtestAdministration;
 use super::pb::assessment_server::Assessment;
 use super::pb::{self, SessionState as PbState};
 use super::registry::{Registry, battery_id};
@@ -137,7 +138,7 @@ impl AssessmentService {
         session: &store::Session,
         child: &store::Child,
         norms: &NormSet,
-    ) -> Result<(Vec<Administration>, Vec<store::Response>), Status> {
+    ) -> Result<(Vec<SubtestAdministration>, Vec<store::Response>), Status> {
         let months = age_months(child, session)?;
         let log = self.store.responses(&session.id).await.map_err(status::store)?;
         let mut events: Vec<Vec<Event>> = vec![Vec::new(); norms.battery.subtests.len()];
@@ -150,16 +151,10 @@ impl AssessmentService {
                 .map_err(|e| Status::internal(format!("response {} is unreadable: {e}", r.seq)))?;
             events[s].push(event);
         }
-        let admins = norms
-            .battery
-            .subtests
+        let admins = events
             .iter()
-            .zip(&events)
-            .map(|(subtest, ev)| {
-                Administration::replay(subtest, months, ev).map_err(|e| {
-                    Status::internal(format!("the log of '{}' does not replay: {e}", subtest.id))
-                })
-            })
+            .enumerate()
+            .map(|(index, ev)| SubtestAdministration::replay(norms, index, &session.id, months, ev))
             .collect::<Result<Vec<_>, _>>()?;
         Ok((admins, log))
     }
@@ -212,10 +207,8 @@ impl AssessmentService {
         let norms = self.pinned_norms(s)?;
         let (admins, _) = self.administrations(s, child, &norms).await?;
         // A subtest counts once anything was recorded for it; its raw score is the rules'.
-        let raw: Vec<Option<u16>> = admins
-            .iter()
-            .map(|a| (!a.events().is_empty()).then(|| a.raw_score().raw))
-            .collect();
+        // An adaptive subtest's is the raw-score equivalent of its θ̂.
+        let raw: Vec<Option<u16>> = admins.iter().map(SubtestAdministration::raw_for_norms).collect();
         if raw.iter().all(Option::is_none) {
             return Err(Status::failed_precondition(format!(
                 "{name} has no responses yet"
@@ -239,7 +232,9 @@ impl AssessmentService {
                 .filter_map(|(st, r)| r.map(|r| (st.id.clone(), u32::from(r))))
                 .collect(),
         };
-        Ok(convert::profile(&norms, &scores, &profile))
+        let mut message = convert::profile(&norms, &scores, &profile);
+        add_adaptive_scores(&mut message, &norms, &admins);
+        Ok(message)
     }
 
     async fn session_message(
@@ -251,7 +246,7 @@ impl AssessmentService {
         if let Ok(norms) = self.pinned_norms(session) {
             let (admins, _) = self.administrations(session, child, &norms).await?;
             message.norm_set = Some(convert::norm_set(&norms.id));
-            message.subtests = admins.iter().map(subtest_state).collect();
+            message.subtests = admins.iter().map(SubtestAdministration::state).collect();
         }
         Ok(message)
     }
@@ -394,55 +389,22 @@ fn session_message(s: &store::Session, norms: Option<&NormSet>) -> pb::Session {
     }
 }
 
-fn subtest_state(a: &Administration) -> pb::SubtestState {
-    let summary = a.state();
-    let raw = a.raw_score();
-    let mut m = pb::SubtestState {
-        subtest: summary.subtest.clone(),
-        start_item: summary.start_item.clone().unwrap_or_default(),
-        basal_item: summary.basal_item.clone().unwrap_or_default(),
-        discontinued_after: summary.discontinued_after.clone().unwrap_or_default(),
-        raw_score: u32::from(raw.raw),
-        items_administered: summary.administered.len() as u32,
-        overrides: summary
-            .overrides
-            .iter()
-            .map(|o| pb::Override {
-                item: o.item.clone().unwrap_or_default(),
-                reason: o.reason.clone(),
-            })
-            .collect(),
-        ..Default::default()
-    };
-    match &summary.next {
-        Next::Item { id, phase } => {
-            m.next_item = id.clone();
-            m.phase = match phase {
-                Phase::Forward => "forward",
-                Phase::Reversal => "reversal",
-            }
-            .to_owned();
-        }
-        Next::Total { .. } => m.phase = "total".to_owned(),
-        Next::Done { reason } => {
-            m.done = true;
-            m.done_reason = match reason {
-                DoneReason::Discontinued { .. } => "discontinued",
-                DoneReason::LastItem => "last_item",
-                DoneReason::TotalEntered => "total_entered",
-            }
-            .to_owned();
-        }
-    }
-    m
-}
-
-/// An administration error as a status: a rule refusal is a state error, the rest bad input.
+/// An administration error as a status: a rule refusal (an item not due or not pending, a
+/// second score) is a state error; an override on an adaptive subtest, like the rest, bad
+/// input.
 fn rule_error(e: AdministrationError) -> Status {
     match &e {
         AdministrationError::NotDue { .. }
+        | AdministrationError::NotPending { .. }
         | AdministrationError::AlreadyScored { .. }
         | AdministrationError::TotalAlreadyEntered { .. } => Status::failed_precondition(e.to_string()),
+        // An adaptive subtest takes no override, whatever its state: bad input.
+        AdministrationError::AdaptiveOverride { .. } => {
+            status::invalid_argument("override_reason", e.to_string())
+        }
+        AdministrationError::Adaptive { .. } | AdministrationError::Replay { .. } => {
+            Status::internal(e.to_string())
+        }
         AdministrationError::UnknownItem { .. } => status::invalid_argument("item", e.to_string()),
         AdministrationError::EmptyOverrideReason { .. } => {
             status::invalid_argument("override_reason", e.to_string())
@@ -732,7 +694,7 @@ impl Assessment for AssessmentService {
         let norms = self.pinned_norms(&ctx.session)?;
         let index = subtest_index(&norms, &subtest)?;
         let admin = replay_subtest(&ctx, &norms, index)?;
-        Ok(Response::new(subtest_state(&admin)))
+        Ok(Response::new(admin.state()))
     }
 
     async fn record_response(
@@ -788,7 +750,7 @@ impl Assessment for AssessmentService {
         let mut admin = replay_subtest(&ctx, &norms, index)?;
         // A retry of an acknowledged response: answer from the log, apply nothing.
         if rid.is_some() && ctx.responses.iter().any(|r| r.request_id == rid) {
-            return Ok(Response::new(subtest_state(&admin)));
+            return Ok(Response::new(admin.state()));
         }
         if s.state != SessionState::Active {
             // A retry of a response to another subtest, acknowledged before the session was
@@ -796,7 +758,7 @@ impl Assessment for AssessmentService {
             if rid.is_some() {
                 let all = self.store.responses(&s.id).await.map_err(status::store)?;
                 if all.iter().any(|r| r.request_id == rid) {
-                    return Ok(Response::new(subtest_state(&admin)));
+                    return Ok(Response::new(admin.state()));
                 }
             }
             return Err(Status::failed_precondition(format!(
@@ -834,11 +796,9 @@ impl Assessment for AssessmentService {
                 .subtest_context(&s.id, &subtest)
                 .await
                 .map_err(status::store)?;
-            return Ok(Response::new(subtest_state(&replay_subtest(
-                &now, &norms, index,
-            )?)));
+            return Ok(Response::new(replay_subtest(&now, &norms, index)?.state()));
         }
-        Ok(Response::new(subtest_state(&admin)))
+        Ok(Response::new(admin.state()))
     }
 
     async fn get_results(
@@ -857,15 +817,42 @@ impl Assessment for AssessmentService {
     }
 }
 
+/// Marks the adaptive subtests of `message`: θ̂ and SE on their scores, and a note each.
+fn add_adaptive_scores(message: &mut pb::Profile, norms: &NormSet, admins: &[SubtestAdministration]) {
+    for (subtest, admin) in norms.battery.subtests.iter().zip(admins) {
+        let Some(adaptive) = admin.adaptive_score() else {
+            continue;
+        };
+        let Some(score) = message.subtests.iter_mut().find(|s| s.subtest == subtest.id) else {
+            continue;
+        };
+        message.notes.push(format!(
+            "{} was given adaptively ({} of {} items, {}): θ = {:.2}, SE {:.2}; its raw score {} is the \
+             raw-score equivalent of θ on the full form (IRT true-score equating)",
+            subtest.id,
+            adaptive.items_administered,
+            adaptive.bank_items,
+            if adaptive.stop_reason.is_empty() {
+                "not finished".to_owned()
+            } else {
+                format!("stopped at {}", adaptive.stop_reason)
+            },
+            adaptive.theta,
+            adaptive.theta_se,
+            score.raw
+        ));
+        score.adaptive = Some(adaptive);
+    }
+}
+
 /// Subtest `index`'s administration, replayed from the context's responses (that subtest's
 /// part of the session's log).
 fn replay_subtest(
     ctx: &store::SubtestContext,
     norms: &NormSet,
     index: usize,
-) -> Result<Administration, Status> {
+) -> Result<SubtestAdministration, Status> {
     let months = age_months(&ctx.child, &ctx.session)?;
-    let subtest = &norms.battery.subtests[index];
     let events = ctx
         .responses
         .iter()
@@ -874,8 +861,7 @@ fn replay_subtest(
                 .map_err(|e| Status::internal(format!("response {} is unreadable: {e}", r.seq)))
         })
         .collect::<Result<Vec<Event>, _>>()?;
-    Administration::replay(subtest, months, &events)
-        .map_err(|e| Status::internal(format!("the log of '{}' does not replay: {e}", subtest.id)))
+    SubtestAdministration::replay(norms, index, &ctx.session.id, months, &events)
 }
 
 fn subtest_index(norms: &NormSet, id: &str) -> Result<usize, Status> {

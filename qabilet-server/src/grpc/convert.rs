@@ -169,6 +169,7 @@ pub fn profile(norms: &NormSet, child: &pb::ChildScores, p: &Profile<'_>) -> pb:
                     high: s.ci.high,
                 }),
                 reliability: s.reliability,
+                adaptive: None,
             })
             .collect(),
         composites: p
@@ -204,6 +205,7 @@ pub fn profile(norms: &NormSet, child: &pb::ChildScores, p: &Profile<'_>) -> pb:
         // Serialising plain data cannot fail.
         profile_json: serde_json::to_string(&json).unwrap_or_default(),
         deidentified: false,
+        notes: Vec::new(),
     }
 }
 

@@ -37,6 +37,8 @@ pub use normal_score_grid::NormalScoreGrid;
 pub use rearrange::Repair;
 pub use reliability_from_sample::{ReliabilitySource, mosier, reliability_rows};
 
+use std::collections::BTreeMap;
+
 use super::simulate::DAYS_PER_MONTH;
 use super::{
     BaseRates, CompositeNorms, NormFiles, NormSet, NormStatus, Reliabilities, ReliabilityRow,
@@ -231,7 +233,9 @@ pub fn fit_subtest(
     ))
 }
 
-/// Builds every file from the subtests' fits (battery order).
+/// Builds every file from the subtests' fits (battery order). `battery_toml` and the item
+/// banks of adaptive subtests (by path, as [`NormFiles::item_banks`]) are carried into the
+/// built norm set unchanged.
 ///
 /// # Errors
 /// [`BuildError`] for fits that are not monotone after repair, composites, reliabilities or
@@ -241,6 +245,7 @@ pub fn fit_subtest(
 /// When `fits` does not hold one fit per subtest of the battery, in battery order.
 pub fn assemble(
     battery_toml: &str,
+    item_banks: &BTreeMap<String, String>,
     battery: &Battery,
     sample: &StandardisationSample,
     fits: &[SubtestFit],
@@ -336,6 +341,7 @@ pub fn assemble(
         reliability_csv,
         base_rates_csv,
         provenance_toml,
+        item_banks: item_banks.clone(),
     };
     NormSet::from_files(&files)?;
     Ok(BuiltNorms {
@@ -351,6 +357,7 @@ pub fn assemble(
 /// As those.
 pub fn build(
     battery_toml: &str,
+    item_banks: &BTreeMap<String, String>,
     battery: &Battery,
     sample: &StandardisationSample,
     options: &BuildOptions,
@@ -359,7 +366,15 @@ pub fn build(
     let fits = (0..battery.subtests.len())
         .map(|s| fit_subtest(battery, sample, s, options))
         .collect::<Result<Vec<_>, _>>()?;
-    assemble(battery_toml, battery, sample, &fits, options, provenance)
+    assemble(
+        battery_toml,
+        item_banks,
+        battery,
+        sample,
+        &fits,
+        options,
+        provenance,
+    )
 }
 
 /// Children whose score is at least this far from their age group are listed.
