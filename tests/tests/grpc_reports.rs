@@ -230,6 +230,33 @@ fn reports_of_a_finished_session_with_edits_beside_the_generated_text() {
             .expect("results")
             .into_inner();
 
+        // The command line makes the same report from the session's results (GetResults'
+        // profile_json is the record `qabilet report --input` reads).
+        let dir = tempfile::tempdir().expect("tmp");
+        let record = dir.path().join("results.json");
+        std::fs::write(&record, &results.profile_json).expect("write results");
+        let cli_json = dir.path().join("report.json");
+        let out = qabilet_e2e::qabilet()
+            .args(["report", "--lang", "ru", "--format", "json", "--input"])
+            .arg(&record)
+            .arg("--out")
+            .arg(&cli_json)
+            .output()
+            .expect("run qabilet report");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let cli: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&cli_json).expect("read report")).expect("json");
+        let pdf = dir.path().join("report.pdf");
+        let out = qabilet_e2e::qabilet()
+            .args(["report", "--lang", "kk", "--format", "pdf", "--input"])
+            .arg(&record)
+            .arg("--out")
+            .arg(&pdf)
+            .output()
+            .expect("run qabilet report");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(std::fs::read(&pdf).expect("pdf").starts_with(b"%PDF-"));
+
         // As data, in each language: the same report (message keys), the session's composites
         // with GetResults' indexes, every item traced.
         let mut by_language = Vec::new();
@@ -450,6 +477,29 @@ fn reports_of_a_finished_session_with_edits_beside_the_generated_text() {
         assert_eq!(put(&integrator).await, Err(Code::PermissionDenied));
         assert_eq!(get(&researcher).await, Err(Code::PermissionDenied));
         assert_eq!(put(&researcher).await, Err(Code::PermissionDenied));
+
+        // The service's report is the command line's, but for the child named by its code.
+        let served_ru = reports
+            .get_report(authed(&psy, request(&s, "ru", ReportFormat::Data)))
+            .await
+            .expect("ru")
+            .into_inner();
+        let served_ru: serde_json::Value = serde_json::from_str(&served_ru.report_json).expect("json");
+        assert_eq!(served_ru["record_id"], "R-001");
+        assert_eq!(cli["report"]["record_id"].as_str(), Some(s.as_str()));
+        for key in [
+            "summary",
+            "profile",
+            "strengths",
+            "support",
+            "learning",
+            "activities",
+            "directions",
+            "referral",
+            "caveats",
+        ] {
+            assert_eq!(served_ru[key], cli["report"][key], "{key}");
+        }
 
         // HTML and PDF in every language: the child's code, the chart, the notice, and the
         // edit in effect above the generated text.
