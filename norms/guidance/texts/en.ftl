@@ -161,6 +161,7 @@ norm-status-clinical = clinical norms
 label-norm-created = Made on
 label-norm-sample = Children in the standardisation sample
 label-intended-use = Intended use
+label-norm-method = How the norms were made (as their provenance states)
 label-notice = Notice
 label-trace = Why this is here
 label-rule = Rule

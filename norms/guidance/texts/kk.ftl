@@ -158,6 +158,7 @@ norm-status-clinical = клиникалық нормалар
 label-norm-created = Жасалған күні
 label-norm-sample = Стандарттау іріктемесіндегі балалар саны
 label-intended-use = Қолдану мақсаты
+label-norm-method = Нормалар қалай алынды (олардың төлқұжаты бойынша, ағылшын тілінде)
 label-notice = Ескерту
 label-trace = Бұл неге берілген
 label-rule = Ереже

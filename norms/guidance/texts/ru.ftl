@@ -161,6 +161,7 @@ norm-status-clinical = клинические нормы
 label-norm-created = Дата создания
 label-norm-sample = Детей в стандартизационной выборке
 label-intended-use = Назначение
+label-norm-method = Как получены нормы (по их паспорту, на английском)
 label-notice = Предупреждение
 label-trace = Почему это здесь
 label-rule = Правило

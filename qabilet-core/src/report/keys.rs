@@ -5,7 +5,7 @@
 use crate::guidance::{DomainRole, Evidence, GuidanceTables, StandingKind};
 
 /// Headings and labels a renderer needs besides the report's own messages.
-pub const RENDERER_KEYS: [&str; 40] = [
+pub const RENDERER_KEYS: [&str; 41] = [
     "report-title",
     "section-summary",
     "section-profile",
@@ -37,6 +37,7 @@ pub const RENDERER_KEYS: [&str; 40] = [
     "label-norm-created",
     "label-norm-sample",
     "label-intended-use",
+    "label-norm-method",
     "label-notice",
     "label-trace",
     "label-rule",

@@ -258,6 +258,7 @@ fn norm_set(h: &mut String, ctx: &ReportContext<'_>, texts: &Texts) -> Result<()
             t("label-intended-use")?,
             escape(&provenance.intended_use).into_owned(),
         ),
+        (t("label-norm-method")?, escape(&provenance.method).into_owned()),
     ];
     for (label, value) in rows {
         let _ = write!(h, "<dt>{label}</dt><dd>{value}</dd>");

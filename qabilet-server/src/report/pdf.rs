@@ -398,6 +398,7 @@ fn norm_set(l: &mut Layout, ctx: &ReportContext<'_>, texts: &Texts) -> Result<()
         ("label-norm-created", provenance.created.clone()),
         ("label-norm-sample", provenance.sample_size.to_string()),
         ("label-intended-use", provenance.intended_use.clone()),
+        ("label-norm-method", provenance.method.clone()),
     ];
     if let Some(notice) = &report.notice {
         rows.push(("label-notice", notice.clone()));
