@@ -1489,13 +1489,13 @@ fn the_adaptive_rule_is_checked_with_the_battery() {
             "adaptive.bank must be \"items/mr.json\"",
         ),
         (
-            "max_items = 15",
+            "max_items = 20",
             "max_items = 31",
             "need 1 ≤ min_items ≤ max_items ≤ 30 items",
         ),
         (
             "min_items = 5",
-            "min_items = 16",
+            "min_items = 21",
             "need 1 ≤ min_items ≤ max_items",
         ),
         (
