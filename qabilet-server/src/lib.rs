@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod batch;
 pub mod cli;
+pub mod console;
 pub mod error;
 pub mod files;
 pub mod grpc;

@@ -75,6 +75,8 @@ pub struct Served {
     child: std::process::Child,
     /// `http://127.0.0.1:<port>` (`https://…` when the server speaks TLS), for a tonic client.
     pub url: String,
+    /// `http://127.0.0.1:<port>`: the psychologist's console (HTTP).
+    pub console_url: String,
     /// The admin token the server printed for its new database.
     pub admin_token: Option<String>,
     /// The database URL the server uses.
@@ -83,8 +85,8 @@ pub struct Served {
 }
 
 impl Served {
-    /// Starts `qabilet serve --addr 127.0.0.1:0 --norms norms` with `args` and waits until it
-    /// listens.
+    /// Starts `qabilet serve --addr 127.0.0.1:0 --http-addr 127.0.0.1:0 --norms norms` with
+    /// `args` and waits until it listens.
     pub fn start(args: &[&str]) -> Served {
         let dir = tempfile::tempdir().expect("tmp");
         let db = format!("sqlite://{}", dir.path().join("qabilet.db").display());
@@ -97,7 +99,17 @@ impl Served {
     pub fn start_with_db(db: &str, args: &[&str]) -> Served {
         use std::io::{BufRead, BufReader};
         let mut child = qabilet()
-            .args(["serve", "--addr", "127.0.0.1:0", "--norms", "norms", "--db", db])
+            .args([
+                "serve",
+                "--addr",
+                "127.0.0.1:0",
+                "--http-addr",
+                "127.0.0.1:0",
+                "--norms",
+                "norms",
+                "--db",
+                db,
+            ])
             .args(args)
             .stderr(std::process::Stdio::piped())
             .spawn()
@@ -105,6 +117,7 @@ impl Served {
         let stderr = child.stderr.take().expect("stderr");
         let mut lines = BufReader::new(stderr).lines();
         let mut admin_token = None;
+        let mut console_url = String::new();
         let url = loop {
             let line = lines
                 .next()
@@ -112,6 +125,10 @@ impl Served {
                 .expect("stderr line");
             if let Some(token) = line.strip_prefix("qabilet: admin token ") {
                 admin_token = Some(token.trim().to_owned());
+            }
+            // Printed before the gRPC line.
+            if let Some(url) = line.strip_prefix("qabilet: serving the console on ") {
+                console_url = url.trim().to_owned();
             }
             // "qabilet: serving gRPC on ADDR (plaintext)" or "… (TLS)".
             if let Some(rest) = line.strip_prefix("qabilet: serving gRPC on ") {
@@ -125,6 +142,7 @@ impl Served {
         Served {
             child,
             url,
+            console_url,
             admin_token,
             db: db.to_owned(),
             _dir: None,

@@ -1,7 +1,9 @@
 //! `qabilet serve`: the gRPC service on its embedded defaults — the batteries of the norms
 //! folder, the guidance tables of reports (`norms/guidance`), an SQLite database
-//! (`qabilet.db`), health and reflection — with structured logs and a graceful shutdown on SIGTERM
-//! or Ctrl-C (requests in flight finish; no new ones are accepted).
+//! (`qabilet.db`), health and reflection — and the psychologist's console (HTML over HTTP on
+//! `--http-addr`, calling the same service objects), with structured logs and a graceful
+//! shutdown of both on SIGTERM or Ctrl-C (requests in flight finish; no new ones are
+//! accepted).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -35,7 +37,7 @@ pub const MAX_REQUEST_BYTES: usize = 8 * 1024 * 1024;
 /// its environment variable, the `--config` file, or its default.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Settings file (TOML) with any of the keys addr, norms, guidance, db, log_format,
+    /// Settings file (TOML) with any of the keys addr, http_addr, norms, guidance, db, log_format,
     /// tls_cert and tls_key; flags and environment variables override it, relative paths in it are relative
     /// to the file's folder.
     #[arg(long, value_name = "FILE", env = "QABILET_CONFIG")]
@@ -44,6 +46,11 @@ pub struct ServeArgs {
     /// port, printed on stderr).
     #[arg(long, value_name = "HOST:PORT", env = "QABILET_ADDR")]
     pub addr: Option<SocketAddr>,
+    /// Address of the psychologist's console (HTTP) [default: 127.0.0.1:8080] (port 0 picks a
+    /// free port, printed on stderr). Plain HTTP even when the gRPC service speaks TLS: keep it
+    /// on loopback or put a TLS proxy in front.
+    #[arg(long, value_name = "HOST:PORT", env = "QABILET_HTTP_ADDR")]
+    pub http_addr: Option<SocketAddr>,
     /// Folder of battery folders (or one battery folder) to serve [default: norms].
     #[arg(long, value_name = "DIR", env = "QABILET_NORMS")]
     pub norms: Option<PathBuf>,
@@ -102,7 +109,15 @@ pub fn run(args: &ServeArgs) -> Result<(), CliError> {
             eprintln!("qabilet: the database had no tokens; created an admin token (shown only now):");
             eprintln!("qabilet: admin token {secret}");
         }
-        let result = serve(settings.addr, tls, registry, guidance, store.clone()).await;
+        let result = serve(
+            settings.addr,
+            settings.http_addr,
+            tls,
+            registry,
+            guidance,
+            store.clone(),
+        )
+        .await;
         store.close().await;
         result
     })
@@ -123,6 +138,7 @@ fn init_logs(format: LogFormat) {
 
 async fn serve(
     addr: SocketAddr,
+    http_addr: SocketAddr,
     tls: Option<ServerTlsConfig>,
     registry: Arc<Registry>,
     guidance: Guidance,
@@ -159,15 +175,53 @@ async fn serve(
         .iter()
         .map(|(id, n)| format!("{id} ({})", n.id.hash))
         .collect();
-    let scheme = if tls.is_some() { "TLS" } else { "plaintext" };
-    tracing::info!(%local, batteries = %batteries.join(", "), transport = scheme, "qabilet serving gRPC");
-    // The line scripts and tests wait for.
-    eprintln!("qabilet: serving gRPC on {local} ({scheme})");
     let assessment = Arc::new(AssessmentService::new(
         registry.clone(),
         store.clone(),
         auth.clone(),
     ));
+    let catalog = Arc::new(CatalogService::new(registry.clone(), auth.clone()));
+    let reports = Arc::new(ReportsService::new(
+        assessment.clone(),
+        registry.clone(),
+        store,
+        guidance,
+    ));
+    // One shutdown signal for both servers.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let console = crate::console::Console {
+        assessment: assessment.clone(),
+        reports: reports.clone(),
+        catalog: catalog.clone(),
+        ui: Arc::new(
+            crate::console::i18n::Ui::load().map_err(|e| CliError::Usage(format!("console texts: {e}")))?,
+        ),
+    };
+    let http = tokio::net::TcpListener::bind(http_addr)
+        .await
+        .map_err(|e| CliError::Usage(format!("cannot listen on {http_addr} (--http-addr): {e}")))?;
+    let http_local = http
+        .local_addr()
+        .map_err(|e| CliError::Usage(format!("{http_addr}: {e}")))?;
+    let mut http_stopped = stopped.clone();
+    let console_task = tokio::spawn(async move {
+        axum::serve(http, crate::console::router(Arc::new(console)))
+            .with_graceful_shutdown(async move {
+                let _ = http_stopped.wait_for(|s| *s).await;
+            })
+            .await
+    });
+    tokio::spawn(async move {
+        shutdown().await;
+        let _ = stop.send(true);
+    });
+    tracing::info!(%http_local, "qabilet serving the console");
+    // Printed before the gRPC line, which is the last one scripts and tests wait for.
+    eprintln!("qabilet: serving the console on http://{http_local}");
+    let scheme = if tls.is_some() { "TLS" } else { "plaintext" };
+    tracing::info!(%local, batteries = %batteries.join(", "), transport = scheme, "qabilet serving gRPC");
+    // The line scripts and tests wait for.
+    eprintln!("qabilet: serving gRPC on {local} ({scheme})");
     let mut builder = Server::builder();
     if let Some(tls) = tls {
         builder = builder
@@ -178,10 +232,7 @@ async fn serve(
         .add_service(health_service)
         .add_service(reflection)
         .add_service(reflection_alpha)
-        .add_service(
-            CatalogServer::new(CatalogService::new(registry.clone(), auth.clone()))
-                .max_decoding_message_size(MAX_REQUEST_BYTES),
-        )
+        .add_service(CatalogServer::from_arc(catalog).max_decoding_message_size(MAX_REQUEST_BYTES))
         .add_service(
             ScoringServer::new(ScoringService::new(registry.clone(), auth.clone()))
                 .max_decoding_message_size(MAX_REQUEST_BYTES),
@@ -189,16 +240,21 @@ async fn serve(
         .add_service(
             AssessmentServer::from_arc(assessment.clone()).max_decoding_message_size(MAX_REQUEST_BYTES),
         )
-        .add_service(
-            ReportsServer::new(ReportsService::new(assessment, registry, store, guidance))
-                .max_decoding_message_size(MAX_REQUEST_BYTES),
-        )
+        .add_service(ReportsServer::from_arc(reports).max_decoding_message_size(MAX_REQUEST_BYTES))
         .serve_with_incoming_shutdown(
             tokio_stream::wrappers::TcpListenerStream::new(listener),
-            shutdown(),
+            async move {
+                let mut stopped = stopped;
+                let _ = stopped.wait_for(|s| *s).await;
+            },
         )
         .await
         .map_err(|e| CliError::Usage(format!("gRPC server: {e}")))?;
+    match console_task.await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return Err(CliError::Usage(format!("console server: {e}"))),
+        Err(e) => return Err(CliError::Usage(format!("console server: {e}"))),
+    }
     tracing::info!("qabilet stopped");
     Ok(())
 }

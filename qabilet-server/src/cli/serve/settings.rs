@@ -13,6 +13,8 @@ use crate::error::CliError;
 
 /// Default gRPC address: loopback only, so a first start exposes nothing.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:50051";
+/// Default console address: loopback only, like the gRPC service.
+pub const DEFAULT_HTTP_ADDR: &str = "127.0.0.1:8080";
 /// Default norms folder, relative to the working directory.
 pub const DEFAULT_NORMS: &str = "norms";
 /// Default guidance tables of reports, relative to the working directory.
@@ -26,6 +28,7 @@ pub const DEFAULT_DB: &str = "sqlite://qabilet.db";
 #[serde(deny_unknown_fields)]
 struct ConfigFile {
     addr: Option<SocketAddr>,
+    http_addr: Option<SocketAddr>,
     norms: Option<PathBuf>,
     guidance: Option<PathBuf>,
     db: Option<String>,
@@ -38,6 +41,7 @@ struct ConfigFile {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     pub addr: SocketAddr,
+    pub http_addr: SocketAddr,
     pub norms: PathBuf,
     pub guidance: PathBuf,
     pub db: String,
@@ -65,6 +69,7 @@ impl Settings {
             (_, p) => p,
         };
         let default_addr: SocketAddr = DEFAULT_ADDR.parse().expect("the default address parses");
+        let default_http: SocketAddr = DEFAULT_HTTP_ADDR.parse().expect("the default address parses");
         let tls = match (
             args.tls_cert.clone().or_else(|| from_file(file.tls_cert)),
             args.tls_key.clone().or_else(|| from_file(file.tls_key)),
@@ -84,6 +89,7 @@ impl Settings {
         };
         Ok(Settings {
             addr: args.addr.or(file.addr).unwrap_or(default_addr),
+            http_addr: args.http_addr.or(file.http_addr).unwrap_or(default_http),
             norms: args
                 .norms
                 .clone()
@@ -156,6 +162,7 @@ mod tests {
         ServeArgs {
             config: None,
             addr: None,
+            http_addr: None,
             norms: None,
             guidance: None,
             db: None,
@@ -169,6 +176,7 @@ mod tests {
     fn defaults_apply_without_flags_or_file() {
         let s = Settings::resolve(&args()).unwrap();
         assert_eq!(s.addr.to_string(), DEFAULT_ADDR);
+        assert_eq!(s.http_addr.to_string(), DEFAULT_HTTP_ADDR);
         assert_eq!(s.norms, PathBuf::from("norms"));
         assert_eq!(s.guidance, PathBuf::from("norms/guidance"));
         assert_eq!(s.db, DEFAULT_DB);
@@ -182,7 +190,7 @@ mod tests {
         let path = dir.path().join("qabilet.toml");
         std::fs::write(
             &path,
-            "addr = \"127.0.0.1:6000\"\nnorms = \"batteries\"\nguidance = \"rules\"\ndb = \"sqlite://x.db\"\nlog_format = \"json\"\ntls_cert = \"c.pem\"\ntls_key = \"/k.pem\"\n",
+            "addr = \"127.0.0.1:6000\"\nhttp_addr = \"127.0.0.1:0\"\nnorms = \"batteries\"\nguidance = \"rules\"\ndb = \"sqlite://x.db\"\nlog_format = \"json\"\ntls_cert = \"c.pem\"\ntls_key = \"/k.pem\"\n",
         )
         .unwrap();
         let mut a = args();
@@ -190,6 +198,7 @@ mod tests {
         a.db = Some("postgres://db/q".into());
         let s = Settings::resolve(&a).unwrap();
         assert_eq!(s.addr.to_string(), "127.0.0.1:6000");
+        assert_eq!(s.http_addr.to_string(), "127.0.0.1:0");
         assert_eq!(s.norms, dir.path().join("batteries"));
         assert_eq!(s.guidance, dir.path().join("rules"));
         assert_eq!(s.db, "postgres://db/q");

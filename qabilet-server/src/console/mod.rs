@@ -1,0 +1,103 @@
+//! The psychologist's console: server-rendered HTML pages served by `qabilet serve` on its
+//! HTTP address (`--http-addr`), in the same process and runtime as the gRPC service.
+//!
+//! There is no second implementation of any rule here: every handler calls the very service
+//! objects the gRPC server serves (`Assessment`, `Reports`, `Catalog`), in-process, with the
+//! signed-in token in the request's `authorization` metadata, so authentication, role checks,
+//! de-identification, audit and the administration rules are the services'. Handlers only
+//! turn forms into requests and responses into pages.
+//!
+//! Screens: sign-in ([`signin`]), children ([`children`]), a session ([`sessions`]), a
+//! subtest's next item ([`subtest`]), results ([`results`]) and the consultation report
+//! ([`report`]). The interface texts are in `assets/console/{kk,ru,en}.ftl` ([`i18n`]); the
+//! language is a cookie, and nothing personal is ever put in a URL (children and sessions are
+//! named by their ids, a search by the pseudonymous code only).
+
+pub mod children;
+pub mod i18n;
+pub mod page;
+pub mod report;
+pub mod results;
+pub mod sessions;
+pub mod signin;
+pub mod subtest;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+
+use crate::grpc::assessment::AssessmentService;
+use crate::grpc::catalog::CatalogService;
+use crate::grpc::reports::ReportsService;
+
+/// The services the console calls, shared with the gRPC server, and its texts.
+pub struct Console {
+    /// Children, sessions, responses, results.
+    pub assessment: Arc<AssessmentService>,
+    /// Consultation reports.
+    pub reports: Arc<ReportsService>,
+    /// Batteries.
+    pub catalog: Arc<CatalogService>,
+    /// The interface texts.
+    pub ui: Arc<i18n::Ui>,
+}
+
+const CSS: &str = include_str!("../../assets/console/console.css");
+const JS: &str = include_str!("../../assets/console/console.js");
+
+/// The console's routes.
+pub fn router(console: Arc<Console>) -> Router {
+    Router::new()
+        .route("/", get(signin::sign_in_page))
+        .route("/sign-in", post(signin::sign_in))
+        .route("/sign-out", post(signin::sign_out))
+        .route("/lang", post(signin::set_lang))
+        .route("/assets/console.css", get(css))
+        .route("/assets/console.js", get(js))
+        .route("/children", get(children::list).post(children::create))
+        .route("/children/{id}", get(children::show))
+        .route("/children/{id}/sessions", post(children::start_session))
+        .route("/sessions/{id}", get(sessions::show))
+        .route("/sessions/{id}/{action}", post(sessions::act))
+        .route(
+            "/sessions/{id}/subtests/{subtest}",
+            get(subtest::show).post(subtest::record),
+        )
+        .route("/sessions/{id}/results", get(results::show))
+        .route("/sessions/{id}/report", get(report::show))
+        .route("/sessions/{id}/report.pdf", get(report::pdf))
+        .route("/sessions/{id}/report/edit", post(report::edit))
+        .layer(axum::middleware::from_fn(signin::same_origin))
+        .layer(axum::middleware::from_fn(signin::security_headers))
+        .with_state(console)
+}
+
+async fn css() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        CSS,
+    )
+}
+
+async fn js() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        JS,
+    )
+}
+
+/// A fresh request id for a form (retries of one submitted form are applied once).
+pub fn request_id() -> String {
+    let mut bytes = [0u8; 16];
+    rand::fill(&mut bytes[..]);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

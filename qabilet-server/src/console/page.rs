@@ -1,0 +1,161 @@
+//! The page around every screen (`<html lang>`, navigation, language switch, the one CSS file
+//! and the console's own script), text escaping, and errors: a `tonic::Status` from the
+//! services becomes the HTTP answer a person can read — PERMISSION_DENIED a 403 page,
+//! NOT_FOUND a 404 page, UNAUTHENTICATED back to sign-in; INVALID_ARGUMENT and
+//! FAILED_PRECONDITION are shown on the form that caused them ([`is_form_error`]).
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use qabilet_core::Lang;
+use tonic::Code;
+
+use super::i18n::Ui;
+
+/// What a screen is rendered with: the texts and the interface language.
+#[derive(Clone, Copy)]
+pub struct Screen<'a> {
+    /// The texts of every language.
+    pub texts: &'a Ui,
+    /// The interface language (cookie `qabilet_lang`).
+    pub lang: Lang,
+}
+
+/// The interface text of `key`.
+pub fn t(ui: &Screen<'_>, key: &str) -> String {
+    ui.texts.t(ui.lang, key)
+}
+
+/// The interface text of `key`, escaped for HTML.
+pub fn te(ui: &Screen<'_>, key: &str) -> String {
+    esc(&t(ui, key)).into_owned()
+}
+
+/// Escapes text for HTML content and attribute values.
+pub fn esc(text: &str) -> Cow<'_, str> {
+    crate::svg::escape(text)
+}
+
+/// A whole page: `title` (plain text) and `body` (HTML), with the navigation when signed in.
+pub fn page(ui: &Screen<'_>, title: &str, signed_in: bool, body: &str) -> Html<String> {
+    let mut h = String::with_capacity(body.len() + 2048);
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{title} — {app}</title>\n<link rel=\"stylesheet\" href=\"/assets/console.css\">\n\
+         <script src=\"/assets/console.js\" defer></script>\n</head>\n<body>\n<header class=\"bar\">\
+         <strong>{app}</strong>",
+        lang = ui.lang.code(),
+        title = esc(title),
+        app = te(ui, "app-title"),
+    );
+    if signed_in {
+        let _ = write!(h, " <a href=\"/children\">{}</a>", te(ui, "nav-children"));
+    }
+    h.push_str(" <form method=\"post\" action=\"/lang\" class=\"lang\">");
+    for code in ["kk", "ru", "en"] {
+        let current = if code == ui.lang.code() {
+            " aria-current=\"true\""
+        } else {
+            ""
+        };
+        let _ = write!(
+            h,
+            "<button name=\"lang\" value=\"{code}\"{current} title=\"{}\">{code}</button>",
+            te(ui, "language")
+        );
+    }
+    h.push_str("</form>");
+    if signed_in {
+        let _ = write!(
+            h,
+            " <form method=\"post\" action=\"/sign-out\" class=\"signout\"><button>{}</button></form>",
+            te(ui, "sign-out")
+        );
+    }
+    let _ = write!(
+        h,
+        "</header>\n<main>\n<h1>{}</h1>\n{body}\n</main>\n</body>\n</html>\n",
+        esc(title)
+    );
+    Html(h)
+}
+
+/// An error message box (empty without a message).
+pub fn error_box(ui: &Screen<'_>, message: Option<&str>) -> String {
+    message.map_or_else(String::new, |m| {
+        format!(
+            "<p class=\"error\" role=\"alert\"><strong>{}:</strong> {}</p>",
+            te(ui, "error"),
+            esc(m)
+        )
+    })
+}
+
+/// A status the page that sent the form shows next to it.
+pub fn is_form_error(status: &tonic::Status) -> bool {
+    matches!(
+        status.code(),
+        Code::InvalidArgument | Code::FailedPrecondition | Code::AlreadyExists | Code::OutOfRange
+    )
+}
+
+/// A failed screen: the service's status in the interface language.
+pub struct Failure {
+    status: tonic::Status,
+    lang: Lang,
+    texts: std::sync::Arc<Ui>,
+}
+
+impl Failure {
+    /// The failure of a call made for a screen in `ui`'s language.
+    pub fn new(status: tonic::Status, texts: std::sync::Arc<Ui>, lang: Lang) -> Self {
+        Failure { status, lang, texts }
+    }
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        let ui = Screen {
+            texts: &self.texts,
+            lang: self.lang,
+        };
+        let (code, key) = match self.status.code() {
+            // A revoked or expired token: forget it (else `/` would send back here).
+            Code::Unauthenticated => {
+                return (
+                    [(
+                        axum::http::header::SET_COOKIE,
+                        format!(
+                            "{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0",
+                            super::signin::TOKEN_COOKIE
+                        ),
+                    )],
+                    Redirect::to("/"),
+                )
+                    .into_response();
+            }
+            Code::PermissionDenied => (StatusCode::FORBIDDEN, "forbidden"),
+            Code::NotFound => (StatusCode::NOT_FOUND, "not-found"),
+            Code::InvalidArgument | Code::FailedPrecondition | Code::AlreadyExists | Code::OutOfRange => {
+                (StatusCode::BAD_REQUEST, "error")
+            }
+            _ => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+        };
+        let body = format!("<p class=\"error\">{}</p>", esc(self.status.message()));
+        (code, page(&ui, &t(&ui, key), true, &body)).into_response()
+    }
+}
+
+/// A redirect to `path` on this console ("/" if `path` cannot be a header value, e.g. a
+/// decoded path segment with a control character).
+pub fn go(path: &str) -> Response {
+    if axum::http::HeaderValue::try_from(path).is_ok() && path.starts_with('/') && !path.starts_with("//") {
+        Redirect::to(path).into_response()
+    } else {
+        Redirect::to("/").into_response()
+    }
+}

@@ -1,0 +1,292 @@
+//! Signing in and out, the interface language, and the request guards.
+//!
+//! The bearer token is kept in the cookie `qabilet_token`: `HttpOnly` (no script reads it),
+//! `SameSite=Strict` (a browser sends it only with requests started from the console's own
+//! pages), `Path=/`. It carries no `Secure` attribute: the console is served over plain HTTP
+//! on loopback by default, where a `Secure` cookie would never be sent back; behind a TLS
+//! proxy the proxy should add it.
+//!
+//! CSRF defence: every state change is a POST (GET handlers only read), and the token cookie
+//! is `SameSite=Strict`, so a form posted from another site arrives without it and is
+//! refused as unauthenticated. As a second, independent check — for browsers that ignore
+//! SameSite, and for a sibling site on the same host (same-site, cross-origin) —
+//! [`same_origin`] refuses any POST whose `Origin` (or, without one, `Referer`) names
+//! another origin than the `Host` it was sent to. No token in a URL, ever.
+
+use std::sync::Arc;
+
+use axum::Form;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
+use qabilet_core::Lang;
+use serde::Deserialize;
+use tonic::metadata::MetadataValue;
+
+use super::Console;
+use super::i18n::parse_lang;
+use super::page::{Failure, Screen, error_box, page, te};
+use crate::grpc::pb::ListBatteriesRequest;
+use crate::grpc::pb::catalog_server::Catalog;
+
+/// The cookie holding the token.
+pub const TOKEN_COOKIE: &str = "qabilet_token";
+/// The cookie holding the interface language.
+pub const LANG_COOKIE: &str = "qabilet_lang";
+
+/// The value of cookie `name` in the request's headers.
+pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// The interface language of a request (cookie `qabilet_lang`; Russian without one).
+pub fn lang_of(headers: &HeaderMap) -> Lang {
+    cookie(headers, LANG_COOKIE)
+        .and_then(parse_lang)
+        .unwrap_or(Lang::Ru)
+}
+
+/// The interface language, for screens without sign-in.
+pub struct UiLang(pub Lang);
+
+impl<S: Send + Sync> FromRequestParts<S> for UiLang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(UiLang(lang_of(&parts.headers)))
+    }
+}
+
+/// A signed-in request: its token (from the cookie), language and the console. Without the
+/// cookie the request is sent to the sign-in page.
+pub struct Signed {
+    token: String,
+    /// The interface language.
+    pub lang: Lang,
+    /// The services.
+    pub console: Arc<Console>,
+}
+
+impl FromRequestParts<Arc<Console>> for Signed {
+    type Rejection = Redirect;
+
+    async fn from_request_parts(parts: &mut Parts, console: &Arc<Console>) -> Result<Self, Self::Rejection> {
+        let token = cookie(&parts.headers, TOKEN_COOKIE)
+            .filter(|t| plausible_token(t))
+            .ok_or_else(|| Redirect::to("/"))?;
+        Ok(Signed {
+            token: token.to_owned(),
+            lang: lang_of(&parts.headers),
+            console: console.clone(),
+        })
+    }
+}
+
+impl Signed {
+    /// A service request carrying the signed-in token as `authorization: Bearer …`.
+    pub fn req<T>(&self, message: T) -> tonic::Request<T> {
+        bearer(&self.token, message)
+    }
+
+    /// The screen's texts and language.
+    pub fn screen(&self) -> Screen<'_> {
+        Screen {
+            texts: &self.console.ui,
+            lang: self.lang,
+        }
+    }
+
+    /// A failed call as a page.
+    pub fn fail(&self, status: tonic::Status) -> Failure {
+        Failure::new(status, self.console.ui.clone(), self.lang)
+    }
+}
+
+fn bearer<T>(token: &str, message: T) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    if let Ok(value) = MetadataValue::try_from(format!("Bearer {token}")) {
+        request.metadata_mut().insert("authorization", value);
+    }
+    request
+}
+
+/// Only characters a token can have (and a cookie value may hold unquoted).
+fn plausible_token(t: &str) -> bool {
+    !t.is_empty()
+        && t.len() <= 200
+        && t.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// Refuses a POST from another origin (see the module's documentation).
+pub async fn same_origin(request: Request, next: Next) -> Response {
+    if request.method() == Method::POST {
+        let headers = request.headers();
+        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+        let origin = headers
+            .get(header::ORIGIN)
+            .or_else(|| headers.get(header::REFERER))
+            .and_then(|h| h.to_str().ok());
+        if let (Some(origin), Some(host)) = (origin, host) {
+            let authority = origin
+                .split_once("://")
+                .map_or(origin, |(_, rest)| rest)
+                .split('/')
+                .next()
+                .unwrap_or_default();
+            if authority != host {
+                return (StatusCode::FORBIDDEN, "cross-origin form refused").into_response();
+            }
+        } else if origin.is_some() {
+            return (StatusCode::FORBIDDEN, "cross-origin form refused").into_response();
+        }
+    }
+    next.run(request).await
+}
+
+/// Headers on every answer: no framing by other sites (clickjacking), the `Referer` only
+/// within the console, and no caching of pages that may show a child's data.
+pub async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    h.insert(header::X_FRAME_OPTIONS, header::HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        header::HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        header::HeaderValue::from_static("nosniff"),
+    );
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("no-store"),
+        );
+    }
+    response
+}
+
+/// GET /: the sign-in form (the children's list when already signed in).
+pub async fn sign_in_page(
+    State(console): State<Arc<Console>>,
+    UiLang(lang): UiLang,
+    headers: HeaderMap,
+) -> Response {
+    if cookie(&headers, TOKEN_COOKIE).is_some_and(plausible_token) {
+        return Redirect::to("/children").into_response();
+    }
+    sign_in_form(&console, lang, None, StatusCode::OK)
+}
+
+fn sign_in_form(console: &Console, lang: Lang, error: Option<&str>, code: StatusCode) -> Response {
+    let ui = Screen {
+        texts: &console.ui,
+        lang,
+    };
+    let body = format!(
+        "{err}<form method=\"post\" action=\"/sign-in\" class=\"card\">\
+         <label>{label}<input type=\"password\" name=\"token\" autocomplete=\"off\" required autofocus></label>\
+         <p class=\"help\">{help}</p><button>{button}</button></form>",
+        err = error_box(&ui, error),
+        label = te(&ui, "sign-in-token"),
+        help = te(&ui, "sign-in-help"),
+        button = te(&ui, "sign-in"),
+    );
+    (code, page(&ui, &super::page::t(&ui, "sign-in"), false, &body)).into_response()
+}
+
+/// The sign-in form.
+#[derive(Deserialize)]
+pub struct SignIn {
+    token: String,
+}
+
+/// POST /sign-in: checks the token with a cheap authenticated call, then sets the cookie.
+pub async fn sign_in(
+    State(console): State<Arc<Console>>,
+    UiLang(lang): UiLang,
+    Form(form): Form<SignIn>,
+) -> Response {
+    let token = form.token.trim();
+    let ui = Screen {
+        texts: &console.ui,
+        lang,
+    };
+    let bad = super::page::t(&ui, "sign-in-bad");
+    if !plausible_token(token) {
+        return sign_in_form(&console, lang, Some(&bad), StatusCode::UNAUTHORIZED);
+    }
+    let check = console
+        .catalog
+        .list_batteries(bearer(
+            token,
+            ListBatteriesRequest {
+                page_size: 1,
+                page_token: String::new(),
+            },
+        ))
+        .await;
+    match check {
+        Ok(_) => (
+            AppendHeaders([(
+                header::SET_COOKIE,
+                format!("{TOKEN_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict"),
+            )]),
+            Redirect::to("/children"),
+        )
+            .into_response(),
+        Err(s) if s.code() == tonic::Code::Unauthenticated => {
+            sign_in_form(&console, lang, Some(&bad), StatusCode::UNAUTHORIZED)
+        }
+        Err(s) => Failure::new(s, console.ui.clone(), lang).into_response(),
+    }
+}
+
+/// POST /sign-out: clears the cookie.
+pub async fn sign_out() -> Response {
+    (
+        AppendHeaders([(
+            header::SET_COOKIE,
+            format!("{TOKEN_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+        )]),
+        Redirect::to("/"),
+    )
+        .into_response()
+}
+
+/// The language switch.
+#[derive(Deserialize)]
+pub struct LangForm {
+    lang: String,
+}
+
+/// POST /lang: sets the interface language and goes back to the page it was chosen on (the
+/// `Referer`'s path on this origin; `same_origin` has checked it).
+pub async fn set_lang(headers: HeaderMap, Form(form): Form<LangForm>) -> Response {
+    let code = parse_lang(&form.lang).unwrap_or(Lang::Ru).code();
+    let back = headers
+        .get(header::REFERER)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|r| r.split_once("://"))
+        .and_then(|(_, rest)| rest.find('/').map(|i| rest[i..].to_owned()))
+        .filter(|p| p.starts_with('/') && !p.starts_with("//"))
+        .unwrap_or_else(|| "/".to_owned());
+    (
+        AppendHeaders([(
+            header::SET_COOKIE,
+            format!("{LANG_COOKIE}={code}; Path=/; SameSite=Strict; Max-Age=31536000"),
+        )]),
+        Redirect::to(&back),
+    )
+        .into_response()
+}

@@ -1,0 +1,225 @@
+//! One subtest of a session: the item the rules say is due next (its id and maximum: the
+//! demonstration items have no prompt text), a button per allowed score (the console's
+//! script submits them with the digit keys), the subtest's timer when it is timed, the rule
+//! state as it happens (phase, start item, basal, discontinue; θ̂ and SE for an adaptive
+//! subtest), an override form with its reason, and a total for a speed subtest.
+
+use std::fmt::Write as _;
+
+use axum::Form;
+use axum::extract::Path;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::children::localized;
+use super::page::{error_box, esc, is_form_error, page, te};
+use super::sessions::session_and_battery;
+use super::signin::Signed;
+use crate::grpc::pb::assessment_server::Assessment;
+use crate::grpc::pb::{GetNextItemRequest, RecordResponseRequest};
+
+/// GET /sessions/{id}/subtests/{subtest}
+pub async fn show(s: Signed, Path((id, subtest)): Path<(String, String)>) -> Response {
+    render(&s, &id, &subtest, None).await
+}
+
+async fn render(s: &Signed, id: &str, subtest: &str, error: Option<&str>) -> Response {
+    let (session, battery) = match session_and_battery(s, id).await {
+        Ok(x) => x,
+        Err(e) => return s.fail(e).into_response(),
+    };
+    let state = match s
+        .console
+        .assessment
+        .get_next_item(s.req(GetNextItemRequest {
+            session: session.name.clone(),
+            subtest: subtest.to_owned(),
+        }))
+        .await
+    {
+        Ok(r) => r.into_inner(),
+        Err(e) => return s.fail(e).into_response(),
+    };
+    let Some(def) = battery.subtests.iter().find(|x| x.id == subtest) else {
+        return s
+            .fail(tonic::Status::not_found("no such subtest"))
+            .into_response();
+    };
+    let ui = s.screen();
+    let id = esc(id);
+    let sid = esc(subtest);
+    let mut b = error_box(&ui, error);
+    let _ = write!(
+        b,
+        "<dl class=\"meta rules\" id=\"rules\"><dt>{}</dt><dd class=\"phase\">{}</dd><dt>{}</dt><dd class=\"start-item\">{}</dd>\
+         <dt>{}</dt><dd class=\"basal\">{}</dd><dt>{}</dt><dd class=\"discontinued\">{}</dd><dt>{}</dt><dd class=\"raw\">{}</dd>\
+         <dt>{}</dt><dd>{}</dd>",
+        te(&ui, "phase"),
+        esc(&state.phase),
+        te(&ui, "start-item"),
+        esc(&state.start_item),
+        te(&ui, "basal"),
+        esc(&state.basal_item),
+        te(&ui, "discontinued-after"),
+        esc(&state.discontinued_after),
+        te(&ui, "raw-score"),
+        state.raw_score,
+        te(&ui, "items-administered"),
+        state.items_administered,
+    );
+    if state.adaptive {
+        let theta = state.theta.map_or_else(String::new, |v| format!("{v:.2}"));
+        let se = state.theta_se.map_or_else(String::new, |v| format!("{v:.2}"));
+        let _ = write!(
+            b,
+            "<dt>{}</dt><dd class=\"theta\">{theta} ± {se}</dd>",
+            te(&ui, "theta")
+        );
+    }
+    if state.done {
+        let _ = write!(
+            b,
+            "<dt>{}</dt><dd class=\"done-reason\">{}</dd>",
+            te(&ui, "done-reason"),
+            esc(&state.done_reason)
+        );
+    }
+    b.push_str("</dl>");
+    if def.time_limit_seconds > 0 && !state.done {
+        let secs = def.time_limit_seconds;
+        let _ = write!(
+            b,
+            "<p class=\"timer\">{} <output id=\"timer\" data-seconds=\"{secs}\">{}:{:02}</output></p>",
+            te(&ui, "timer"),
+            secs / 60,
+            secs % 60
+        );
+    }
+    if state.done {
+        let _ = write!(b, "<p class=\"done\">{}</p>", te(&ui, "subtest-done"));
+    } else if state.phase == "total" {
+        let _ = write!(
+            b,
+            "<form method=\"post\" class=\"card\"><input type=\"hidden\" name=\"request_id\" value=\"{}\">\
+             <label>{} (0–{})<input type=\"number\" name=\"score\" min=\"0\" max=\"{}\" required></label><button>{}</button></form>",
+            super::request_id(),
+            te(&ui, "total"),
+            def.raw_max,
+            def.raw_max,
+            te(&ui, "record"),
+        );
+    } else {
+        let max = def
+            .items
+            .iter()
+            .find(|i| i.id == state.next_item)
+            .map_or(1, |i| i.max);
+        let _ = write!(
+            b,
+            "<section class=\"item\"><h2>{} <code class=\"next-item\" data-item=\"{item}\">{item}</code></h2><p>{} {max}</p>\
+             <form method=\"post\" id=\"score\" class=\"scores\"><input type=\"hidden\" name=\"item\" value=\"{item}\">\
+             <input type=\"hidden\" name=\"request_id\" value=\"{}\">",
+            te(&ui, "next-item"),
+            te(&ui, "item-max"),
+            super::request_id(),
+            item = esc(&state.next_item),
+        );
+        for score in 0..=max {
+            let _ = write!(
+                b,
+                "<button name=\"score\" value=\"{score}\" data-score=\"{score}\" aria-keyshortcuts=\"{score}\">{score}</button>"
+            );
+        }
+        let _ = write!(
+            b,
+            "</form><p class=\"help\">{}</p></section>",
+            te(&ui, "keys-help")
+        );
+    }
+    if !state.adaptive && !def.items.is_empty() {
+        let _ = write!(
+            b,
+            "<details class=\"override\"><summary>{}</summary><p class=\"help\">{}</p><form method=\"post\" class=\"card\">\
+             <input type=\"hidden\" name=\"request_id\" value=\"{}\"><label>{}<select name=\"item\">",
+            te(&ui, "override"),
+            te(&ui, "override-help"),
+            super::request_id(),
+            te(&ui, "next-item"),
+        );
+        for item in &def.items {
+            let _ = write!(b, "<option>{}</option>", esc(&item.id));
+        }
+        let _ = write!(
+            b,
+            "</select></label><label>{}<input type=\"number\" name=\"score\" min=\"0\" required></label>\
+             <label>{}<input name=\"reason\" required></label><button>{}</button></form></details>",
+            te(&ui, "score"),
+            te(&ui, "reason"),
+            te(&ui, "record"),
+        );
+    }
+    if !state.overrides.is_empty() {
+        let _ = write!(b, "<h2>{}</h2><ul>", te(&ui, "override"));
+        for o in &state.overrides {
+            let _ = write!(b, "<li><code>{}</code>: {}</li>", esc(&o.item), esc(&o.reason));
+        }
+        b.push_str("</ul>");
+    }
+    let _ = write!(
+        b,
+        "<p><a href=\"/sessions/{id}\">{}</a></p>",
+        te(&ui, "back-to-session")
+    );
+    let title = format!(
+        "{sid} — {}",
+        def.names.as_ref().map(|n| localized(&ui, n)).unwrap_or_default()
+    );
+    let code = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    (code, page(&ui, &title, true, &b)).into_response()
+}
+
+/// A score, a total or an override.
+#[derive(Deserialize)]
+pub struct Score {
+    #[serde(default)]
+    item: String,
+    score: u32,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    request_id: String,
+}
+
+/// POST /sessions/{id}/subtests/{subtest}
+pub async fn record(
+    s: Signed,
+    Path((id, subtest)): Path<(String, String)>,
+    Form(f): Form<Score>,
+) -> Response {
+    let recorded = s
+        .console
+        .assessment
+        .record_response(s.req(RecordResponseRequest {
+            session: format!("sessions/{id}"),
+            subtest: subtest.clone(),
+            item: f.item,
+            score: f.score,
+            override_reason: f.reason.trim().to_owned(),
+            request_id: if f.request_id.is_empty() {
+                super::request_id()
+            } else {
+                f.request_id
+            },
+        }))
+        .await;
+    match recorded {
+        Ok(_) => super::page::go(&format!("/sessions/{id}/subtests/{subtest}")),
+        Err(e) if is_form_error(&e) => render(&s, &id, &subtest, Some(e.message())).await,
+        Err(e) => s.fail(e).into_response(),
+    }
+}

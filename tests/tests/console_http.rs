@@ -1,0 +1,414 @@
+//! The psychologist's console over HTTP (no browser yet): the real `qabilet serve`, a
+//! hand-rolled HTTP/1.0 client with its cookies kept by hand. A whole battery is administered
+//! through the console's forms as a browser would send them, then the results, the report in
+//! three languages, its PDF, an edit, the interface language, the role check, the sign-in
+//! guard and the cross-origin check.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+
+use qabilet_e2e::{Served, create_token};
+
+/// An HTTP answer.
+struct Answer {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    fn location(&self) -> String {
+        self.header("location").expect("a Location header").to_owned()
+    }
+}
+
+/// A browser of one person: the console's address and the cookies it was given.
+struct Browser {
+    host: String,
+    cookies: BTreeMap<String, String>,
+}
+
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn form(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+impl Browser {
+    fn new(console_url: &str) -> Browser {
+        Browser {
+            host: console_url
+                .trim_start_matches("http://")
+                .trim_end_matches('/')
+                .to_owned(),
+            cookies: BTreeMap::new(),
+        }
+    }
+
+    fn send(&mut self, method: &str, path: &str, body: Option<&str>, extra: &[(&str, &str)]) -> Answer {
+        let mut stream = TcpStream::connect(&self.host).expect("connect to the console");
+        let mut req = format!("{method} {path} HTTP/1.0\r\nHost: {}\r\n", self.host);
+        if !self.cookies.is_empty() {
+            let jar: Vec<String> = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            req.push_str(&format!("Cookie: {}\r\n", jar.join("; ")));
+        }
+        for (k, v) in extra {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        if let Some(b) = body {
+            req.push_str(&format!(
+                "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{b}",
+                b.len()
+            ));
+        } else {
+            req.push_str("\r\n");
+        }
+        stream.write_all(req.as_bytes()).expect("send");
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).expect("read");
+        let split = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("end of headers");
+        let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+        let mut lines = head.lines();
+        let status: u16 = lines
+            .next()
+            .and_then(|l| l.split(' ').nth(1))
+            .and_then(|c| c.parse().ok())
+            .expect("status line");
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+            .collect();
+        for (k, v) in &headers {
+            if k.eq_ignore_ascii_case("set-cookie") {
+                let pair = v.split(';').next().unwrap_or_default();
+                if let Some((name, value)) = pair.split_once('=') {
+                    if value.is_empty() || v.contains("Max-Age=0") {
+                        self.cookies.remove(name);
+                    } else {
+                        self.cookies.insert(name.to_owned(), value.to_owned());
+                    }
+                }
+            }
+        }
+        Answer {
+            status,
+            headers,
+            body: raw[split + 4..].to_vec(),
+        }
+    }
+
+    fn get(&mut self, path: &str) -> Answer {
+        self.send("GET", path, None, &[])
+    }
+
+    /// A form posted from one of the console's own pages.
+    fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Answer {
+        let origin = format!("http://{}", self.host);
+        self.send("POST", path, Some(&form(fields)), &[("Origin", &origin)])
+    }
+
+    fn sign_in(&mut self, token: &str) {
+        let a = self.post("/sign-in", &[("token", token)]);
+        assert_eq!(a.status, 303, "{}", a.text());
+        assert_eq!(a.location(), "/children");
+        let cookie = a.header("set-cookie").expect("cookie");
+        assert!(
+            cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+            "{cookie}"
+        );
+    }
+}
+
+/// The text between `before` and the next `until` after it.
+fn between<'a>(text: &'a str, before: &str, until: &str) -> Option<&'a str> {
+    let start = text.find(before)? + before.len();
+    let end = text[start..].find(until)? + start;
+    Some(&text[start..end])
+}
+
+fn all_between<'a>(text: &'a str, before: &str, until: &str) -> Vec<&'a str> {
+    text.split(before)
+        .skip(1)
+        .filter_map(|p| p.find(until).map(|e| &p[..e]))
+        .collect()
+}
+
+#[test]
+fn a_psychologist_administers_a_battery_through_the_console() {
+    let served = Served::start(&[]);
+    assert!(
+        served.console_url.starts_with("http://127.0.0.1:"),
+        "{}",
+        served.console_url
+    );
+    let psy = create_token(&served.db, "psychologist", "almaty-1", "psy-aliya");
+    let other = create_token(&served.db, "psychologist", "almaty-1", "psy-dana");
+    let mut b = Browser::new(&served.console_url);
+
+    // Without the cookie every screen sends to the sign-in page.
+    let a = b.get("/children");
+    assert_eq!((a.status, a.location().as_str()), (303, "/"));
+    let a = b.get("/");
+    assert_eq!(a.status, 200);
+    assert_eq!(a.header("x-frame-options"), Some("DENY"));
+    assert_eq!(a.header("cache-control"), Some("no-store"));
+    assert!(a.text().contains("name=\"token\""));
+    let a = b.post("/sign-in", &[("token", "qbt_nottoken")]);
+    assert_eq!(a.status, 401);
+    assert!(!b.cookies.contains_key("qabilet_token"));
+    // A token the store does not know is forgotten, not looped on.
+    b.cookies.insert("qabilet_token".into(), "qbt_unknown".into());
+    let a = b.get("/children");
+    assert_eq!((a.status, a.location().as_str()), (303, "/"));
+    assert!(!b.cookies.contains_key("qabilet_token"));
+    b.sign_in(&psy);
+
+    // A form from another origin is refused even with the cookie.
+    let a = b.send(
+        "POST",
+        "/children",
+        Some(&form(&[
+            ("code", "X-1"),
+            ("birth_date", "2018-01-01"),
+            ("sex", "F"),
+            ("test_language", "kk"),
+        ])),
+        &[("Origin", "http://evil.example")],
+    );
+    assert_eq!(a.status, 403);
+
+    // A child, found by its code.
+    let a = b.post(
+        "/children",
+        &[
+            ("code", "C-001"),
+            ("birth_date", "2018-03-10"),
+            ("sex", "F"),
+            ("test_language", "kk"),
+            ("request_id", "create-c-001"),
+        ],
+    );
+    assert_eq!(a.status, 303, "{}", a.text());
+    let child_path = a.location();
+    assert!(child_path.starts_with("/children/"), "{child_path}");
+    assert!(!child_path.contains("2018"), "no personal data in URLs");
+    let a = b.get("/children?code=C-0");
+    assert!(
+        a.text().contains(&format!("href=\"{child_path}\">C-001<")),
+        "{}",
+        a.text()
+    );
+    // A bad form is shown again with the service's message.
+    let a = b.post(
+        "/children",
+        &[
+            ("code", "C-002"),
+            ("birth_date", "not a date"),
+            ("sex", "F"),
+            ("test_language", "kk"),
+        ],
+    );
+    assert_eq!(a.status, 400);
+    assert!(a.text().contains("class=\"error\""), "{}", a.text());
+
+    // Another psychologist may not open the child.
+    let mut stranger = Browser::new(&served.console_url);
+    stranger.sign_in(&other);
+    assert_eq!(stranger.get(&child_path).status, 403);
+
+    // A session.
+    let a = b.get(&child_path);
+    assert_eq!(a.status, 200);
+    assert!(a.text().contains("C-001"));
+    let a = b.post(
+        &format!("{child_path}/sessions"),
+        &[
+            ("battery", "batteries/qabilet-primary-demo"),
+            ("test_date", "2026-03-20"),
+        ],
+    );
+    assert_eq!(a.status, 303, "{}", a.text());
+    let session = a.location();
+    assert!(session.starts_with("/sessions/"), "{session}");
+    let page = b.get(&session).text();
+    let subtests: Vec<String> = all_between(&page, "data-subtest=\"", "\"")
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    assert!(subtests.contains(&"sim".to_owned()), "{page}");
+
+    // Every subtest through its page: items scored by the buttons, totals entered.
+    let mut sim_phases = Vec::new();
+    for subtest in &subtests {
+        let path = format!("{session}/subtests/{subtest}");
+        let mut steps = 0;
+        loop {
+            steps += 1;
+            assert!(steps < 200, "{subtest} never ends");
+            let a = b.get(&path);
+            assert_eq!(a.status, 200, "{}", a.text());
+            let page = a.text();
+            if subtest == "sim" {
+                sim_phases.push(
+                    between(&page, "class=\"phase\">", "<")
+                        .unwrap_or_default()
+                        .to_owned(),
+                );
+            }
+            if page.contains("<p class=\"done\">") {
+                if subtest == "sim" {
+                    assert!(page.contains("class=\"done-reason\">discontinued<"), "{page}");
+                    let after = between(&page, "class=\"discontinued\">", "<").unwrap_or_default();
+                    assert!(!after.is_empty(), "the discontinue point is shown: {page}");
+                }
+                break;
+            }
+            if let Some(item) = between(&page, "data-item=\"", "\"") {
+                let item = item.to_owned();
+                let items = all_between(&page, "<option>", "<");
+                if subtest == "sim" && steps == 1 {
+                    // An item the rules do not say is due: refused without a reason, the
+                    // page shown again with the rules' message; paused, nothing is recorded.
+                    let last = items.last().expect("items").to_string();
+                    let a = b.post(&path, &[("item", &last), ("score", "1")]);
+                    assert_eq!(a.status, 400, "{}", a.text());
+                    assert!(a.text().contains("class=\"error\""), "{}", a.text());
+                    assert_eq!(b.post(&format!("{session}/pause"), &[]).status, 303);
+                    let a = b.post(&path, &[("item", &item), ("score", "0")]);
+                    assert_eq!(a.status, 400, "{}", a.text());
+                    assert_eq!(b.post(&format!("{session}/resume"), &[]).status, 303);
+                    assert_eq!(stranger.get(&path).status, 403);
+                    assert_eq!(stranger.get(&session).status, 403);
+                }
+                let position = items.iter().position(|i| *i == item);
+                let max = all_between(&page, "data-score=\"", "\"").len() - 1;
+                let pass = match (subtest.as_str(), position) {
+                    ("sim", Some(i)) => i < 3,
+                    (_, Some(i)) => i < items.len() / 3,
+                    (_, None) => steps % 2 == 0,
+                };
+                let score = if pass { max.to_string() } else { "0".to_owned() };
+                let a = b.post(&path, &[("item", &item), ("score", &score)]);
+                assert_eq!(a.status, 303, "{subtest} {item}: {}", a.text());
+            } else {
+                let max: u32 = between(&page, "name=\"score\" min=\"0\" max=\"", "\"")
+                    .and_then(|m| m.parse().ok())
+                    .unwrap_or_else(|| panic!("neither an item nor a total: {page}"));
+                let total = (max / 2).to_string();
+                let a = b.post(&path, &[("score", &total)]);
+                assert_eq!(a.status, 303, "{subtest} total: {}", a.text());
+            }
+        }
+    }
+    assert!(
+        sim_phases.iter().any(|p| p == "forward" || p == "reversal"),
+        "{sim_phases:?}"
+    );
+    let page = b.get(&session).text();
+    assert!(page.contains("discontinued"), "{page}");
+
+    // Pause, resume, finish.
+    for action in ["pause", "resume"] {
+        let a = b.post(&format!("{session}/{action}"), &[]);
+        assert_eq!((a.status, a.location()), (303, session.clone()), "{action}");
+    }
+    let a = b.post(&format!("{session}/finish"), &[]);
+    assert_eq!((a.status, a.location()), (303, format!("{session}/results")));
+    let a = b.get(&format!("{session}/results"));
+    assert_eq!(a.status, 200);
+    let results = a.text();
+    assert!(results.contains("<svg"), "{results}");
+    assert!(
+        results.contains("class=\"scores\"") && results.contains("<code>sim</code>"),
+        "{results}"
+    );
+    assert!(
+        results.contains("<p class=\"referral\" data-outcome=\""),
+        "{results}"
+    );
+    assert!(results.contains("<table class=\"sw\">"), "{results}");
+
+    // The report in each language, its PDF, and an edit.
+    for lang in ["kk", "ru", "en"] {
+        let a = b.get(&format!("{session}/report?lang={lang}"));
+        assert_eq!(a.status, 200, "{}", a.text());
+        let html = a.text();
+        assert!(html.contains(&format!("<html lang=\"{lang}\"")), "{lang}");
+        assert!(html.contains("C-001"), "{lang}");
+        assert!(html.contains("report.pdf?lang="), "{lang}");
+    }
+    let a = b.get(&format!("{session}/report.pdf?lang=ru"));
+    assert_eq!(a.status, 200);
+    assert!(a.body.starts_with(b"%PDF-"));
+    assert!(
+        a.header("content-disposition")
+            .is_some_and(|d| d.starts_with("attachment"))
+    );
+    let html = b.get(&format!("{session}/report?lang=en")).text();
+    let item = between(&html, "<select name=\"item\"><option>", "<")
+        .expect("an editable item")
+        .to_owned();
+    let a = b.post(
+        &format!("{session}/report/edit"),
+        &[
+            ("lang", "en"),
+            ("item", &item),
+            ("text", "Edited by the psychologist."),
+        ],
+    );
+    assert_eq!(a.status, 303, "{}", a.text());
+    assert!(
+        b.get(&a.location())
+            .text()
+            .contains("Edited by the psychologist.")
+    );
+
+    // The interface language.
+    let children_url = format!("http://{}/children", b.host);
+    let a = b.send("POST", "/lang", Some("lang=en"), &[("Referer", &children_url)]);
+    assert_eq!((a.status, a.location().as_str()), (303, "/children"));
+    let page = b.get("/children").text();
+    assert!(
+        page.contains("<html lang=\"en\"") && page.contains("New child"),
+        "{page}"
+    );
+    b.send("POST", "/lang", Some("lang=kk"), &[("Referer", &children_url)]);
+    let page = b.get("/children").text();
+    assert!(
+        page.contains("<html lang=\"kk\"") && page.contains("Жаңа бала"),
+        "{page}"
+    );
+
+    // Signing out ends the console for this browser.
+    let a = b.post("/sign-out", &[]);
+    assert_eq!(a.status, 303);
+    assert!(!b.cookies.contains_key("qabilet_token"));
+    assert_eq!(b.get(&session).status, 303);
+}
