@@ -1,0 +1,308 @@
+//! The console in a real browser: headless Debian Chromium driven through ChromeDriver
+//! (WebDriver) against the real `qabilet serve`. A psychologist signs in, creates a child,
+//! starts a session, administers Similarities with the keyboard shortcuts through the
+//! reversal-free start and the discontinue (the rule state shown as it happens), finishes,
+//! opens the results and the report, switches the interface language; another psychologist
+//! is refused the child. Screenshots of every screen go to `target/screenshots/console/`.
+//!
+//! Needs `chromium` and `chromedriver` on the PATH (Debian's `chromium` and
+//! `chromium-driver`; `.ci/run` installs them), or QABILET_CHROMIUM / QABILET_CHROMEDRIVER.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use qabilet_e2e::{Served, create_token, repo};
+
+/// A ChromeDriver process on a free loopback port, killed when dropped.
+struct Driver {
+    process: Child,
+    url: String,
+}
+
+impl Driver {
+    fn start() -> Driver {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let exe = std::env::var("QABILET_CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
+        let process = Command::new(&exe)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start {exe} ({e}): install Debian's chromium and chromium-driver (.ci/run does)"
+                )
+            });
+        let start = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "chromedriver did not listen"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Driver {
+            process,
+            url: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    /// A headless Chromium with a tablet-sized window (768 × 1024).
+    async fn browser(&self) -> Client {
+        let binary = std::env::var("QABILET_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({
+                "binary": binary,
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         "--window-size=768,1024", "--lang=ru"]
+            }),
+        );
+        ClientBuilder::new(HttpConnector::new())
+            .capabilities(caps)
+            .connect(&self.url)
+            .await
+            .expect("a headless Chromium session")
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+/// Where screenshots are kept (a test artifact).
+fn screenshots() -> PathBuf {
+    let dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| repo().join("target"), PathBuf::from)
+        .join("screenshots/console");
+    std::fs::create_dir_all(&dir).expect("screenshot folder");
+    dir
+}
+
+async fn shot(c: &Client, name: &str) {
+    let png = c.screenshot().await.expect("screenshot");
+    std::fs::write(screenshots().join(format!("{name}.png")), png).expect("write screenshot");
+}
+
+async fn css(c: &Client, selector: &str) -> fantoccini::elements::Element {
+    c.find(Locator::Css(selector))
+        .await
+        .unwrap_or_else(|e| panic!("{selector}: {e}"))
+}
+
+async fn text(c: &Client, selector: &str) -> String {
+    css(c, selector).await.text().await.expect("text")
+}
+
+/// Sets a form field by script (date inputs take keys in the browser's locale format).
+async fn set_value(c: &Client, selector: &str, value: &str) {
+    c.execute(
+        "document.querySelector(arguments[0]).value = arguments[1];",
+        vec![selector.into(), value.into()],
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{selector}: {e}"));
+}
+
+async fn sign_in(c: &Client, console: &str, token: &str) {
+    c.goto(console).await.expect("sign-in page");
+    css(c, "input[name='token']")
+        .await
+        .send_keys(token)
+        .await
+        .expect("type the token");
+    css(c, "form[action='/sign-in'] button")
+        .await
+        .click()
+        .await
+        .expect("sign in");
+}
+
+/// Presses one key on the page (the console's keyboard shortcuts listen on the document).
+async fn press(c: &Client, key: char) {
+    let keys = KeyActions::new("keyboard".into())
+        .then(KeyAction::Down { value: key })
+        .then(KeyAction::Up { value: key });
+    c.perform_actions(keys).await.expect("key press");
+}
+
+#[test]
+fn a_psychologist_runs_a_subtest_and_opens_the_report_in_a_browser() {
+    let served = Served::start(&[]);
+    let psy = create_token(&served.db, "psychologist", "almaty-1", "psy-aliya");
+    let colleague = create_token(&served.db, "psychologist", "almaty-1", "psy-berik");
+    let driver = Driver::start();
+    let console = served.console_url.clone();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(async {
+            let c = driver.browser().await;
+            c.goto(&console).await.expect("console");
+            shot(&c, "01-sign-in").await;
+            sign_in(&c, &console, &psy).await;
+            assert!(
+                c.current_url()
+                    .await
+                    .expect("url")
+                    .path()
+                    .starts_with("/children")
+            );
+
+            // A child: code, birth date (8:0 on the test date below), sex, language.
+            css(&c, "form[method='post'][action='/children'] input[name='code']")
+                .await
+                .send_keys("BR-001")
+                .await
+                .expect("code");
+            set_value(
+                &c,
+                "form[method='post'][action='/children'] input[name='birth_date']",
+                "2018-03-10",
+            )
+            .await;
+            shot(&c, "02-children").await;
+            css(&c, "form[method='post'][action='/children'] button")
+                .await
+                .click()
+                .await
+                .expect("create child");
+            let child_url = c.current_url().await.expect("url");
+            assert!(child_url.path().starts_with("/children/"), "{child_url}");
+            assert!(
+                !child_url.as_str().contains("2018"),
+                "no personal data in URLs: {child_url}"
+            );
+
+            set_value(&c, "input[name='test_date']", "2026-03-20").await;
+            css(&c, "form[action$='/sessions'] button")
+                .await
+                .click()
+                .await
+                .expect("start session");
+            let session_url = c.current_url().await.expect("url");
+            assert!(session_url.path().starts_with("/sessions/"), "{session_url}");
+            shot(&c, "03-session").await;
+
+            // Similarities at 8:0 starts at sim05: full marks on sim05–sim07, then zeros until
+            // the discontinue rule (3 in a row) ends it. Scores are entered with the keys.
+            c.goto(&format!(
+                "{}/subtests/sim",
+                session_url.as_str().trim_end_matches('/')
+            ))
+            .await
+            .expect("subtest page");
+            assert_eq!(text(&c, "code.next-item").await, "sim05");
+            let mut given = Vec::new();
+            loop {
+                let Ok(next) = c.find(Locator::Css("code.next-item")).await else {
+                    break;
+                };
+                let item = next.attr("data-item").await.expect("attr").expect("data-item");
+                let max: Vec<_> = c
+                    .find_all(Locator::Css("#score button[data-score]"))
+                    .await
+                    .expect("buttons");
+                let top = char::from(b'0' + u8::try_from(max.len() - 1).expect("a few buttons"));
+                let score = if ["sim05", "sim06", "sim07"].contains(&item.as_str()) {
+                    top
+                } else {
+                    '0'
+                };
+                if item == "sim08" {
+                    shot(&c, "04-subtest-forward").await;
+                }
+                press(&c, score).await;
+                // The page reloads with the next state: wait until the item changes or it ends.
+                let start = Instant::now();
+                loop {
+                    let now = c.find(Locator::Css("code.next-item")).await;
+                    match now {
+                        Ok(e)
+                            if e.attr("data-item").await.ok().flatten().as_deref() == Some(item.as_str()) =>
+                        {
+                            assert!(start.elapsed() < Duration::from_secs(10), "{item}: no new state");
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                        }
+                        _ => break,
+                    }
+                }
+                given.push((item, score));
+                assert!(given.len() <= 24, "{given:?}");
+            }
+            assert_eq!(
+                given.iter().map(|(i, _)| i.as_str()).collect::<Vec<_>>(),
+                ["sim05", "sim06", "sim07", "sim08", "sim09", "sim10"]
+            );
+            assert_eq!(text(&c, "#rules dd.discontinued").await, "sim10");
+            assert_eq!(text(&c, "#rules dd.basal").await, "sim05");
+            shot(&c, "05-subtest-discontinued").await;
+
+            // Finish the session: the results screen.
+            c.goto(session_url.as_str()).await.expect("session page");
+            css(&c, "form[action$='/finish'] button")
+                .await
+                .click()
+                .await
+                .expect("finish");
+            assert!(c.current_url().await.expect("url").path().ends_with("/results"));
+            css(&c, "svg").await;
+            css(&c, "p.referral").await;
+            shot(&c, "06-results").await;
+
+            // The report in Kazakh, with the child's code; then the interface in English.
+            c.goto(&format!(
+                "{}/report?lang=kk",
+                session_url.as_str().trim_end_matches('/')
+            ))
+            .await
+            .expect("report");
+            let source = c.source().await.expect("page source");
+            assert!(source.contains("lang=\"kk\"") && source.contains("BR-001"));
+            shot(&c, "07-report-kk").await;
+            c.goto(&console).await.expect("children");
+            let before = text(&c, "h1").await;
+            css(&c, "button[name='lang'][value='en']")
+                .await
+                .click()
+                .await
+                .expect("English");
+            let after = text(&c, "h1").await;
+            assert_ne!(before, after, "the interface language changed");
+            let lang: String = c
+                .execute("return document.documentElement.lang;", vec![])
+                .await
+                .expect("lang")
+                .as_str()
+                .map(str::to_owned)
+                .expect("a string");
+            assert_eq!(lang, "en");
+            shot(&c, "08-children-en").await;
+
+            // Another psychologist of the same centre may not open the child.
+            css(&c, "form[action='/sign-out'] button")
+                .await
+                .click()
+                .await
+                .expect("sign out");
+            sign_in(&c, &console, &colleague).await;
+            c.goto(child_url.as_str()).await.expect("the other's child");
+            let title = c.title().await.expect("title");
+            assert!(title.contains("Access denied"), "{title}");
+            assert!(!c.source().await.expect("source").contains("BR-001"));
+            shot(&c, "09-colleague-denied").await;
+            c.close().await.expect("close the browser");
+        });
+}
