@@ -115,6 +115,29 @@ async fn set_value(c: &Client, selector: &str, value: &str) {
     .unwrap_or_else(|e| panic!("{selector}: {e}"));
 }
 
+/// Waits (up to 10 s) until the browser is on a page whose path satisfies `ok`: a click that
+/// submits a form returns before the next page has loaded.
+async fn wait_for_path(c: &Client, what: &str, ok: impl Fn(&str) -> bool) -> String {
+    let start = Instant::now();
+    loop {
+        let url = c.current_url().await.expect("url");
+        let ready: bool = c
+            .execute("return document.readyState === 'complete';", vec![])
+            .await
+            .ok()
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false);
+        if ok(url.path()) && ready {
+            return url.to_string();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "{what}: still at {url}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 async fn sign_in(c: &Client, console: &str, token: &str) {
     c.goto(console).await.expect("sign-in page");
     css(c, "input[name='token']")
@@ -179,8 +202,7 @@ fn a_psychologist_runs_a_subtest_and_opens_the_report_in_a_browser() {
                 .click()
                 .await
                 .expect("create child");
-            let child_url = c.current_url().await.expect("url");
-            assert!(child_url.path().starts_with("/children/"), "{child_url}");
+            let child_url = wait_for_path(&c, "the child's page", |p| p.starts_with("/children/")).await;
             assert!(
                 !child_url.as_str().contains("2018"),
                 "no personal data in URLs: {child_url}"
@@ -192,8 +214,7 @@ fn a_psychologist_runs_a_subtest_and_opens_the_report_in_a_browser() {
                 .click()
                 .await
                 .expect("start session");
-            let session_url = c.current_url().await.expect("url");
-            assert!(session_url.path().starts_with("/sessions/"), "{session_url}");
+            let session_url = wait_for_path(&c, "the session's page", |p| p.starts_with("/sessions/")).await;
             shot(&c, "03-session").await;
 
             // Similarities at 8:0 starts at sim05: full marks on sim05–sim07, then zeros until
@@ -257,7 +278,7 @@ fn a_psychologist_runs_a_subtest_and_opens_the_report_in_a_browser() {
                 .click()
                 .await
                 .expect("finish");
-            assert!(c.current_url().await.expect("url").path().ends_with("/results"));
+            wait_for_path(&c, "the results", |p| p.ends_with("/results")).await;
             css(&c, "svg").await;
             css(&c, "p.referral").await;
             shot(&c, "06-results").await;
@@ -273,13 +294,19 @@ fn a_psychologist_runs_a_subtest_and_opens_the_report_in_a_browser() {
             assert!(source.contains("lang=\"kk\"") && source.contains("BR-001"));
             shot(&c, "07-report-kk").await;
             c.goto(&console).await.expect("children");
+            wait_for_path(&c, "the children", |p| p.starts_with("/children")).await;
             let before = text(&c, "h1").await;
             css(&c, "button[name='lang'][value='en']")
                 .await
                 .click()
                 .await
                 .expect("English");
-            let after = text(&c, "h1").await;
+            let start = Instant::now();
+            let mut after = text(&c, "h1").await;
+            while after == before && start.elapsed() < Duration::from_secs(10) {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                after = text(&c, "h1").await;
+            }
             assert_ne!(before, after, "the interface language changed");
             let lang: String = c
                 .execute("return document.documentElement.lang;", vec![])
@@ -297,6 +324,7 @@ fn a_psychologist_runs_a_subtest_and_opens_the_report_in_a_browser() {
                 .click()
                 .await
                 .expect("sign out");
+            wait_for_path(&c, "signed out", |p| p == "/").await;
             sign_in(&c, &console, &colleague).await;
             c.goto(child_url.as_str()).await.expect("the other's child");
             let title = c.title().await.expect("title");

@@ -284,7 +284,11 @@ fn a_psychologist_administers_a_battery_through_the_console() {
             }
             if page.contains("<p class=\"done\">") {
                 if subtest == "sim" {
-                    assert!(page.contains("class=\"done-reason\">discontinued<"), "{page}");
+                    // The interface is in Russian until the language is switched.
+                    assert!(
+                        page.contains("class=\"done-reason\">прекращено по правилу<"),
+                        "{page}"
+                    );
                     let after = between(&page, "class=\"discontinued\">", "<").unwrap_or_default();
                     assert!(!after.is_empty(), "the discontinue point is shown: {page}");
                 }
@@ -328,11 +332,13 @@ fn a_psychologist_administers_a_battery_through_the_console() {
         }
     }
     assert!(
-        sim_phases.iter().any(|p| p == "forward" || p == "reversal"),
+        sim_phases
+            .iter()
+            .any(|p| p == "вперёд" || p.starts_with("обратный порядок")),
         "{sim_phases:?}"
     );
     let page = b.get(&session).text();
-    assert!(page.contains("discontinued"), "{page}");
+    assert!(page.contains("✓ прекращено по правилу"), "{page}");
 
     // Pause, resume, finish.
     for action in ["pause", "resume"] {

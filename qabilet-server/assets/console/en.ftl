@@ -85,3 +85,16 @@ error = Error
 forbidden = Access denied
 not-found = Not found
 unavailable = The service is unavailable
+
+## Rule states (the service's phase and done-reason codes)
+
+phase-forward = forward
+phase-reversal = reversal (going back to find the basal)
+phase-adaptive = adaptive
+phase-total = total score
+done-discontinued = discontinued
+done-last_item = last item given
+done-total_entered = total entered
+done-max_items = maximum number of items
+done-se_target = precision reached
+done-bank_exhausted = no items left

@@ -85,3 +85,16 @@ error = Қате
 forbidden = Қолжетімділік жоқ
 not-found = Табылмады
 unavailable = Қызмет қолжетімсіз
+
+## Rule states (the service's phase and done-reason codes)
+
+phase-forward = алға
+phase-reversal = кері ретпен (базалық деңгейді іздеу)
+phase-adaptive = бейімделгіш
+phase-total = жалпы балл
+done-discontinued = ереже бойынша тоқтатылды
+done-last_item = соңғы тапсырма берілді
+done-total_entered = жалпы балл енгізілді
+done-max_items = тапсырмалардың ең көп саны берілді
+done-se_target = қажетті дәлдікке жетті
+done-bank_exhausted = тапсырмалар таусылды

@@ -85,3 +85,16 @@ error = Ошибка
 forbidden = Доступ запрещён
 not-found = Не найдено
 unavailable = Сервис недоступен
+
+## Rule states (the service's phase and done-reason codes)
+
+phase-forward = вперёд
+phase-reversal = обратный порядок (поиск базового уровня)
+phase-adaptive = адаптивно
+phase-total = итоговый балл
+done-discontinued = прекращено по правилу
+done-last_item = дано последнее задание
+done-total_entered = итог введён
+done-max_items = достигнуто наибольшее число заданий
+done-se_target = достигнута нужная точность
+done-bank_exhausted = задания закончились

@@ -95,6 +95,16 @@ pub const KEYS: &[&str] = &[
     "forbidden",
     "not-found",
     "unavailable",
+    "phase-forward",
+    "phase-reversal",
+    "phase-adaptive",
+    "phase-total",
+    "done-discontinued",
+    "done-last_item",
+    "done-total_entered",
+    "done-max_items",
+    "done-se_target",
+    "done-bank_exhausted",
 ];
 
 /// The three languages' texts.

@@ -33,6 +33,20 @@ pub fn te(ui: &Screen<'_>, key: &str) -> String {
     esc(&t(ui, key)).into_owned()
 }
 
+/// A rule-state code of the service (`phase` or `done_reason`, under `prefix` "phase" or
+/// "done") in the interface language, escaped; an unknown code is shown as it is.
+pub fn state_word(ui: &Screen<'_>, prefix: &str, code: &str) -> String {
+    if code.is_empty() {
+        return String::new();
+    }
+    let key = format!("{prefix}-{code}");
+    if super::i18n::KEYS.contains(&key.as_str()) {
+        te(ui, &key)
+    } else {
+        esc(code).into_owned()
+    }
+}
+
 /// Escapes text for HTML content and attribute values.
 pub fn esc(text: &str) -> Cow<'_, str> {
     crate::svg::escape(text)

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use super::children::{localized, state_name};
-use super::page::{error_box, esc, is_form_error, page, t, te};
+use super::page::{error_box, esc, is_form_error, page, state_word, t, te};
 use super::signin::Signed;
 use crate::grpc::pb::assessment_server::Assessment;
 use crate::grpc::pb::catalog_server::Catalog;
@@ -79,7 +79,7 @@ async fn render(s: &Signed, id: &str, error: Option<&str>) -> Response {
             .map(|n| localized(&ui, n))
             .unwrap_or_default();
         let done = if st.done {
-            format!("✓ {}", esc(&st.done_reason))
+            format!("✓ {}", state_word(&ui, "done", &st.done_reason))
         } else {
             String::new()
         };
@@ -88,7 +88,7 @@ async fn render(s: &Signed, id: &str, error: Option<&str>) -> Response {
             "<tr data-subtest=\"{sid}\"><td><code>{sid}</code> {name}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{done}</td>\
              <td><a href=\"/sessions/{id}/subtests/{sid}\">{open}</a></td></tr>",
             esc(&st.start_item),
-            esc(&st.phase),
+            state_word(&ui, "phase", &st.phase),
             esc(&st.basal_item),
             esc(&st.discontinued_after),
             st.raw_score,

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::children::localized;
-use super::page::{error_box, esc, is_form_error, page, te};
+use super::page::{error_box, esc, is_form_error, page, state_word, te};
 use super::sessions::session_and_battery;
 use super::signin::Signed;
 use crate::grpc::pb::assessment_server::Assessment;
@@ -56,7 +56,7 @@ async fn render(s: &Signed, id: &str, subtest: &str, error: Option<&str>) -> Res
          <dt>{}</dt><dd class=\"basal\">{}</dd><dt>{}</dt><dd class=\"discontinued\">{}</dd><dt>{}</dt><dd class=\"raw\">{}</dd>\
          <dt>{}</dt><dd>{}</dd>",
         te(&ui, "phase"),
-        esc(&state.phase),
+        state_word(&ui, "phase", &state.phase),
         te(&ui, "start-item"),
         esc(&state.start_item),
         te(&ui, "basal"),
@@ -82,7 +82,7 @@ async fn render(s: &Signed, id: &str, subtest: &str, error: Option<&str>) -> Res
             b,
             "<dt>{}</dt><dd class=\"done-reason\">{}</dd>",
             te(&ui, "done-reason"),
-            esc(&state.done_reason)
+            state_word(&ui, "done", &state.done_reason)
         );
     }
     b.push_str("</dl>");
