@@ -150,6 +150,7 @@ async fn sign_in(c: &Client, console: &str, token: &str) {
         .click()
         .await
         .expect("sign in");
+    wait_for_path(c, "signed in", |p| p.starts_with("/children")).await;
 }
 
 /// Presses one key on the page (the console's keyboard shortcuts listen on the document).
@@ -176,13 +177,6 @@ fn a_psychologist_runs_a_subtest_and_opens_the_report_in_a_browser() {
             c.goto(&console).await.expect("console");
             shot(&c, "01-sign-in").await;
             sign_in(&c, &console, &psy).await;
-            assert!(
-                c.current_url()
-                    .await
-                    .expect("url")
-                    .path()
-                    .starts_with("/children")
-            );
 
             // A child: code, birth date (8:0 on the test date below), sex, language.
             css(&c, "form[method='post'][action='/children'] input[name='code']")
@@ -216,6 +210,16 @@ fn a_psychologist_runs_a_subtest_and_opens_the_report_in_a_browser() {
                 .expect("start session");
             let session_url = wait_for_path(&c, "the session's page", |p| p.starts_with("/sessions/")).await;
             shot(&c, "03-session").await;
+
+            // Block Design is timed: its page shows the item's limit counting down (display only).
+            c.goto(&format!("{}/subtests/bd", session_url.trim_end_matches('/')))
+                .await
+                .expect("bd page");
+            let first = text(&c, "#timer").await;
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+            let later = text(&c, "#timer").await;
+            assert_ne!(first, later, "the timer counts down");
+            shot(&c, "03b-timed-subtest").await;
 
             // Similarities at 8:0 starts at sim05: full marks on sim05–sim07, then zeros until
             // the discontinue rule (3 in a row) ends it. Scores are entered with the keys.
@@ -328,7 +332,11 @@ fn a_psychologist_runs_a_subtest_and_opens_the_report_in_a_browser() {
             sign_in(&c, &console, &colleague).await;
             c.goto(child_url.as_str()).await.expect("the other's child");
             let title = c.title().await.expect("title");
-            assert!(title.contains("Access denied"), "{title}");
+            let now = c.current_url().await.expect("url");
+            assert!(
+                title.contains("Access denied"),
+                "{title} at {now}, the child at {child_url}"
+            );
             assert!(!c.source().await.expect("source").contains("BR-001"));
             shot(&c, "09-colleague-denied").await;
             c.close().await.expect("close the browser");
