@@ -206,3 +206,21 @@ pub fn create_token(db: &str, role: &str, centre: &str, subject: &str) -> String
     );
     String::from_utf8(out.stdout).expect("utf-8").trim().to_owned()
 }
+
+/// A single-threaded Tokio runtime for a test's async client code.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// `message` as a request carrying `token` as its bearer token.
+pub fn authed<T>(token: &str, message: T) -> tonic::Request<T> {
+    let mut r = tonic::Request::new(message);
+    r.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {token}").parse().expect("header"),
+    );
+    r
+}

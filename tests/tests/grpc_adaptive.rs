@@ -10,23 +10,14 @@ use std::sync::Arc;
 use qabilet_core::administration::{AdaptiveAdministration, AdaptiveForm, Event, adaptive_seed};
 use qabilet_core::battery::Battery;
 use qabilet_core::irt::ItemBank;
-use qabilet_e2e::{Served, create_token, repo};
+use qabilet_e2e::{Served, authed, create_token, repo};
 use qabilet_server::grpc::pb::assessment_client::AssessmentClient;
 use qabilet_server::grpc::pb::{
     Child, CreateChildRequest, GetNextItemRequest, GetResultsRequest, RecordResponseRequest,
     SessionActionRequest, StartSessionRequest, SubtestState,
 };
+use tonic::Code;
 use tonic::transport::Channel;
-use tonic::{Code, Request};
-
-fn authed<T>(token: &str, m: T) -> Request<T> {
-    let mut r = Request::new(m);
-    r.metadata_mut().insert(
-        "authorization",
-        format!("Bearer {token}").parse().expect("header"),
-    );
-    r
-}
 
 /// The library's adaptive form of `mr`, from the committed files.
 fn mr_form() -> Arc<AdaptiveForm> {

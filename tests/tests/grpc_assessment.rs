@@ -3,7 +3,7 @@
 //! of items that are not due and the recorded override, idempotent retries, pause and resume,
 //! results pinned to the norm set, pagination, and every role's permissions.
 
-use qabilet_e2e::{Served, create_token};
+use qabilet_e2e::{Served, create_token, runtime};
 use qabilet_server::grpc::pb::assessment_client::AssessmentClient;
 use qabilet_server::grpc::pb::{
     Child, CreateChildRequest, GetChildRequest, GetNextItemRequest, GetResultsRequest, ListChildrenRequest,
@@ -11,13 +11,6 @@ use qabilet_server::grpc::pb::{
 };
 use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
 
 /// A client that sends one bearer token with every call.
 struct As {

@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use qabilet_e2e::{Served, create_token};
+use qabilet_e2e::{Served, authed, create_token, runtime};
 use qabilet_server::grpc::pb::assessment_client::AssessmentClient;
 use qabilet_server::grpc::pb::catalog_client::CatalogClient;
 use qabilet_server::grpc::pb::scoring_client::ScoringClient;
@@ -19,25 +19,8 @@ use qabilet_server::grpc::pb::{
     ListSessionsRequest, RecordResponseRequest, ScoreProfileRequest, SessionActionRequest,
     StartSessionRequest,
 };
-use tonic::Request;
 
 const BATTERY: &str = "batteries/qabilet-primary-demo";
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
-
-fn authed<T>(token: &str, m: T) -> Request<T> {
-    let mut r = Request::new(m);
-    r.metadata_mut().insert(
-        "authorization",
-        format!("Bearer {token}").parse().expect("header"),
-    );
-    r
-}
 
 /// How many items (in battery order) the child passes, per item subtest: two below the
 /// 8-year start point for `sim` (sim05), so the reversal rule must go back to a basal at sim02

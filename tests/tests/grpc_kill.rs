@@ -5,22 +5,12 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use qabilet_e2e::{Served, create_token};
+use qabilet_e2e::{Served, authed, create_token};
 use qabilet_server::grpc::pb::assessment_client::AssessmentClient;
 use qabilet_server::grpc::pb::{
     Child, CreateChildRequest, GetNextItemRequest, GetSessionRequest, RecordResponseRequest,
     StartSessionRequest,
 };
-use tonic::Request;
-
-fn authed<T>(token: &str, m: T) -> Request<T> {
-    let mut r = Request::new(m);
-    r.metadata_mut().insert(
-        "authorization",
-        format!("Bearer {token}").parse().expect("header"),
-    );
-    r
-}
 
 #[test]
 fn acknowledged_responses_survive_sigkill() {

@@ -6,7 +6,7 @@
 //! in every language carry the child's code, the chart and the edit in effect; without
 //! guidance tables the service says so and the rest works.
 
-use qabilet_e2e::{Served, create_token};
+use qabilet_e2e::{Served, authed, create_token, runtime};
 use qabilet_server::grpc::pb::assessment_client::AssessmentClient;
 use qabilet_server::grpc::pb::catalog_client::CatalogClient;
 use qabilet_server::grpc::pb::reports_client::ReportsClient;
@@ -16,26 +16,10 @@ use qabilet_server::grpc::pb::{
     SessionActionRequest, StartSessionRequest,
 };
 use tonic::transport::Channel;
-use tonic::{Code, Request, Status};
+use tonic::{Code, Status};
 use tonic_types::StatusExt;
 
 const BATTERY: &str = "batteries/qabilet-primary-demo";
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
-
-fn authed<T>(token: &str, m: T) -> Request<T> {
-    let mut r = Request::new(m);
-    r.metadata_mut().insert(
-        "authorization",
-        format!("Bearer {token}").parse().expect("header"),
-    );
-    r
-}
 
 fn violated_field(e: &Status) -> String {
     assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");

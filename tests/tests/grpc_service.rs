@@ -3,7 +3,7 @@
 //! same numbers as `qabilet score`), field violations for bad input, health, and a graceful
 //! stop on SIGTERM.
 
-use qabilet_e2e::{Served, qabilet};
+use qabilet_e2e::{Served, qabilet, runtime};
 use qabilet_server::grpc::pb::catalog_client::CatalogClient;
 use qabilet_server::grpc::pb::scoring_client::ScoringClient;
 use qabilet_server::grpc::pb::{
@@ -17,23 +17,11 @@ const BATTERY: &str = "batteries/qabilet-primary-demo";
 
 /// `message` with the bearer token of `served`'s admin.
 fn authed<T>(served: &Served, message: T) -> tonic::Request<T> {
-    let mut r = tonic::Request::new(message);
     let token = served
         .admin_token
         .as_deref()
         .expect("a new database prints an admin token");
-    r.metadata_mut().insert(
-        "authorization",
-        format!("Bearer {token}").parse().expect("header"),
-    );
-    r
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
+    qabilet_e2e::authed(token, message)
 }
 
 /// Child 1 of examples/children.csv as the CLI reads it, and the CLI's JSON line for it.

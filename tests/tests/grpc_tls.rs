@@ -2,17 +2,10 @@
 //! trusts the certificate is served; a plaintext client is not; a bad config file is refused
 //! with its line before anything starts.
 
-use qabilet_e2e::{Served, qabilet};
+use qabilet_e2e::{Served, qabilet, runtime};
 use qabilet_server::grpc::pb::ListBatteriesRequest;
 use qabilet_server::grpc::pb::catalog_client::CatalogClient;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig};
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
 
 /// A self-signed certificate for `localhost`, written as PEM files into `dir`, with a config
 /// file naming them by paths relative to it. Returns (config path, certificate PEM).

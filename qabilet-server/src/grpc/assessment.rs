@@ -119,7 +119,7 @@ impl AssessmentService {
     }
 
     /// The norm set a session is pinned to; an error when the server now has other norms.
-    fn pinned_norms(&self, session: &store::Session) -> Result<Arc<NormSet>, Status> {
+    pub(super) fn pinned_norms(&self, session: &store::Session) -> Result<Arc<NormSet>, Status> {
         let norms = self.registry.get(&session.battery_id).cloned().ok_or_else(|| {
             Status::failed_precondition(format!("battery '{}' is no longer loaded", session.battery_id))
         })?;

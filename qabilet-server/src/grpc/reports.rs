@@ -28,7 +28,6 @@ use tonic::{Request, Response, Status};
 use super::assessment::{AssessmentService, page, request_id, time};
 use super::pb::reports_server::Reports;
 use super::pb::{self, ReportFormat};
-use super::registry::Registry;
 use super::status;
 use crate::auth::Principal;
 use crate::auth::policy::Action;
@@ -103,7 +102,6 @@ impl Guidance {
 /// The service.
 pub struct ReportsService {
     assessment: Arc<AssessmentService>,
-    registry: Arc<Registry>,
     store: Arc<dyn Store>,
     guidance: Guidance,
 }
@@ -119,15 +117,9 @@ struct Built {
 
 impl ReportsService {
     /// The service, building reports from `assessment`'s results with `guidance`.
-    pub fn new(
-        assessment: Arc<AssessmentService>,
-        registry: Arc<Registry>,
-        store: Arc<dyn Store>,
-        guidance: Guidance,
-    ) -> Self {
+    pub fn new(assessment: Arc<AssessmentService>, store: Arc<dyn Store>, guidance: Guidance) -> Self {
         ReportsService {
             assessment,
-            registry,
             store,
             guidance,
         }
@@ -158,9 +150,8 @@ impl ReportsService {
             .map_err(|e| Status::internal(format!("{name}: results unreadable as a record: {e}")))?;
         // The report names the child by its pseudonymous code (the results' id is the session).
         record.id = child.code.clone();
-        let norms = self.registry.get(&session.battery_id).cloned().ok_or_else(|| {
-            Status::failed_precondition(format!("battery '{}' is not loaded", session.battery_id))
-        })?;
+        // The norm set the results were scored with (pinned when the session started).
+        let norms = self.assessment.pinned_norms(&session)?;
         let report =
             consultation(&record, &norms.battery, tables, interests.as_ref()).map_err(|e| match e {
                 ReportError::Interests(e) => status::invalid_argument("interests_json", e.to_string()),

@@ -181,12 +181,7 @@ async fn serve(
         auth.clone(),
     ));
     let catalog = Arc::new(CatalogService::new(registry.clone(), auth.clone()));
-    let reports = Arc::new(ReportsService::new(
-        assessment.clone(),
-        registry.clone(),
-        store,
-        guidance,
-    ));
+    let reports = Arc::new(ReportsService::new(assessment.clone(), store, guidance));
     // One shutdown signal for both servers.
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let console = crate::console::Console {
