@@ -138,6 +138,29 @@ async fn wait_for_path(c: &Client, what: &str, ok: impl Fn(&str) -> bool) -> Str
     }
 }
 
+/// Waits (up to 10 s) until `script` returns true on the current page. A script that fails
+/// (the page is between two documents) counts as not yet.
+async fn wait_for_script(c: &Client, what: &str, script: &str, args: Vec<serde_json::Value>) {
+    let start = Instant::now();
+    loop {
+        let done = c
+            .execute(script, args.clone())
+            .await
+            .ok()
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false);
+        if done {
+            return;
+        }
+        let url = c.current_url().await.map(|u| u.to_string()).unwrap_or_default();
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "{what}: not yet at {url}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 async fn sign_in(c: &Client, console: &str, token: &str) {
     c.goto(console).await.expect("sign-in page");
     css(c, "input[name='token']")
@@ -246,18 +269,17 @@ fn a_psychologist_runs_a_subtest_and_opens_the_report_in_a_browser() {
                 shot(&c, "04-subtest-forward").await;
             }
             press(&c, score).await;
-            // The page reloads with the next state: wait until the item changes or it ends.
-            let start = Instant::now();
-            loop {
-                let now = c.find(Locator::Css("code.next-item")).await;
-                match now {
-                    Ok(e) if e.attr("data-item").await.ok().flatten().as_deref() == Some(item.as_str()) => {
-                        assert!(start.elapsed() < Duration::from_secs(10), "{item}: no new state");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                    }
-                    _ => break,
-                }
-            }
+            // The page reloads with the next state: wait until it has loaded and shows another
+            // item, or none (the subtest ended).
+            wait_for_script(
+                &c,
+                &format!("the state after {item}"),
+                "if (document.readyState !== 'complete') { return false; } \
+                 const next = document.querySelector('code.next-item'); \
+                 return next === null || next.dataset.item !== arguments[0];",
+                vec![item.clone().into()],
+            )
+            .await;
             given.push((item, score));
             assert!(given.len() <= 24, "{given:?}");
         }
@@ -299,21 +321,18 @@ fn a_psychologist_runs_a_subtest_and_opens_the_report_in_a_browser() {
             .click()
             .await
             .expect("English");
-        let start = Instant::now();
-        let mut after = text(&c, "h1").await;
-        while after == before && start.elapsed() < Duration::from_secs(10) {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            after = text(&c, "h1").await;
-        }
+        // The click submits a form: wait until the new page has loaded in English.
+        wait_for_script(
+            &c,
+            "the interface in English",
+            "return document.readyState === 'complete' \
+             && document.documentElement.lang === 'en' \
+             && document.querySelector('h1') !== null;",
+            vec![],
+        )
+        .await;
+        let after = text(&c, "h1").await;
         assert_ne!(before, after, "the interface language changed");
-        let lang: String = c
-            .execute("return document.documentElement.lang;", vec![])
-            .await
-            .expect("lang")
-            .as_str()
-            .map(str::to_owned)
-            .expect("a string");
-        assert_eq!(lang, "en");
         shot(&c, "08-children-en").await;
 
         // Another psychologist of the same centre may not open the child.

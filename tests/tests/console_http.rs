@@ -360,6 +360,24 @@ fn a_psychologist_administers_a_battery_through_the_console() {
         "{results}"
     );
     assert!(results.contains("<table class=\"sw\">"), "{results}");
+    // Both charts, the demonstration notice in the interface language, the norm set's hash.
+    assert!(
+        results.contains("<figure class=\"chart indexes\"><svg")
+            && results.contains("<figure class=\"chart subtests\"><svg"),
+        "{results}"
+    );
+    assert!(
+        results.contains("<p class=\"notice\" title=\"demonstration norms")
+            && results.contains(">Демонстрационные нормы — не для клинических решений"),
+        "{results}"
+    );
+    assert!(results.contains("<code>sha256:"), "{results}");
+    assert!(
+        b.get(&session)
+            .text()
+            .contains("<dd class=\"state\">завершён</dd>"),
+        "the session's state in the interface language"
+    );
 
     // The report in each language, its PDF, and an edit.
     for lang in ["kk", "ru", "en"] {
@@ -390,10 +408,16 @@ fn a_psychologist_administers_a_battery_through_the_console() {
         ],
     );
     assert_eq!(a.status, 303, "{}", a.text());
+    let html = b.get(&a.location()).text();
+    assert!(html.contains("Edited by the psychologist."));
+    // The console lists the edit: when, who, which item, the text.
+    let history = between(&html, "<details class=\"edits\">", "</details>").expect("the edit history");
     assert!(
-        b.get(&a.location())
-            .text()
-            .contains("Edited by the psychologist.")
+        history.contains("(1)")
+            && history.contains("<td>psy-aliya</td>")
+            && history.contains(&format!("<code>{item}</code>"))
+            && history.contains("<td>Edited by the psychologist.</td>"),
+        "{history}"
     );
 
     // The interface language.
@@ -417,4 +441,47 @@ fn a_psychologist_administers_a_battery_through_the_console() {
     assert_eq!(a.status, 303);
     assert!(!b.cookies.contains_key("qabilet_token"));
     assert_eq!(b.get(&session).status, 303);
+}
+
+#[test]
+fn the_children_list_pages_past_a_hundred() {
+    let served = Served::start(&[]);
+    let psy = create_token(&served.db, "psychologist", "almaty-1", "psy-aliya");
+    let mut b = Browser::new(&served.console_url);
+    b.sign_in(&psy);
+    for i in 0..101 {
+        let code = format!("P-{i:03}");
+        let a = b.post(
+            "/children",
+            &[
+                ("code", &code),
+                ("birth_date", "2018-03-10"),
+                ("sex", "M"),
+                ("test_language", "ru"),
+            ],
+        );
+        assert_eq!(a.status, 303, "{code}: {}", a.text());
+    }
+    let first = b.get("/children?code=P-").text();
+    let rows = |page: &str| page.matches("<tr><td><a href=\"/children/").count();
+    assert_eq!(rows(&first), 100);
+    let next = between(&first, "<a rel=\"next\" href=\"", "\"")
+        .expect("a link to the next page")
+        .replace("&amp;", "&");
+    assert!(next.starts_with("/children?code=P-&after="), "{next}");
+    let second = b.get(&next).text();
+    assert_eq!(rows(&second), 1, "{second}");
+    assert!(!second.contains("rel=\"next\""), "the last page has no next link");
+    assert!(
+        second.contains("href=\"/children?code=P-\""),
+        "a link back to the first page"
+    );
+    // The 101 codes, each once over the two pages.
+    let mut codes: Vec<&str> = all_between(&first, "\">P-", "<")
+        .into_iter()
+        .chain(all_between(&second, "\">P-", "<"))
+        .collect();
+    codes.sort_unstable();
+    codes.dedup();
+    assert_eq!(codes.len(), 101);
 }

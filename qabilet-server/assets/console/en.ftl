@@ -98,3 +98,19 @@ done-total_entered = total entered
 done-max_items = maximum number of items
 done-se_target = precision reached
 done-bank_exhausted = no items left
+
+## Session states, lists, the notice, the charts, report edits
+
+state-active = in progress
+state-paused = paused
+state-finished = finished
+next-page = Next page
+first-page = First page
+demo-notice = Demonstration norms — not for clinical decisions: they come from a stated model or a simulated standardisation sample, not from tested children.
+chart-indexes = Indexes (mean 100, standard deviation 15): the dot is the index, the bar its confidence interval, the shaded band 85–115.
+chart-subtests = Subtests (mean 10, standard deviation 3): the dot is the scaled score, the bar its confidence interval, the shaded band 7–13.
+edits = Edits of this report
+edit-when = When
+edit-author = By
+edit-item-id = Item
+edit-content = Text

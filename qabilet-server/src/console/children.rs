@@ -9,7 +9,7 @@ use axum::extract::{Path, Query};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::page::{Screen, error_box, esc, is_form_error, page, t, te};
+use super::page::{Screen, error_box, esc, is_form_error, page, state_word, t, te};
 use super::signin::Signed;
 use crate::grpc::pb::assessment_server::Assessment;
 use crate::grpc::pb::catalog_server::Catalog;
@@ -18,30 +18,40 @@ use crate::grpc::pb::{
     ListSessionsRequest, StartSessionRequest,
 };
 
-/// The search.
+/// Children listed on one page.
+const PAGE_SIZE: i32 = 100;
+
+/// The search, and the page: `after` is the service's page token (a child id, never
+/// personal data).
 #[derive(Deserialize, Default)]
 pub struct Search {
     #[serde(default)]
     code: String,
+    #[serde(default)]
+    after: String,
 }
 
-/// GET /children?code=…
+/// GET /children?code=…&after=…
 pub async fn list(s: Signed, Query(q): Query<Search>) -> Response {
-    render_list(&s, &q.code, None).await
+    render_list(&s, &q, None).await
 }
 
-async fn render_list(s: &Signed, code: &str, error: Option<&str>) -> Response {
-    let children = match s
+async fn render_list(s: &Signed, q: &Search, error: Option<&str>) -> Response {
+    let code = q.code.as_str();
+    let (children, next) = match s
         .console
         .assessment
         .list_children(s.req(ListChildrenRequest {
-            page_size: 100,
-            page_token: String::new(),
+            page_size: PAGE_SIZE,
+            page_token: q.after.clone(),
             code_prefix: code.to_owned(),
         }))
         .await
     {
-        Ok(r) => r.into_inner().children,
+        Ok(r) => {
+            let r = r.into_inner();
+            (r.children, r.next_page_token)
+        }
         Err(e) => return s.fail(e).into_response(),
     };
     let ui = s.screen();
@@ -74,6 +84,24 @@ async fn render_list(s: &Signed, code: &str, error: Option<&str>) -> Response {
             );
         }
         b.push_str("</table>");
+    }
+    let mut pages = Vec::new();
+    if !q.after.is_empty() {
+        pages.push(format!(
+            "<a href=\"/children?{}\">{}</a>",
+            esc(&serde_urlencoded::to_string([("code", code)]).unwrap_or_default()),
+            te(&ui, "first-page")
+        ));
+    }
+    if !next.is_empty() {
+        pages.push(format!(
+            "<a rel=\"next\" href=\"/children?{}\">{}</a>",
+            esc(&serde_urlencoded::to_string([("code", code), ("after", next.as_str())]).unwrap_or_default()),
+            te(&ui, "next-page")
+        ));
+    }
+    if !pages.is_empty() {
+        let _ = write!(b, "<p class=\"pages\">{}</p>", pages.join(" · "));
     }
     let _ = write!(
         b,
@@ -135,7 +163,7 @@ pub async fn create(s: Signed, Form(f): Form<NewChild>) -> Response {
         .await;
     match made {
         Ok(c) => super::page::go(&format!("/{}", c.into_inner().name)),
-        Err(e) if is_form_error(&e) => render_list(&s, "", Some(e.message())).await,
+        Err(e) if is_form_error(&e) => render_list(&s, &Search::default(), Some(e.message())).await,
         Err(e) => s.fail(e).into_response(),
     }
 }
@@ -208,7 +236,7 @@ async fn render_child(s: &Signed, id: &str, error: Option<&str>) -> Response {
                 esc(&x.name),
                 esc(&x.battery),
                 esc(&x.test_date),
-                state_name(x.state),
+                state_word(&ui, "state", state_name(x.state)),
                 esc(&x.examiner)
             );
         }
@@ -251,7 +279,7 @@ async fn render_child(s: &Signed, id: &str, error: Option<&str>) -> Response {
         .into_response()
 }
 
-/// A session state's name.
+/// A session state's code (shown through [`state_word`] under "state").
 pub fn state_name(state: i32) -> &'static str {
     match pb::SessionState::try_from(state) {
         Ok(pb::SessionState::Active) => "active",

@@ -105,6 +105,19 @@ pub const KEYS: &[&str] = &[
     "done-max_items",
     "done-se_target",
     "done-bank_exhausted",
+    "state-active",
+    "state-paused",
+    "state-finished",
+    "next-page",
+    "first-page",
+    "demo-notice",
+    "chart-indexes",
+    "chart-subtests",
+    "edits",
+    "edit-when",
+    "edit-author",
+    "edit-item-id",
+    "edit-content",
 ];
 
 /// The three languages' texts.

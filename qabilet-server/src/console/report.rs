@@ -12,10 +12,10 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
 use super::i18n::parse_lang;
-use super::page::{error_box, esc, is_form_error, te};
+use super::page::{Screen, error_box, esc, is_form_error, te};
 use super::signin::Signed;
 use crate::grpc::pb::reports_server::Reports;
-use crate::grpc::pb::{EditReportItemRequest, GetReportRequest, Report, ReportFormat};
+use crate::grpc::pb::{EditReportItemRequest, GetReportRequest, Report, ReportEdit, ReportFormat};
 
 /// `?lang=kk|ru|en` (the interface language without it).
 #[derive(Deserialize, Default)]
@@ -59,7 +59,7 @@ async fn render(s: &Signed, id: &str, lang: &str, error: Option<&str>) -> Respon
     let id = esc(id);
     let mut bar = String::from(
         "<style>.console-bar{font:14px sans-serif;background:#f3f5f8;border:1px solid #ccd;padding:.5em .8em;margin:0 0 1em}\
-         .console-bar form{margin:.4em 0}.console-bar textarea{width:100%;min-height:4em}@media print{.console-bar{display:none}}</style>\
+         .console-bar form{margin:.4em 0}.console-bar table{border-collapse:collapse;font-size:13px}.console-bar td,.console-bar th{border:1px solid #ccd;padding:.2em .4em;text-align:left;vertical-align:top}.console-bar textarea{width:100%;min-height:4em}@media print{.console-bar{display:none}}</style>\
          <nav class=\"console-bar\">",
     );
     let _ = write!(
@@ -86,6 +86,7 @@ async fn render(s: &Signed, id: &str, lang: &str, error: Option<&str>) -> Respon
         te(&ui, "edit-text"),
         te(&ui, "save"),
     );
+    bar.insert_str(bar.len() - "</nav>".len(), &edit_history(&ui, &r.edits));
     // The service's page as it is, with the bar as the first thing in its body.
     let page = match html.find("<body>") {
         Some(at) => format!("{}{bar}{}", &html[..at + 6], &html[at + 6..]),
@@ -97,6 +98,35 @@ async fn render(s: &Signed, id: &str, lang: &str, error: Option<&str>) -> Respon
         StatusCode::OK
     };
     (code, Html(page)).into_response()
+}
+
+/// Every edit of the report, oldest first (the latest of an item is the one in effect; the
+/// generated text stays beside it in the report).
+fn edit_history(ui: &Screen<'_>, edits: &[ReportEdit]) -> String {
+    if edits.is_empty() {
+        return String::new();
+    }
+    let mut h = format!(
+        "<details class=\"edits\"><summary>{} ({})</summary><table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+        te(ui, "edits"),
+        edits.len(),
+        te(ui, "edit-when"),
+        te(ui, "edit-author"),
+        te(ui, "edit-item-id"),
+        te(ui, "edit-content"),
+    );
+    for e in edits {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
+            esc(&e.create_time),
+            esc(&e.author),
+            esc(&e.item),
+            esc(&e.text)
+        );
+    }
+    h.push_str("</table></details>");
+    h
 }
 
 /// GET /sessions/{id}/report.pdf?lang=… (a download).

@@ -11,7 +11,8 @@ use super::page::{Screen, esc, page, t, te};
 use super::signin::Signed;
 use crate::grpc::pb::assessment_server::Assessment;
 use crate::grpc::pb::reports_server::Reports;
-use crate::grpc::pb::{self, GetReportRequest, GetResultsRequest, ReportFormat};
+use crate::grpc::pb::{GetReportRequest, GetResultsRequest, ReportFormat};
+use crate::svg::num;
 
 /// GET /sessions/{id}/results
 pub async fn show(s: Signed, Path(id): Path<String>) -> Response {
@@ -43,14 +44,66 @@ pub async fn show(s: Signed, Path(id): Path<String>) -> Response {
         .and_then(|v| v.get("referral").cloned());
     let ui = s.screen();
     let mut b = String::new();
+    // The norm set's notice in the interface language; the set's own words are kept in
+    // `title` (they are the provenance's, in English).
     if !profile.notice.is_empty() {
-        let _ = write!(b, "<p class=\"notice\">{}</p>", esc(&profile.notice));
+        let _ = write!(
+            b,
+            "<p class=\"notice\" title=\"{}\">{}</p>",
+            esc(&profile.notice),
+            te(&ui, "demo-notice")
+        );
+    }
+    if let Some(n) = &profile.norm_set {
+        let _ = write!(
+            b,
+            "<p class=\"help norm-set\"><code>{} {}</code> · <code>{}</code></p>",
+            esc(&n.battery),
+            esc(&n.version),
+            esc(&n.hash)
+        );
+    }
+    let indexes: Vec<ChartRow> = profile
+        .composites
+        .iter()
+        .filter(|c| c.computed)
+        .map(|c| {
+            let ci = c.ci.unwrap_or_default();
+            ChartRow {
+                label: c.composite.clone(),
+                score: f64::from(c.index),
+                low: f64::from(ci.low),
+                high: f64::from(ci.high),
+            }
+        })
+        .collect();
+    let subtests: Vec<ChartRow> = profile
+        .subtests
+        .iter()
+        .map(|x| {
+            let ci = x.ci.unwrap_or_default();
+            ChartRow {
+                label: x.subtest.clone(),
+                score: f64::from(x.scaled),
+                low: f64::from(ci.low),
+                high: f64::from(ci.high),
+            }
+        })
+        .collect();
+    let _ = write!(b, "<h2>{}</h2>", te(&ui, "profile-chart"));
+    if !indexes.is_empty() {
+        let _ = write!(
+            b,
+            "<figure class=\"chart indexes\">{}<figcaption>{}</figcaption></figure>",
+            chart(&INDEX_SCALE, &indexes),
+            te(&ui, "chart-indexes")
+        );
     }
     let _ = write!(
         b,
-        "<h2>{}</h2><figure class=\"chart\">{}</figure>",
-        te(&ui, "profile-chart"),
-        chart(&profile)
+        "<figure class=\"chart subtests\">{}<figcaption>{}</figcaption></figure>",
+        chart(&SUBTEST_SCALE, &subtests),
+        te(&ui, "chart-subtests")
     );
     let _ = write!(
         b,
@@ -204,57 +257,133 @@ fn strengths_weaknesses(ui: &Screen<'_>, sw: Option<&serde_json::Value>) -> Stri
     h
 }
 
-/// The profile chart: one row per subtest, its scaled score (1–19) as a dot inside its
-/// confidence band, the mean (10) and ±1 SD (7, 13) marked.
-pub fn chart(profile: &pb::Profile) -> String {
+/// One row of a profile chart: a score and its confidence interval.
+pub struct ChartRow {
+    /// The subtest's or composite's id.
+    pub label: String,
+    /// The scaled score or index.
+    pub score: f64,
+    /// The interval's bounds.
+    pub low: f64,
+    /// See `low`.
+    pub high: f64,
+}
+
+/// A score scale as the chart draws it: its range, mean and standard deviation (the band
+/// of ±1 SD is shaded), ticks every SD.
+pub struct ChartScale {
+    min: f64,
+    max: f64,
+    mean: f64,
+    sd: f64,
+}
+
+/// Scaled scores: 1–19, mean 10, SD 3.
+pub const SUBTEST_SCALE: ChartScale = ChartScale {
+    min: 1.0,
+    max: 19.0,
+    mean: 10.0,
+    sd: 3.0,
+};
+
+/// Index scores: 40–160, mean 100, SD 15.
+pub const INDEX_SCALE: ChartScale = ChartScale {
+    min: 40.0,
+    max: 160.0,
+    mean: 100.0,
+    sd: 15.0,
+};
+
+/// A profile chart: one row per score, the score as a dot inside its confidence band, the
+/// mean dashed and ±1 SD shaded, ticks every SD.
+pub fn chart(scale: &ChartScale, rows: &[ChartRow]) -> String {
     const LEFT: f64 = 80.0;
     const WIDTH: f64 = 420.0;
     const ROW: f64 = 26.0;
-    let x = |v: f64| LEFT + (v.clamp(1.0, 19.0) - 1.0) / 18.0 * WIDTH;
-    let rows = profile.subtests.len();
-    let height = ROW * rows as f64 + 30.0;
+    let px = |v: f64| LEFT + (v.clamp(scale.min, scale.max) - scale.min) / (scale.max - scale.min) * WIDTH;
+    let x = |v: f64| num(px(v));
+    let plot_height = ROW * rows.len() as f64;
     let mut s = String::new();
     let _ = write!(
         s,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {height}\" role=\"img\" class=\"profile\">\
-         <rect x=\"{l}\" y=\"0\" width=\"{band}\" height=\"{h2}\" fill=\"#eef3f8\"/>",
+         <rect x=\"{l}\" y=\"0\" width=\"{band}\" height=\"{plot_height}\" fill=\"#eef3f8\"/>\
+         <line x1=\"{m}\" x2=\"{m}\" y1=\"0\" y2=\"{plot_height}\" stroke=\"#888\" stroke-dasharray=\"3 3\"/>",
         w = LEFT + WIDTH + 20.0,
-        l = x(7.0),
-        band = x(13.0) - x(7.0),
-        h2 = ROW * rows as f64,
+        height = plot_height + 30.0,
+        l = x(scale.mean - scale.sd),
+        band = num(px(scale.mean + scale.sd) - px(scale.mean - scale.sd)),
+        m = x(scale.mean),
     );
-    let _ = write!(
-        s,
-        "<line x1=\"{m}\" x2=\"{m}\" y1=\"0\" y2=\"{h2}\" stroke=\"#888\" stroke-dasharray=\"3 3\"/>",
-        m = x(10.0),
-        h2 = ROW * rows as f64
-    );
-    for (i, st) in profile.subtests.iter().enumerate() {
+    for (i, row) in rows.iter().enumerate() {
         let y = ROW * i as f64 + ROW / 2.0;
-        let ci = st.ci.unwrap_or_default();
         let _ = write!(
             s,
             "<text x=\"4\" y=\"{ty}\" font-size=\"12\">{name}</text>\
              <line x1=\"{a}\" x2=\"{b}\" y1=\"{y}\" y2=\"{y}\" stroke=\"#5b8bd0\" stroke-width=\"8\" stroke-opacity=\".45\"/>\
              <circle cx=\"{c}\" cy=\"{y}\" r=\"5\" fill=\"#1d4f91\"><title>{name}: {v} ({lo}–{hi})</title></circle>",
             ty = y + 4.0,
-            name = esc(&st.subtest),
-            a = x(f64::from(ci.low)),
-            b = x(f64::from(ci.high)),
-            c = x(f64::from(st.scaled)),
-            v = st.scaled,
-            lo = ci.low,
-            hi = ci.high,
+            name = esc(&row.label),
+            a = x(row.low),
+            b = x(row.high),
+            c = x(row.score),
+            v = row.score,
+            lo = row.low,
+            hi = row.high,
         );
     }
-    for v in [1, 4, 7, 10, 13, 16, 19] {
+    let mut tick = scale.mean - scale.sd * ((scale.mean - scale.min) / scale.sd).floor();
+    while tick <= scale.max {
         let _ = write!(
             s,
-            "<text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"middle\">{v}</text>",
-            x(f64::from(v)),
-            ROW * rows as f64 + 18.0
+            "<text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"middle\">{tick}</text>",
+            x(tick),
+            plot_height + 18.0
         );
+        tick += scale.sd;
     }
     s.push_str("</svg>");
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(scores: &[(f64, f64, f64)]) -> Vec<ChartRow> {
+        scores
+            .iter()
+            .enumerate()
+            .map(|(i, &(score, low, high))| ChartRow {
+                label: format!("s{i}"),
+                score,
+                low,
+                high,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_subtest_chart_ticks_every_sd_from_1_to_19() {
+        let svg = chart(&SUBTEST_SCALE, &rows(&[(10.0, 8.0, 12.0)]));
+        let ticks: Vec<&str> = svg
+            .split("text-anchor=\"middle\">")
+            .skip(1)
+            .map(|t| t.split('<').next().unwrap_or_default())
+            .collect();
+        assert_eq!(ticks, ["1", "4", "7", "10", "13", "16", "19"]);
+    }
+
+    #[test]
+    fn the_index_chart_places_the_mean_in_the_middle_and_shades_85_to_115() {
+        let svg = chart(
+            &INDEX_SCALE,
+            &rows(&[(100.0, 94.0, 106.0), (130.0, 122.0, 138.0)]),
+        );
+        // x(v) = 80 + (v − 40)/120 · 420: the mean at 290, 85 at 237.5, 115 at 342.5.
+        assert!(svg.contains("x1=\"290\" x2=\"290\""), "{svg}");
+        assert!(svg.contains("<rect x=\"237.5\" y=\"0\" width=\"105\""), "{svg}");
+        assert!(svg.contains("<circle cx=\"395\""), "130 at 395: {svg}");
+        assert_eq!(svg.matches("<circle").count(), 2);
+    }
 }

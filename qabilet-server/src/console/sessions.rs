@@ -55,7 +55,7 @@ async fn render(s: &Signed, id: &str, error: Option<&str>) -> Response {
         te(&ui, "test-date"),
         esc(&session.test_date),
         te(&ui, "state"),
-        state_name(session.state),
+        state_word(&ui, "state", state_name(session.state)),
         err = error_box(&ui, error),
     );
     let _ = write!(

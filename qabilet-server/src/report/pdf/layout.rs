@@ -1,35 +1,15 @@
-//! The report as a PDF, in pure Rust (`krilla`, with the embedded DejaVu fonts of
-//! [`super::font`], subset into the file): A4 portrait, 50 pt margins.
-//!
-//! Layout, top to bottom, breaking pages where the next block does not fit: the title, the
-//! child's code and age, the demonstration-norms notice in a red frame (when the record
-//! carries one), the profile chart (the same shapes as the HTML's SVG, drawn as vector
-//! graphics), then the report's sections as wrapped paragraphs; under each item its evidence
-//! or ISCO-08 groups and its trace in small print (rule, source file, facts); an edited item
-//! shows the psychologist's text, who edited it and when, and the generated text beneath.
-//! The norm set and its provenance close the report; every page has a footer with the
-//! generator and "page n of N".
-//!
-//! Two passes: [`layout`] places every line on pages (pure, no PDF), then the pages are
-//! drawn.
+//! The first pass of the PDF: the report placed as lines, frames and the chart on A4 pages
+//! (points from the top-left corner), breaking pages where the next block does not fit, and
+//! the footers added once the page count is known. Pure: no PDF is written here.
 
-use krilla::Document;
-use krilla::color::rgb;
-use krilla::geom::{PathBuilder, Point, Rect, Transform};
-use krilla::metadata::Metadata;
-use krilla::page::PageSettings;
-use krilla::paint::{Fill, Stroke};
-use krilla::surface::Surface;
-use krilla::text::{Font, TextDirection};
 use qabilet_core::norms::NormStatus;
 use qabilet_core::report::{Arg, TraceStep};
-use thiserror::Error;
 
-use super::chart::{Anchor, Color, ProfileChart, Shape, WIDTH as CHART_WIDTH, colors};
-use super::font::{self, Metrics};
-use super::items::{ItemIds, ReportItem, sections};
-use super::texts::{Texts, TextsError, plain};
-use super::{GENERATOR_VERSION, ReportContext};
+use super::super::chart::{Color, ProfileChart, WIDTH as CHART_WIDTH, colors};
+use super::super::font::{self, Metrics};
+use super::super::items::{ItemIds, ReportItem, sections};
+use super::super::texts::{Texts, TextsError, plain};
+use super::super::{GENERATOR_VERSION, ReportContext};
 
 /// A4 width in points.
 pub const PAGE_WIDTH: f32 = 595.28;
@@ -40,17 +20,6 @@ const CONTENT: f32 = PAGE_WIDTH - 2.0 * MARGIN;
 const BOTTOM: f32 = PAGE_HEIGHT - MARGIN - 14.0;
 const GREY: Color = Color(0x55, 0x55, 0x55);
 const RED: Color = Color(0x99, 0x00, 0x00);
-
-/// A report that cannot be made into a PDF.
-#[derive(Debug, Error)]
-pub enum PdfError {
-    /// A text could not be formatted.
-    #[error(transparent)]
-    Texts(#[from] TextsError),
-    /// The PDF writer failed.
-    #[error("PDF: {0}")]
-    Writer(String),
-}
 
 /// What is drawn on a page, in points from the top-left corner (a text's y is its baseline).
 #[derive(Debug, Clone, PartialEq)]
@@ -418,198 +387,6 @@ fn norm_set(l: &mut Layout, ctx: &ReportContext<'_>, texts: &Texts) -> Result<()
     Ok(())
 }
 
-fn fill(color: Color) -> Fill {
-    Fill {
-        paint: rgb::Color::new(color.0, color.1, color.2).into(),
-        ..Fill::default()
-    }
-}
-
-fn stroke(color: Color, width: f32) -> Stroke {
-    Stroke {
-        paint: rgb::Color::new(color.0, color.1, color.2).into(),
-        width,
-        ..Stroke::default()
-    }
-}
-
-fn rect_path(x: f32, y: f32, w: f32, h: f32) -> Option<krilla::geom::Path> {
-    let mut pb = PathBuilder::new();
-    pb.push_rect(Rect::from_xywh(x, y, w.max(0.01), h.max(0.01))?);
-    pb.finish()
-}
-
-fn circle_path(cx: f32, cy: f32, r: f32) -> Option<krilla::geom::Path> {
-    const K: f32 = 0.552_284_8; // cubic Bézier approximation of a quarter circle
-    let k = K * r;
-    let mut pb = PathBuilder::new();
-    pb.move_to(cx + r, cy);
-    pb.cubic_to(cx + r, cy + k, cx + k, cy + r, cx, cy + r);
-    pb.cubic_to(cx - k, cy + r, cx - r, cy + k, cx - r, cy);
-    pb.cubic_to(cx - r, cy - k, cx - k, cy - r, cx, cy - r);
-    pb.cubic_to(cx + k, cy - r, cx + r, cy - k, cx + r, cy);
-    pb.close();
-    pb.finish()
-}
-
-struct Fonts {
-    regular: Font,
-    bold: Font,
-    regular_metrics: Metrics,
-    bold_metrics: Metrics,
-}
-
-fn text(
-    surface: &mut Surface<'_>,
-    fonts: &Fonts,
-    at: (f32, f32),
-    size: f32,
-    bold: bool,
-    color: Color,
-    s: &str,
-) {
-    surface.set_stroke(None);
-    surface.set_fill(Some(fill(color)));
-    let font = if bold { &fonts.bold } else { &fonts.regular };
-    surface.draw_text(
-        Point::from_xy(at.0, at.1),
-        font.clone(),
-        size,
-        s,
-        false,
-        TextDirection::LeftToRight,
-    );
-}
-
-fn draw_chart(surface: &mut Surface<'_>, fonts: &Fonts, chart: &ProfileChart) {
-    for shape in &chart.shapes {
-        match shape {
-            Shape::Rect { x, y, w, h, fill: c } => {
-                if let Some(path) = rect_path(*x as f32, *y as f32, *w as f32, *h as f32) {
-                    surface.set_stroke(None);
-                    surface.set_fill(Some(fill(*c)));
-                    surface.draw_path(&path);
-                }
-            }
-            Shape::Line {
-                x1,
-                y1,
-                x2,
-                y2,
-                stroke: c,
-                width,
-            } => {
-                let mut pb = PathBuilder::new();
-                pb.move_to(*x1 as f32, *y1 as f32);
-                pb.line_to(*x2 as f32, *y2 as f32);
-                if let Some(path) = pb.finish() {
-                    surface.set_fill(None);
-                    surface.set_stroke(Some(stroke(*c, *width as f32)));
-                    surface.draw_path(&path);
-                }
-            }
-            Shape::Circle { cx, cy, r, fill: c } => {
-                if let Some(path) = circle_path(*cx as f32, *cy as f32, *r as f32) {
-                    surface.set_stroke(None);
-                    surface.set_fill(Some(fill(*c)));
-                    surface.draw_path(&path);
-                }
-            }
-            Shape::Text {
-                x,
-                y,
-                size,
-                bold,
-                anchor,
-                text: s,
-            } => {
-                let metrics = if *bold {
-                    &fonts.bold_metrics
-                } else {
-                    &fonts.regular_metrics
-                };
-                let width = metrics.width(s, *size as f32);
-                let left = match anchor {
-                    Anchor::Start => *x as f32,
-                    Anchor::Middle => *x as f32 - width / 2.0,
-                    Anchor::End => *x as f32 - width,
-                };
-                text(
-                    surface,
-                    fonts,
-                    (left, *y as f32),
-                    *size as f32,
-                    *bold,
-                    colors::INK,
-                    s,
-                );
-            }
-        }
-    }
-}
-
-/// The PDF of a report in the language of `texts`.
-///
-/// # Errors
-/// [`PdfError::Texts`] for a text that cannot be formatted, [`PdfError::Writer`] if the PDF
-/// writer fails (e.g. a font it cannot embed).
-pub fn render_pdf(ctx: &ReportContext<'_>, texts: &Texts) -> Result<Vec<u8>, PdfError> {
-    let chart = ProfileChart::build(ctx.report, &ctx.norms.battery, ctx.tables, texts)?;
-    let pages = layout(ctx, texts, &chart)?;
-    let fonts = Fonts {
-        regular: Font::new(font::REGULAR.into(), 0).ok_or_else(|| PdfError::Writer("font".into()))?,
-        bold: Font::new(font::BOLD.into(), 0).ok_or_else(|| PdfError::Writer("font".into()))?,
-        regular_metrics: Metrics::of(font::REGULAR),
-        bold_metrics: Metrics::of(font::BOLD),
-    };
-    let mut document = Document::new();
-    document.set_metadata(
-        Metadata::new()
-            .title(format!(
-                "{} — {}",
-                texts.text("report-title")?,
-                ctx.report.record_id
-            ))
-            .language(texts.lang().code().to_owned())
-            .creator(format!("Qabilet {GENERATOR_VERSION}")),
-    );
-    let size = PageSettings::from_wh(PAGE_WIDTH, PAGE_HEIGHT).expect("A4 is a valid page size");
-    for ops in &pages.pages {
-        let mut page = document.start_page_with(size.clone());
-        let mut surface = page.surface();
-        for op in ops {
-            match op {
-                Op::Text {
-                    x,
-                    y,
-                    size,
-                    bold,
-                    color,
-                    text: s,
-                } => text(&mut surface, &fonts, (*x, *y), *size, *bold, *color, s),
-                Op::Frame { rect, color } => {
-                    if let Some(path) = rect_path(rect.0, rect.1, rect.2, rect.3) {
-                        surface.set_fill(Some(Fill {
-                            paint: rgb::Color::new(0xff, 0xf2, 0xf2).into(),
-                            ..Fill::default()
-                        }));
-                        surface.set_stroke(Some(stroke(*color, 1.5)));
-                        surface.draw_path(&path);
-                    }
-                }
-                Op::Chart { x, y, scale } => {
-                    surface.push_transform(&Transform::from_row(*scale, 0.0, 0.0, *scale, *x, *y));
-                    draw_chart(&mut surface, &fonts, &chart);
-                    surface.pop();
-                }
-            }
-        }
-        surface.finish();
-        page.finish();
-    }
-    document.finish().map_err(|e| PdfError::Writer(format!("{e:?}")))
-}
-
 #[cfg(test)]
 mod tests {
     use qabilet_core::Lang;
@@ -678,22 +455,5 @@ mod tests {
                 assert_eq!(charts, 1);
             }
         }
-    }
-
-    #[test]
-    fn a_pdf_starts_and_ends_like_a_pdf() {
-        let f = Fixture::load();
-        let (_, report) = f.reports().remove(0);
-        let none = ReportEdits::default();
-        let ctx = ReportContext {
-            report: &report,
-            norms: &f.norms,
-            tables: &f.tables,
-            edits: &none,
-        };
-        let pdf = render_pdf(&ctx, f.texts(Lang::Kk)).unwrap();
-        assert!(pdf.starts_with(b"%PDF-"));
-        assert!(pdf.windows(5).any(|w| w == b"%%EOF"));
-        assert!(pdf.len() < 400_000, "fonts are subset: {} bytes", pdf.len());
     }
 }
