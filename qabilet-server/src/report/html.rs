@@ -12,11 +12,11 @@
 
 use std::fmt::Write as _;
 
-use qabilet_core::norms::NormStatus;
 use qabilet_core::report::{Arg, TraceStep};
 
 use super::chart::ProfileChart;
 use super::items::{ItemIds, ReportItem, sections};
+use super::norm_facts::{FactValue, NormFacts};
 use super::texts::{Texts, TextsError, plain};
 use super::{GENERATOR_VERSION, ReportContext};
 use crate::svg::escape;
@@ -226,48 +226,25 @@ fn trace(h: &mut String, texts: &Texts, steps: &[TraceStep]) -> Result<(), Texts
 
 /// The norm set and its provenance.
 fn norm_set(h: &mut String, ctx: &ReportContext<'_>, texts: &Texts) -> Result<(), TextsError> {
-    let t = |key: &str| texts.text(key).map(|s| escape(&s).into_owned());
-    let (report, provenance) = (ctx.report, &ctx.norms.provenance);
-    let status = match provenance.status {
-        NormStatus::Demonstration => "norm-status-demonstration",
-        NormStatus::Clinical => "norm-status-clinical",
-    };
+    let facts = NormFacts::of(ctx, texts)?;
     let _ = write!(
         h,
         "<section class=\"section-norms\">\n<h2>{}</h2>\n<dl class=\"meta\">",
-        t("section-norms")?
+        escape(&facts.heading)
     );
-    let rows = [
-        (
-            t("label-battery")?,
-            format!(
-                "{} (<code>{}</code>)",
-                escape(ctx.norms.battery.names.get(texts.lang())),
-                escape(&report.battery)
-            ),
-        ),
-        (t("label-version")?, escape(&report.version).into_owned()),
-        (
-            t("label-norm-hash")?,
-            format!("<code>{}</code>", escape(&report.norm_set_hash)),
-        ),
-        (t("label-norm-status")?, t(status)?),
-        (t("label-norm-created")?, escape(&provenance.created).into_owned()),
-        (t("label-norm-sample")?, provenance.sample_size.to_string()),
-        (
-            t("label-intended-use")?,
-            escape(&provenance.intended_use).into_owned(),
-        ),
-        (t("label-norm-method")?, escape(&provenance.method).into_owned()),
-    ];
-    for (label, value) in rows {
-        let _ = write!(h, "<dt>{label}</dt><dd>{value}</dd>");
+    for (label, value) in &facts.rows {
+        let value = match value {
+            FactValue::Text(s) => escape(s).into_owned(),
+            FactValue::Code(c) => format!("<code>{}</code>", escape(c)),
+            FactValue::Named { name, code } => format!("{} (<code>{}</code>)", escape(name), escape(code)),
+        };
+        let _ = write!(h, "<dt>{}</dt><dd>{value}</dd>", escape(label));
     }
-    if let Some(notice) = &report.notice {
+    if let Some((label, notice)) = &facts.notice {
         let _ = write!(
             h,
             "<dt>{}</dt><dd class=\"notice-text\"><strong>{}</strong></dd>",
-            t("label-notice")?,
+            escape(label),
             escape(notice)
         );
     }

@@ -5,13 +5,14 @@
 //!
 //! Every word on the page comes from `norms/guidance/texts/<lang>.ftl` ([`Texts`]); the code
 //! holds no user-facing string. One concept per file: [`texts`] (Fluent), [`items`] (item ids,
-//! sections, edits), [`chart`] (the profile chart), [`html`], [`font`] (the embedded font and
-//! its metrics) and [`pdf`].
+//! sections, edits), [`chart`] (the profile chart), [`norm_facts`] (the closing section's
+//! facts), [`html`], [`font`] (the embedded font and its metrics) and [`pdf`].
 
 pub mod chart;
 pub mod font;
 pub mod html;
 pub mod items;
+pub mod norm_facts;
 pub mod pdf;
 pub mod texts;
 

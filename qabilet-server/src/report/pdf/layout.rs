@@ -2,12 +2,12 @@
 //! (points from the top-left corner), breaking pages where the next block does not fit, and
 //! the footers added once the page count is known. Pure: no PDF is written here.
 
-use qabilet_core::norms::NormStatus;
 use qabilet_core::report::{Arg, TraceStep};
 
 use super::super::chart::{Color, ProfileChart, WIDTH as CHART_WIDTH, colors};
 use super::super::font::{self, Metrics};
 use super::super::items::{ItemIds, ReportItem, sections};
+use super::super::norm_facts::{FactValue, NormFacts};
 use super::super::texts::{Texts, TextsError, plain};
 use super::super::{GENERATOR_VERSION, ReportContext};
 
@@ -346,43 +346,22 @@ pub fn layout(ctx: &ReportContext<'_>, texts: &Texts, chart: &ProfileChart) -> R
 }
 
 fn norm_set(l: &mut Layout, ctx: &ReportContext<'_>, texts: &Texts) -> Result<(), TextsError> {
-    let (report, provenance) = (ctx.report, &ctx.norms.provenance);
-    l.heading(&texts.text("section-norms")?);
-    let status = match provenance.status {
-        NormStatus::Demonstration => "norm-status-demonstration",
-        NormStatus::Clinical => "norm-status-clinical",
-    };
-    let mut rows = vec![
-        (
-            "label-battery",
-            format!(
-                "{} ({})",
-                ctx.norms.battery.names.get(texts.lang()),
-                report.battery
-            ),
-        ),
-        ("label-version", report.version.clone()),
-        ("label-norm-hash", report.norm_set_hash.clone()),
-        ("label-norm-status", texts.text(status)?),
-        ("label-norm-created", provenance.created.clone()),
-        ("label-norm-sample", provenance.sample_size.to_string()),
-        ("label-intended-use", provenance.intended_use.clone()),
-        ("label-norm-method", provenance.method.clone()),
-    ];
-    if let Some(notice) = &report.notice {
-        rows.push(("label-notice", notice.clone()));
-    }
-    for (label, value) in rows {
-        let style = if label == "label-notice" {
-            Style {
-                bold: true,
-                color: RED,
-                ..BODY
-            }
-        } else {
-            BODY
+    let facts = NormFacts::of(ctx, texts)?;
+    l.heading(&facts.heading);
+    for (label, value) in &facts.rows {
+        let value = match value {
+            FactValue::Text(s) | FactValue::Code(s) => s.clone(),
+            FactValue::Named { name, code } => format!("{name} ({code})"),
         };
-        l.paragraph(&format!("{}: {value}", texts.text(label)?), style);
+        l.paragraph(&format!("{label}: {value}"), BODY);
+    }
+    if let Some((label, notice)) = &facts.notice {
+        let style = Style {
+            bold: true,
+            color: RED,
+            ..BODY
+        };
+        l.paragraph(&format!("{label}: {notice}"), style);
     }
     Ok(())
 }
