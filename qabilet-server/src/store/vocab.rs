@@ -1,0 +1,124 @@
+//! The closed vocabularies the store keeps as text: token roles and session states.
+
+use std::fmt;
+use std::str::FromStr;
+
+use super::ParseEnumError;
+
+/// The role a bearer token grants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// Works with their own children and sessions.
+    Psychologist,
+    /// Oversees a centre.
+    Supervisor,
+    /// A service account of an integrating system.
+    Integrator,
+    /// Sees de-identified data only.
+    Researcher,
+    /// Administers the service.
+    Admin,
+}
+
+impl Role {
+    /// Every role, in declaration order.
+    pub const ALL: [Role; 5] = [
+        Role::Psychologist,
+        Role::Supervisor,
+        Role::Integrator,
+        Role::Researcher,
+        Role::Admin,
+    ];
+
+    /// The stored (and wire) name: "psychologist", "supervisor", …
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Psychologist => "psychologist",
+            Role::Supervisor => "supervisor",
+            Role::Integrator => "integrator",
+            Role::Researcher => "researcher",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+impl FromStr for Role {
+    type Err = ParseEnumError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| ParseEnumError {
+                what: "role",
+                value: s.to_owned(),
+            })
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The state of a test session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SessionState {
+    /// Responses may be appended.
+    Active,
+    /// Interrupted; may be resumed.
+    Paused,
+    /// Closed; the response log is final.
+    Finished,
+}
+
+impl SessionState {
+    /// Every state, in declaration order.
+    pub const ALL: [SessionState; 3] = [SessionState::Active, SessionState::Paused, SessionState::Finished];
+
+    /// The stored name: "active", "paused" or "finished".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionState::Active => "active",
+            SessionState::Paused => "paused",
+            SessionState::Finished => "finished",
+        }
+    }
+}
+
+impl FromStr for SessionState {
+    type Err = ParseEnumError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        SessionState::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| ParseEnumError {
+                what: "session state",
+                value: s.to_owned(),
+            })
+    }
+}
+
+impl fmt::Display for SessionState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enums_round_trip() {
+        for r in Role::ALL {
+            assert_eq!(r.as_str().parse::<Role>(), Ok(r));
+        }
+        for s in SessionState::ALL {
+            assert_eq!(s.as_str().parse::<SessionState>(), Ok(s));
+        }
+        assert!("root".parse::<Role>().is_err());
+    }
+}
