@@ -10,21 +10,20 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use qabilet_core::administration::{AdministrationError, Event};
+use qabilet_core::administration::Event;
 use qabilet_core::profile::Scorer;
 use qabilet_core::{ChronologicalAge, NormSet, ScoreRequest, age};
 use tonic::{Request, Response, Status};
 
 use super::administer::SubtestAdministration;
+use super::pb;
 use super::pb::assessment_server::Assessment;
-use super::pb::{self, SessionState as PbState};
 use super::registry::{Registry, battery_id};
-use super::{convert, status};
+use super::requests::{page, request_id, session_id};
+use super::{convert, records, status};
 use crate::auth::policy::{self, Action, Owned};
 use crate::auth::{Authenticator, Principal};
-use crate::store::{
-    self, AuditEntry, ChildFilter, NewChild, NewResponse, NewSession, PageRequest, SessionState, Store,
-};
+use crate::store::{self, AuditEntry, ChildFilter, NewChild, NewResponse, NewSession, SessionState, Store};
 
 /// The service.
 pub struct AssessmentService {
@@ -242,7 +241,7 @@ impl AssessmentService {
         session: &store::Session,
         child: &store::Child,
     ) -> Result<pb::Session, Status> {
-        let mut message = session_message(session, None);
+        let mut message = records::session(session, None);
         if let Ok(norms) = self.pinned_norms(session) {
             let (admins, _) = self.administrations(session, child, &norms).await?;
             message.norm_set = Some(convert::norm_set(&norms.id));
@@ -283,12 +282,6 @@ impl AssessmentService {
 }
 
 /// The id in a session name (`sessions/{id}`).
-fn session_id<'a>(name: &'a str, field: &str) -> Result<&'a str, Status> {
-    name.strip_prefix("sessions/")
-        .filter(|id| !id.is_empty())
-        .ok_or_else(|| status::invalid_argument(field, "must be sessions/{id}"))
-}
-
 /// Whether `p` may do `action` on the session named `name`.
 fn authorize_session(
     p: &Principal,
@@ -321,110 +314,6 @@ fn age_months(child: &store::Child, session: &store::Session) -> Result<u16, Sta
         age::parse_date(&session.test_date).map_err(|e| Status::internal(format!("test date: {e}")))?;
     let a = ChronologicalAge::between(birth, test).map_err(|e| Status::internal(e.to_string()))?;
     Ok(a.in_months().0)
-}
-
-pub(super) fn time(ms: i64) -> String {
-    jiff::Timestamp::from_millisecond(ms)
-        .map(|t| t.to_string())
-        .unwrap_or_default()
-}
-
-fn child_message(c: &store::Child, p: &Principal) -> pb::Child {
-    let store::Child {
-        id,
-        code,
-        birth_date,
-        sex,
-        test_language,
-        centre,
-        owner: _,
-        given_name,
-        family_name,
-        notes,
-        created_at,
-    } = c;
-    let deidentified = policy::deidentified(p);
-    let personal = |v: &Option<String>| {
-        if deidentified {
-            String::new()
-        } else {
-            v.clone().unwrap_or_default()
-        }
-    };
-    pb::Child {
-        name: format!("children/{id}"),
-        code: code.clone(),
-        // De-identified reads give the year and month of birth only.
-        birth_date: if deidentified {
-            birth_date.chars().take(7).collect()
-        } else {
-            birth_date.clone()
-        },
-        sex: sex.clone().unwrap_or_default(),
-        test_language: test_language.clone(),
-        centre: centre.clone(),
-        given_name: personal(given_name),
-        family_name: personal(family_name),
-        notes: personal(notes),
-        create_time: time(*created_at),
-    }
-}
-
-fn session_message(s: &store::Session, norms: Option<&NormSet>) -> pb::Session {
-    pb::Session {
-        name: format!("sessions/{}", s.id),
-        child: format!("children/{}", s.child_id),
-        battery: format!("batteries/{}", s.battery_id),
-        norm_set: norms.map(|n| convert::norm_set(&n.id)),
-        test_date: s.test_date.clone(),
-        examiner: s.examiner.clone(),
-        state: match s.state {
-            SessionState::Active => PbState::Active,
-            SessionState::Paused => PbState::Paused,
-            SessionState::Finished => PbState::Finished,
-        } as i32,
-        create_time: time(s.created_at),
-        finish_time: s.finished_at.map(time).unwrap_or_default(),
-        subtests: Vec::new(),
-    }
-}
-
-/// An administration error as a status: a rule refusal (an item not due or not pending, a
-/// second score) is a state error; an override on an adaptive subtest, like the rest, bad
-/// input.
-fn rule_error(e: AdministrationError) -> Status {
-    match &e {
-        AdministrationError::NotDue { .. }
-        | AdministrationError::NotPending { .. }
-        | AdministrationError::AlreadyScored { .. }
-        | AdministrationError::TotalAlreadyEntered { .. } => Status::failed_precondition(e.to_string()),
-        // An adaptive subtest takes no override, whatever its state: bad input.
-        AdministrationError::AdaptiveOverride { .. } => {
-            status::invalid_argument("override_reason", e.to_string())
-        }
-        AdministrationError::Adaptive { .. } | AdministrationError::Replay { .. } => {
-            Status::internal(e.to_string())
-        }
-        AdministrationError::UnknownItem { .. } => status::invalid_argument("item", e.to_string()),
-        AdministrationError::EmptyOverrideReason { .. } => {
-            status::invalid_argument("override_reason", e.to_string())
-        }
-        _ => status::invalid_argument("score", e.to_string()),
-    }
-}
-
-pub(super) fn page(size: i32, token: String) -> Result<PageRequest, Status> {
-    if size < 0 {
-        return Err(status::invalid_argument("page_size", "must not be negative"));
-    }
-    Ok(PageRequest {
-        size: size as u32,
-        after: (!token.is_empty()).then_some(token),
-    })
-}
-
-pub(super) fn request_id(id: String) -> Option<String> {
-    (!id.trim().is_empty()).then_some(id)
 }
 
 #[tonic::async_trait]
@@ -484,7 +373,7 @@ impl Assessment for AssessmentService {
             Some(&child.id),
         )
         .await?;
-        Ok(Response::new(child_message(&child, &p)))
+        Ok(Response::new(records::child(&child, &p)))
     }
 
     async fn get_child(&self, request: Request<pb::GetChildRequest>) -> Result<Response<pb::Child>, Status> {
@@ -492,7 +381,7 @@ impl Assessment for AssessmentService {
         let name = request.into_inner().name;
         let child = self.child(&p, &name, "name", Action::ReadChild).await?;
         self.audit(&p, "read_child", &name, Some(&child.id)).await?;
-        Ok(Response::new(child_message(&child, &p)))
+        Ok(Response::new(records::child(&child, &p)))
     }
 
     async fn list_children(
@@ -524,7 +413,7 @@ impl Assessment for AssessmentService {
                 .await?;
         }
         Ok(Response::new(pb::ListChildrenResponse {
-            children: found.items.iter().map(|c| child_message(c, &p)).collect(),
+            children: found.items.iter().map(|c| records::child(c, &p)).collect(),
             next_page_token: found.next.unwrap_or_default(),
         }))
     }
@@ -640,7 +529,7 @@ impl Assessment for AssessmentService {
             }
             self.audit(&p, "list_sessions", &format!("sessions/{}", s.id), Some(&c.id))
                 .await?;
-            let mut message = session_message(s, self.registry.get(&s.battery_id).map(|n| n.as_ref()));
+            let mut message = records::session(s, self.registry.get(&s.battery_id).map(|n| n.as_ref()));
             if policy::deidentified(&p) {
                 // Year and month only, as the child's birth date (see `policy::deidentified`).
                 message.test_date.truncate(7);
@@ -766,7 +655,7 @@ impl Assessment for AssessmentService {
                 s.state.as_str()
             )));
         }
-        admin.record(event.clone()).map_err(rule_error)?;
+        admin.record(event.clone()).map_err(status::administration)?;
         let payload = serde_json::to_string(&event).map_err(|e| Status::internal(e.to_string()))?;
         // The audit entry is written in the same transaction as the response (and not at all
         // when the store finds the request id already used).
@@ -817,6 +706,32 @@ impl Assessment for AssessmentService {
     }
 }
 
+/// Subtest `index`'s administration, replayed from the context's responses (that subtest's
+/// part of the session's log).
+fn replay_subtest(
+    ctx: &store::SubtestContext,
+    norms: &NormSet,
+    index: usize,
+) -> Result<SubtestAdministration, Status> {
+    let months = age_months(&ctx.child, &ctx.session)?;
+    let events = ctx
+        .responses
+        .iter()
+        .map(|r| {
+            serde_json::from_str(&r.payload)
+                .map_err(|e| Status::internal(format!("response {} is unreadable: {e}", r.seq)))
+        })
+        .collect::<Result<Vec<Event>, _>>()?;
+    SubtestAdministration::replay(norms, index, &ctx.session.id, months, &events)
+}
+
+fn subtest_index(norms: &NormSet, id: &str) -> Result<usize, Status> {
+    norms
+        .battery
+        .subtest_index(id)
+        .ok_or_else(|| status::invalid_argument("subtest", format!("battery has no subtest '{id}'")))
+}
+
 /// Marks the adaptive subtests of `message`: θ̂ and SE on their scores, and a note each.
 fn add_adaptive_scores(message: &mut pb::Profile, norms: &NormSet, admins: &[SubtestAdministration]) {
     for (subtest, admin) in norms.battery.subtests.iter().zip(admins) {
@@ -843,30 +758,4 @@ fn add_adaptive_scores(message: &mut pb::Profile, norms: &NormSet, admins: &[Sub
         ));
         score.adaptive = Some(adaptive);
     }
-}
-
-/// Subtest `index`'s administration, replayed from the context's responses (that subtest's
-/// part of the session's log).
-fn replay_subtest(
-    ctx: &store::SubtestContext,
-    norms: &NormSet,
-    index: usize,
-) -> Result<SubtestAdministration, Status> {
-    let months = age_months(&ctx.child, &ctx.session)?;
-    let events = ctx
-        .responses
-        .iter()
-        .map(|r| {
-            serde_json::from_str(&r.payload)
-                .map_err(|e| Status::internal(format!("response {} is unreadable: {e}", r.seq)))
-        })
-        .collect::<Result<Vec<Event>, _>>()?;
-    SubtestAdministration::replay(norms, index, &ctx.session.id, months, &events)
-}
-
-fn subtest_index(norms: &NormSet, id: &str) -> Result<usize, Status> {
-    norms
-        .battery
-        .subtest_index(id)
-        .ok_or_else(|| status::invalid_argument("subtest", format!("battery has no subtest '{id}'")))
 }

@@ -6,8 +6,10 @@ mod administer;
 pub mod assessment;
 pub mod catalog;
 pub mod convert;
+pub mod records;
 pub mod registry;
 pub mod reports;
+pub mod requests;
 pub mod scoring;
 pub mod status;
 

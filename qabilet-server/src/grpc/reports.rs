@@ -25,9 +25,11 @@ use qabilet_core::report::{ConsultationReport, ReportError, consultation, messag
 use serde::Serialize;
 use tonic::{Request, Response, Status};
 
-use super::assessment::{AssessmentService, page, request_id, time};
+use super::assessment::AssessmentService;
 use super::pb::reports_server::Reports;
 use super::pb::{self, ReportFormat};
+use super::records::time;
+use super::requests::{page, request_id};
 use super::status;
 use crate::auth::Principal;
 use crate::auth::policy::Action;

@@ -2,6 +2,7 @@
 //! naming the offending field, `NOT_FOUND` for unknown resources, `FAILED_PRECONDITION` for
 //! state errors (google.rpc error model, via tonic-types).
 
+use qabilet_core::administration::AdministrationError;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
@@ -35,5 +36,25 @@ pub fn store(e: crate::store::StoreError) -> Status {
             tracing::error!(%detail, "storage failed");
             Status::unavailable("storage is unavailable; retry with the same request_id")
         }
+    }
+}
+
+/// An administration error as a status: a rule refusal (an item not due or not pending, a
+/// second score) is a state error; an override on an adaptive subtest, like the rest, bad
+/// input.
+pub fn administration(e: AdministrationError) -> Status {
+    match &e {
+        AdministrationError::NotDue { .. }
+        | AdministrationError::NotPending { .. }
+        | AdministrationError::AlreadyScored { .. }
+        | AdministrationError::TotalAlreadyEntered { .. } => Status::failed_precondition(e.to_string()),
+        // An adaptive subtest takes no override, whatever its state: bad input.
+        AdministrationError::AdaptiveOverride { .. } => invalid_argument("override_reason", e.to_string()),
+        AdministrationError::Adaptive { .. } | AdministrationError::Replay { .. } => {
+            Status::internal(e.to_string())
+        }
+        AdministrationError::UnknownItem { .. } => invalid_argument("item", e.to_string()),
+        AdministrationError::EmptyOverrideReason { .. } => invalid_argument("override_reason", e.to_string()),
+        _ => invalid_argument("score", e.to_string()),
     }
 }
