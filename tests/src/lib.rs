@@ -15,7 +15,27 @@ pub fn qabilet_bin() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
         // Build (or confirm up to date) the binary in the same target directory and profile.
-        let status = Command::new(env!("CARGO"))
+        // Without the variables cargo sets for a test process: build scripts that watch them
+        // (ring's watches CARGO_MANIFEST_DIR and CARGO_PKG_*) would otherwise rebuild their
+        // crate and everything above it on every alternation with a plain `cargo test`.
+        let mut build = Command::new(env!("CARGO"));
+        for (name, _) in std::env::vars_os() {
+            let name = name.to_string_lossy();
+            if name.starts_with("CARGO_PKG_")
+                || [
+                    "CARGO_MANIFEST_DIR",
+                    "CARGO_MANIFEST_PATH",
+                    "CARGO_CRATE_NAME",
+                    "CARGO_BIN_NAME",
+                    "CARGO_PRIMARY_PACKAGE",
+                    "CARGO_TARGET_TMPDIR",
+                ]
+                .contains(&name.as_ref())
+            {
+                build.env_remove(name.as_ref());
+            }
+        }
+        let status = build
             .args(["build", "--quiet", "-p", "qabilet-server", "--bin", "qabilet"])
             .current_dir(repo())
             .status()
