@@ -1,9 +1,14 @@
 //! Shared helpers of the end-to-end tests: locating the real `qabilet` binary and the
-//! repository's files, and comparing CSV outputs cell by cell.
+//! repository's files, starting the server, tokens, authenticated requests, a child with a
+//! session, and comparing CSV outputs cell by cell.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
+
+use qabilet_server::grpc::pb;
+use qabilet_server::grpc::pb::assessment_client::AssessmentClient;
+use tonic::transport::Channel;
 
 /// The repository root.
 pub fn repo() -> PathBuf {
@@ -243,4 +248,51 @@ pub fn authed<T>(token: &str, message: T) -> tonic::Request<T> {
         format!("Bearer {token}").parse().expect("header"),
     );
     r
+}
+
+/// The demonstration battery's resource name.
+pub const DEMO_BATTERY: &str = "batteries/qabilet-primary-demo";
+
+/// Creates `child` and starts a session of the demonstration battery on `test_date`, as the
+/// holder of `token`. `request_id` names both writes ("child-{id}", "start-{id}"); empty
+/// sends none. Panics on any refusal: callers test what comes after.
+pub async fn child_with_session(
+    client: &mut AssessmentClient<Channel>,
+    token: &str,
+    child: pb::Child,
+    test_date: &str,
+    request_id: &str,
+) -> (pb::Child, pb::Session) {
+    let id = |prefix: &str| {
+        if request_id.is_empty() {
+            String::new()
+        } else {
+            format!("{prefix}-{request_id}")
+        }
+    };
+    let child = client
+        .create_child(authed(
+            token,
+            pb::CreateChildRequest {
+                child: Some(child),
+                request_id: id("child"),
+            },
+        ))
+        .await
+        .expect("create the child")
+        .into_inner();
+    let session = client
+        .start_session(authed(
+            token,
+            pb::StartSessionRequest {
+                child: child.name.clone(),
+                battery: DEMO_BATTERY.into(),
+                test_date: test_date.into(),
+                request_id: id("start"),
+            },
+        ))
+        .await
+        .expect("start the session")
+        .into_inner();
+    (child, session)
 }

@@ -10,11 +10,10 @@ use std::sync::Arc;
 use qabilet_core::administration::{AdaptiveAdministration, AdaptiveForm, Event, adaptive_seed};
 use qabilet_core::battery::Battery;
 use qabilet_core::irt::ItemBank;
-use qabilet_e2e::{Served, authed, create_token, repo};
+use qabilet_e2e::{Served, authed, child_with_session, create_token, repo};
 use qabilet_server::grpc::pb::assessment_client::AssessmentClient;
 use qabilet_server::grpc::pb::{
-    Child, CreateChildRequest, GetNextItemRequest, GetResultsRequest, RecordResponseRequest,
-    SessionActionRequest, StartSessionRequest, SubtestState,
+    Child, GetNextItemRequest, GetResultsRequest, RecordResponseRequest, SessionActionRequest, SubtestState,
 };
 use tonic::Code;
 use tonic::transport::Channel;
@@ -121,30 +120,9 @@ fn adaptive_mr_resumes_exactly_after_sigkill_and_scores_by_true_score_equating()
                 test_language: "kk".into(),
                 ..Default::default()
             };
-            let child = client
-                .create_child(authed(
-                    &token,
-                    CreateChildRequest {
-                        child: Some(child),
-                        request_id: String::new(),
-                    },
-                ))
+            let session = child_with_session(&mut client, &token, child, "2026-05-01", "")
                 .await
-                .expect("child")
-                .into_inner();
-            let session = client
-                .start_session(authed(
-                    &token,
-                    StartSessionRequest {
-                        child: child.name,
-                        battery: "batteries/qabilet-primary-demo".into(),
-                        test_date: "2026-05-01".into(),
-                        request_id: String::new(),
-                    },
-                ))
-                .await
-                .expect("session")
-                .into_inner()
+                .1
                 .name;
             let mut ex = Examiner {
                 client,

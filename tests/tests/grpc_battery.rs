@@ -10,17 +10,16 @@
 
 use std::collections::BTreeMap;
 
-use qabilet_e2e::{Served, authed, create_token, runtime};
+use qabilet_e2e::{Served, authed, child_with_session, create_token, runtime};
 use qabilet_server::grpc::pb::assessment_client::AssessmentClient;
 use qabilet_server::grpc::pb::catalog_client::CatalogClient;
 use qabilet_server::grpc::pb::scoring_client::ScoringClient;
 use qabilet_server::grpc::pb::{
-    Child, ChildScores, CreateChildRequest, GetBatteryRequest, GetNextItemRequest, GetResultsRequest,
-    ListSessionsRequest, RecordResponseRequest, ScoreProfileRequest, SessionActionRequest,
-    StartSessionRequest,
+    Child, ChildScores, GetBatteryRequest, GetNextItemRequest, GetResultsRequest, ListSessionsRequest,
+    RecordResponseRequest, ScoreProfileRequest, SessionActionRequest,
 };
 
-const BATTERY: &str = "batteries/qabilet-primary-demo";
+use qabilet_e2e::DEMO_BATTERY as BATTERY;
 
 /// How many items (in battery order) the child passes, per item subtest: two below the
 /// 8-year start point for `sim` (sim05), so the reversal rule must go back to a basal at sim02
@@ -56,36 +55,14 @@ fn a_whole_battery_scores_as_its_raw_scores_say() {
         let mut client = AssessmentClient::connect(served.url.clone())
             .await
             .expect("connect");
-        let child = client
-            .create_child(authed(
-                &psy,
-                CreateChildRequest {
-                    child: Some(Child {
-                        code: "B-001".into(),
-                        birth_date: "2018-03-10".into(),
-                        sex: "M".into(),
-                        test_language: "ru".into(),
-                        ..Default::default()
-                    }),
-                    request_id: "child-b-001".into(),
-                },
-            ))
-            .await
-            .expect("child")
-            .into_inner();
-        let session = client
-            .start_session(authed(
-                &psy,
-                StartSessionRequest {
-                    child: child.name.clone(),
-                    battery: BATTERY.into(),
-                    test_date: "2026-03-20".into(),
-                    request_id: "start-b-001".into(),
-                },
-            ))
-            .await
-            .expect("session")
-            .into_inner();
+        let child = Child {
+            code: "B-001".into(),
+            birth_date: "2018-03-10".into(),
+            sex: "M".into(),
+            test_language: "ru".into(),
+            ..Default::default()
+        };
+        let (_child, session) = child_with_session(&mut client, &psy, child, "2026-03-20", "b-001").await;
         let s = session.name.clone();
 
         let mut expected_raw = BTreeMap::new();

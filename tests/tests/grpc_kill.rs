@@ -5,12 +5,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use qabilet_e2e::{Served, authed, create_token};
+use qabilet_e2e::{Served, authed, child_with_session, create_token};
 use qabilet_server::grpc::pb::assessment_client::AssessmentClient;
-use qabilet_server::grpc::pb::{
-    Child, CreateChildRequest, GetNextItemRequest, GetSessionRequest, RecordResponseRequest,
-    StartSessionRequest,
-};
+use qabilet_server::grpc::pb::{Child, GetNextItemRequest, GetSessionRequest, RecordResponseRequest};
 
 #[test]
 fn acknowledged_responses_survive_sigkill() {
@@ -36,30 +33,7 @@ fn acknowledged_responses_survive_sigkill() {
                 test_language: "ru".into(),
                 ..Default::default()
             };
-            let child = client
-                .create_child(authed(
-                    &token,
-                    CreateChildRequest {
-                        child: Some(child),
-                        request_id: String::new(),
-                    },
-                ))
-                .await
-                .expect("child")
-                .into_inner();
-            let session = client
-                .start_session(authed(
-                    &token,
-                    StartSessionRequest {
-                        child: child.name,
-                        battery: "batteries/qabilet-primary-demo".into(),
-                        test_date: "2026-05-01".into(),
-                        request_id: String::new(),
-                    },
-                ))
-                .await
-                .expect("session")
-                .into_inner();
+            let (_, session) = child_with_session(&mut client, &token, child, "2026-05-01", "").await;
             sessions.push(session.name);
         }
         sessions

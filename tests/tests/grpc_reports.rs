@@ -6,20 +6,19 @@
 //! in every language carry the child's code, the chart and the edit in effect; without
 //! guidance tables the service says so and the rest works.
 
-use qabilet_e2e::{Served, authed, create_token, runtime};
+use qabilet_e2e::{Served, authed, child_with_session, create_token, runtime};
 use qabilet_server::grpc::pb::assessment_client::AssessmentClient;
 use qabilet_server::grpc::pb::catalog_client::CatalogClient;
 use qabilet_server::grpc::pb::reports_client::ReportsClient;
 use qabilet_server::grpc::pb::{
-    Child, CreateChildRequest, EditReportItemRequest, GetBatteryRequest, GetNextItemRequest,
-    GetReportRequest, GetResultsRequest, ListReportEditsRequest, RecordResponseRequest, ReportFormat,
-    SessionActionRequest, StartSessionRequest,
+    Child, EditReportItemRequest, GetBatteryRequest, GetNextItemRequest, GetReportRequest, GetResultsRequest,
+    ListReportEditsRequest, RecordResponseRequest, ReportFormat, SessionActionRequest,
 };
 use tonic::transport::Channel;
 use tonic::{Code, Status};
 use tonic_types::StatusExt;
 
-const BATTERY: &str = "batteries/qabilet-primary-demo";
+use qabilet_e2e::DEMO_BATTERY as BATTERY;
 
 fn violated_field(e: &Status) -> String {
     assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");
@@ -41,36 +40,14 @@ async fn administered_session(url: &str, psy: &str) -> (String, String) {
         .expect("battery")
         .into_inner();
     let mut client = AssessmentClient::connect(url.to_owned()).await.expect("connect");
-    let child = client
-        .create_child(authed(
-            psy,
-            CreateChildRequest {
-                child: Some(Child {
-                    code: "R-001".into(),
-                    birth_date: "2018-03-10".into(),
-                    test_language: "kk".into(),
-                    ..Default::default()
-                }),
-                request_id: "child-r-001".into(),
-            },
-        ))
-        .await
-        .expect("child")
-        .into_inner();
-    let session = client
-        .start_session(authed(
-            psy,
-            StartSessionRequest {
-                child: child.name.clone(),
-                battery: BATTERY.into(),
-                test_date: "2026-03-20".into(),
-                request_id: "start-r-001".into(),
-            },
-        ))
-        .await
-        .expect("session")
-        .into_inner()
-        .name;
+    let child = Child {
+        code: "R-001".into(),
+        birth_date: "2018-03-10".into(),
+        test_language: "kk".into(),
+        ..Default::default()
+    };
+    let (child, session) = child_with_session(&mut client, psy, child, "2026-03-20", "r-001").await;
+    let session = session.name;
     for subtest in &battery.subtests {
         let record = |item: String, score: u32, rid: String| {
             authed(

@@ -13,7 +13,7 @@ use qabilet_server::grpc::pb::{
 use tonic::Code;
 use tonic_types::StatusExt;
 
-const BATTERY: &str = "batteries/qabilet-primary-demo";
+use qabilet_e2e::DEMO_BATTERY as BATTERY;
 
 /// `message` with the bearer token of `served`'s admin.
 fn authed<T>(served: &Served, message: T) -> tonic::Request<T> {

@@ -82,11 +82,11 @@ async fn render(s: &Signed, id: &str, lang: &str, error: Option<&str>) -> Respon
     }
     let _ = write!(
         bar,
-        "</select></label><label>{}<textarea name=\"text\" required maxlength=\"4000\"></textarea></label><button>{}</button></form></details></nav>",
+        "</select></label><label>{}<textarea name=\"text\" required maxlength=\"4000\"></textarea></label><button>{}</button></form></details>{}</nav>",
         te(&ui, "edit-text"),
         te(&ui, "save"),
+        edit_history(&ui, &r.edits),
     );
-    bar.insert_str(bar.len() - "</nav>".len(), &edit_history(&ui, &r.edits));
     // The service's page as it is, with the bar as the first thing in its body.
     let page = match html.find("<body>") {
         Some(at) => format!("{}{bar}{}", &html[..at + 6], &html[at + 6..]),

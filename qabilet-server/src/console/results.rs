@@ -11,7 +11,7 @@ use super::page::{Screen, esc, page, t, te};
 use super::signin::Signed;
 use crate::grpc::pb::assessment_server::Assessment;
 use crate::grpc::pb::reports_server::Reports;
-use crate::grpc::pb::{GetReportRequest, GetResultsRequest, ReportFormat};
+use crate::grpc::pb::{self, GetReportRequest, GetResultsRequest, ReportFormat};
 use crate::svg::num;
 
 /// GET /sessions/{id}/results
@@ -67,28 +67,12 @@ pub async fn show(s: Signed, Path(id): Path<String>) -> Response {
         .composites
         .iter()
         .filter(|c| c.computed)
-        .map(|c| {
-            let ci = c.ci.unwrap_or_default();
-            ChartRow {
-                label: c.composite.clone(),
-                score: f64::from(c.index),
-                low: f64::from(ci.low),
-                high: f64::from(ci.high),
-            }
-        })
+        .map(|c| ChartRow::new(&c.composite, c.index, c.ci))
         .collect();
     let subtests: Vec<ChartRow> = profile
         .subtests
         .iter()
-        .map(|x| {
-            let ci = x.ci.unwrap_or_default();
-            ChartRow {
-                label: x.subtest.clone(),
-                score: f64::from(x.scaled),
-                low: f64::from(ci.low),
-                high: f64::from(ci.high),
-            }
-        })
+        .map(|x| ChartRow::new(&x.subtest, x.scaled, x.ci))
         .collect();
     let _ = write!(b, "<h2>{}</h2>", te(&ui, "profile-chart"));
     if !indexes.is_empty() {
@@ -267,6 +251,19 @@ pub struct ChartRow {
     pub low: f64,
     /// See `low`.
     pub high: f64,
+}
+
+impl ChartRow {
+    /// A row for score `score` of `label` with interval `ci` (none: a zero-width band).
+    fn new(label: &str, score: i32, ci: Option<pb::Interval>) -> Self {
+        let ci = ci.unwrap_or_default();
+        ChartRow {
+            label: label.to_owned(),
+            score: f64::from(score),
+            low: f64::from(ci.low),
+            high: f64::from(ci.high),
+        }
+    }
 }
 
 /// A score scale as the chart draws it: its range, mean and standard deviation (the band
