@@ -8,6 +8,8 @@ use std::sync::OnceLock;
 
 use qabilet_server::grpc::pb;
 use qabilet_server::grpc::pb::assessment_client::AssessmentClient;
+use qabilet_server::grpc::pb::catalog_client::CatalogClient;
+use qabilet_server::grpc::pb::{Child, GetBatteryRequest, GetNextItemRequest, RecordResponseRequest};
 use tonic::transport::Channel;
 
 /// The repository root.
@@ -120,8 +122,21 @@ impl Served {
         served
     }
 
+    /// As [`Served::start`], with environment variables `env` set for the server.
+    pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Served {
+        let dir = tempfile::tempdir().expect("tmp");
+        let db = format!("sqlite://{}", dir.path().join("qabilet.db").display());
+        let mut served = Served::start_in(&db, args, env);
+        served._dir = Some(dir);
+        served
+    }
+
     /// Starts the server on database `db` (kept after the server stops).
     pub fn start_with_db(db: &str, args: &[&str]) -> Served {
+        Served::start_in(db, args, &[])
+    }
+
+    fn start_in(db: &str, args: &[&str], env: &[(&str, &str)]) -> Served {
         use std::io::{BufRead, BufReader};
         let mut child = qabilet()
             .args([
@@ -136,6 +151,7 @@ impl Served {
                 db,
             ])
             .args(args)
+            .envs(env.iter().copied())
             .stderr(std::process::Stdio::piped())
             .spawn()
             .expect("start qabilet serve");
@@ -295,4 +311,78 @@ pub async fn child_with_session(
         .expect("start the session")
         .into_inner();
     (child, session)
+}
+
+/// A child of 8 with code `code` and a session of the demo battery in which every subtest was
+/// administered as GetNextItem directs (the first half of each item subtest passed, speed
+/// totals at half their maximum); the session is left active. Returns (child name, session
+/// name).
+pub async fn administered_session(url: &str, psy: &str, code: &str) -> (String, String) {
+    let mut catalog = CatalogClient::connect(url.to_owned()).await.expect("connect");
+    let battery = catalog
+        .get_battery(authed(psy, GetBatteryRequest { name: DEMO_BATTERY.into() }))
+        .await
+        .expect("battery")
+        .into_inner();
+    let mut client = AssessmentClient::connect(url.to_owned()).await.expect("connect");
+    let child = Child {
+        code: code.into(),
+        birth_date: "2018-03-10".into(),
+        test_language: "kk".into(),
+        ..Default::default()
+    };
+    let (child, session) = child_with_session(&mut client, psy, child, "2026-03-20", code).await;
+    let session = session.name;
+    for subtest in &battery.subtests {
+        let record = |item: String, score: u32, rid: String| {
+            authed(
+                psy,
+                RecordResponseRequest {
+                    session: session.clone(),
+                    subtest: subtest.id.clone(),
+                    item,
+                    score,
+                    override_reason: String::new(),
+                    request_id: rid,
+                },
+            )
+        };
+        if subtest.items.is_empty() {
+            let total = subtest.raw_max / 2;
+            client
+                .record_response(record(String::new(), total, format!("{}-total", subtest.id)))
+                .await
+                .expect("speed total");
+            continue;
+        }
+        let pass = subtest.items.len() / 2;
+        for n in 0..=subtest.items.len() {
+            let state = client
+                .get_next_item(authed(
+                    psy,
+                    GetNextItemRequest {
+                        session: session.clone(),
+                        subtest: subtest.id.clone(),
+                    },
+                ))
+                .await
+                .expect("next item")
+                .into_inner();
+            if state.done {
+                break;
+            }
+            assert!(n < subtest.items.len(), "{}: never done", subtest.id);
+            let i = subtest
+                .items
+                .iter()
+                .position(|it| it.id == state.next_item)
+                .expect("known item");
+            let score = if i < pass { subtest.items[i].max } else { 0 };
+            client
+                .record_response(record(state.next_item, score, format!("{}-{i}", subtest.id)))
+                .await
+                .expect("record");
+        }
+    }
+    (child.name, session)
 }

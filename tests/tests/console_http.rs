@@ -182,12 +182,12 @@ fn a_psychologist_administers_a_battery_through_the_console() {
     assert!(a.text().contains("name=\"token\""));
     let a = b.post("/sign-in", &[("token", "qbt_nottoken")]);
     assert_eq!(a.status, 401);
-    assert!(!b.cookies.contains_key("qabilet_token"));
-    // A token the store does not know is forgotten, not looped on.
-    b.cookies.insert("qabilet_token".into(), "qbt_unknown".into());
+    assert!(!b.cookies.contains_key("qabilet_session"));
+    // A session the server does not know is forgotten, not looped on.
+    b.cookies.insert("qabilet_session".into(), "qcs_unknown".into());
     let a = b.get("/children");
     assert_eq!((a.status, a.location().as_str()), (303, "/"));
-    assert!(!b.cookies.contains_key("qabilet_token"));
+    assert!(!b.cookies.contains_key("qabilet_session"));
     b.sign_in(&psy);
 
     // A form from another origin is refused even with the cookie.
@@ -439,7 +439,7 @@ fn a_psychologist_administers_a_battery_through_the_console() {
     // Signing out ends the console for this browser.
     let a = b.post("/sign-out", &[]);
     assert_eq!(a.status, 303);
-    assert!(!b.cookies.contains_key("qabilet_token"));
+    assert!(!b.cookies.contains_key("qabilet_session"));
     assert_eq!(b.get(&session).status, 303);
 }
 
@@ -484,4 +484,85 @@ fn the_children_list_pages_past_a_hundred() {
     codes.sort_unstable();
     codes.dedup();
     assert_eq!(codes.len(), 101);
+}
+
+/// The cookie names a server-side session, not the token; signing out ends that session on
+/// the server, so a copy of the cookie taken before stops working; a revoked token ends it too.
+#[test]
+fn signing_out_ends_the_session_on_the_server() {
+    let served = Served::start(&[]);
+    let psy = create_token(&served.db, "psychologist", "almaty-1", "psy-aliya");
+    let mut b = Browser::new(&served.console_url);
+    b.sign_in(&psy);
+    let cookie = b.cookies.get("qabilet_session").expect("a session cookie").clone();
+    assert!(cookie.starts_with("qcs_") && !cookie.contains(&psy[4..]), "{cookie}");
+    assert!(b.cookies.values().all(|v| !v.contains(&psy[4..])), "the token is in no cookie");
+    assert_eq!(b.get("/children").status, 200);
+    let copied = b.cookies.clone();
+    let a = b.post("/sign-out", &[]);
+    assert_eq!((a.status, a.location().as_str()), (303, "/"));
+    assert!(!b.cookies.contains_key("qabilet_session"));
+    // Replaying the cookie taken before sign-out.
+    let mut thief = Browser::new(&served.console_url);
+    thief.cookies = copied;
+    let a = thief.get("/children");
+    assert_eq!((a.status, a.location().as_str()), (303, "/"), "{}", a.text());
+
+    // A revoked token ends its sessions at once (within the token cache's 5 s).
+    let mut c = Browser::new(&served.console_url);
+    c.sign_in(&psy);
+    assert_eq!(c.get("/children").status, 200);
+    let list = qabilet_e2e::qabilet()
+        .args(["token", "list", "--db", &served.db])
+        .output()
+        .expect("token list");
+    let listing = String::from_utf8(list.stdout).expect("utf-8");
+    let id = listing
+        .lines()
+        .find(|l| l.contains("psy-aliya"))
+        .and_then(|l| l.split(',').next())
+        .expect("the token's id")
+        .to_owned();
+    let revoked = qabilet_e2e::qabilet()
+        .args(["token", "revoke", "--db", &served.db, "--id", &id])
+        .status()
+        .expect("token revoke");
+    assert!(revoked.success());
+    let a = c.get("/children");
+    assert_eq!((a.status, a.location().as_str()), (303, "/"), "{}", a.text());
+}
+
+/// A researcher's console shows the subtest's overrides without the examiner's reasons.
+#[test]
+fn a_researcher_sees_no_override_reason_in_the_console() {
+    let served = Served::start(&[]);
+    let psy = create_token(&served.db, "psychologist", "almaty-1", "psy-aliya");
+    let researcher = create_token(&served.db, "researcher", "almaty-1", "res");
+    let mut b = Browser::new(&served.console_url);
+    b.sign_in(&psy);
+    let a = b.post(
+        "/children",
+        &[("code", "R-1"), ("birth_date", "2016-06-03"), ("sex", "F"), ("test_language", "kk")],
+    );
+    assert_eq!(a.status, 303, "{}", a.text());
+    let child = a.location();
+    let a = b.post(
+        &format!("{child}/sessions"),
+        &[("battery", "batteries/qabilet-primary-demo"), ("test_date", "2026-11-20")],
+    );
+    assert_eq!(a.status, 303, "{}", a.text());
+    let session = a.location();
+    let secret = "the family is in a custody dispute";
+    let a = b.post(
+        &format!("{session}/subtests/sim"),
+        &[("item", "sim12"), ("score", "1"), ("reason", secret)],
+    );
+    assert_eq!(a.status, 303, "{}", a.text());
+    assert!(b.get(&format!("{session}/subtests/sim")).text().contains(secret));
+    let mut r = Browser::new(&served.console_url);
+    r.sign_in(&researcher);
+    let page = r.get(&format!("{session}/subtests/sim"));
+    assert_eq!(page.status, 200, "{}", page.text());
+    assert!(page.text().contains("sim12"), "the override is listed");
+    assert!(!page.text().contains(secret), "{}", page.text());
 }

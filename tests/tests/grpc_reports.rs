@@ -1,4 +1,4 @@
-//! Issue 6, part 4 (gRPC half): the `Reports` service of the real `qabilet serve`. A session
+//! The `Reports` service of the real `qabilet serve`. A session
 //! of the demo battery is administered item by item as GetNextItem directs and finished; its
 //! report as data in kk, ru and en carries the session's composites and a trace for every
 //! item; a psychologist's edit is stored beside the generated text (both shown), a retry is
@@ -6,13 +6,13 @@
 //! in every language carry the child's code, the chart and the edit in effect; without
 //! guidance tables the service says so and the rest works.
 
-use qabilet_e2e::{Served, authed, child_with_session, create_token, runtime};
+use qabilet_e2e::{Served, authed, create_token, runtime};
 use qabilet_server::grpc::pb::assessment_client::AssessmentClient;
 use qabilet_server::grpc::pb::catalog_client::CatalogClient;
 use qabilet_server::grpc::pb::reports_client::ReportsClient;
 use qabilet_server::grpc::pb::{
-    Child, EditReportItemRequest, GetBatteryRequest, GetNextItemRequest, GetReportRequest, GetResultsRequest,
-    ListReportEditsRequest, RecordResponseRequest, ReportFormat, SessionActionRequest,
+    Child, EditReportItemRequest, GetReportRequest, GetResultsRequest, ListReportEditsRequest, ReportFormat,
+    SessionActionRequest,
 };
 use tonic::transport::Channel;
 use tonic::{Code, Status};
@@ -29,77 +29,9 @@ fn violated_field(e: &Status) -> String {
         .clone()
 }
 
-/// A child of 8 with a session of the demo battery in which every subtest was administered
-/// (the first half of each item subtest passed, speed totals at half their maximum); the
-/// session is left active. Returns (child name, session name).
+/// The shared fixture: a child of 8 with every subtest administered (session left active).
 async fn administered_session(url: &str, psy: &str) -> (String, String) {
-    let mut catalog = CatalogClient::connect(url.to_owned()).await.expect("connect");
-    let battery = catalog
-        .get_battery(authed(psy, GetBatteryRequest { name: BATTERY.into() }))
-        .await
-        .expect("battery")
-        .into_inner();
-    let mut client = AssessmentClient::connect(url.to_owned()).await.expect("connect");
-    let child = Child {
-        code: "R-001".into(),
-        birth_date: "2018-03-10".into(),
-        test_language: "kk".into(),
-        ..Default::default()
-    };
-    let (child, session) = child_with_session(&mut client, psy, child, "2026-03-20", "r-001").await;
-    let session = session.name;
-    for subtest in &battery.subtests {
-        let record = |item: String, score: u32, rid: String| {
-            authed(
-                psy,
-                RecordResponseRequest {
-                    session: session.clone(),
-                    subtest: subtest.id.clone(),
-                    item,
-                    score,
-                    override_reason: String::new(),
-                    request_id: rid,
-                },
-            )
-        };
-        if subtest.items.is_empty() {
-            let total = subtest.raw_max / 2;
-            client
-                .record_response(record(String::new(), total, format!("{}-total", subtest.id)))
-                .await
-                .expect("speed total");
-            continue;
-        }
-        let pass = subtest.items.len() / 2;
-        for n in 0..=subtest.items.len() {
-            let state = client
-                .get_next_item(authed(
-                    psy,
-                    GetNextItemRequest {
-                        session: session.clone(),
-                        subtest: subtest.id.clone(),
-                    },
-                ))
-                .await
-                .expect("next item")
-                .into_inner();
-            if state.done {
-                break;
-            }
-            assert!(n < subtest.items.len(), "{}: never done", subtest.id);
-            let i = subtest
-                .items
-                .iter()
-                .position(|it| it.id == state.next_item)
-                .expect("known item");
-            let score = if i < pass { subtest.items[i].max } else { 0 };
-            client
-                .record_response(record(state.next_item, score, format!("{}-{i}", subtest.id)))
-                .await
-                .expect("record");
-        }
-    }
-    (child.name, session)
+    qabilet_e2e::administered_session(url, psy, "R-001").await
 }
 
 fn request(session: &str, language: &str, format: ReportFormat) -> GetReportRequest {

@@ -26,8 +26,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
-use tonic::Status;
-use tonic::metadata::MetadataMap;
 
 use crate::store::{NewToken, Role, Store, StoreError, Token};
 
@@ -179,38 +177,59 @@ impl Authenticator {
         }
     }
 
-    /// The caller presenting `authorization: Bearer <secret>` in `metadata`.
+    /// The caller presenting `authorization: Bearer <secret>`: `values` are every value of
+    /// the `authorization` header (or metadata entry) of the request.
     ///
     /// # Errors
     ///
-    /// * `UNAUTHENTICATED` "missing bearer token" when there is no `authorization` header;
-    /// * `UNAUTHENTICATED` "malformed authorization header" when it is not exactly one
-    ///   `Bearer <secret>` (the scheme is case-insensitive) in visible ASCII;
-    /// * `UNAUTHENTICATED` "invalid or revoked token" when no such token is stored, or it is
-    ///   revoked;
-    /// * `UNAVAILABLE` when the store cannot be asked (the cause is logged, not sent).
-    pub async fn authenticate(&self, metadata: &MetadataMap) -> Result<Principal, Status> {
-        let secret = bearer_secret(metadata)?;
+    /// * [`AuthError::Missing`] when there is no `authorization` header;
+    /// * [`AuthError::Malformed`] when it is not exactly one `Bearer <secret>` (the scheme is
+    ///   case-insensitive) in visible ASCII;
+    /// * [`AuthError::Invalid`] when no such token is stored, or it is revoked or expired;
+    /// * [`AuthError::Unavailable`] when the store cannot be asked (the cause is logged).
+    pub async fn authenticate(&self, values: &[&[u8]]) -> Result<Principal, AuthError> {
+        let secret = bearer_secret(values)?;
+        self.authenticate_secret(secret).await
+    }
+
+    /// The caller holding token `secret` (as typed into the console's sign-in form).
+    ///
+    /// # Errors
+    ///
+    /// As [`Authenticator::authenticate`], without `Missing` and `Malformed`.
+    pub async fn authenticate_secret(&self, secret: &str) -> Result<Principal, AuthError> {
         if !well_formed(secret) {
-            return Err(invalid_token());
+            return Err(AuthError::Invalid);
         }
         let hash = hash_secret(secret);
         if let Some(p) = self.cached(&hash) {
             return Ok(p);
         }
         match self.store.token_by_hash(&hash).await {
-            Ok(Some(token)) if !token.revoked => {
+            Ok(Some(token)) if usable(&token) => {
                 let p = Principal::from(token);
                 self.remember(hash, &p);
                 Ok(p)
             }
-            Ok(_) => Err(invalid_token()),
+            Ok(_) => Err(AuthError::Invalid),
             Err(e) => {
                 tracing::error!(error = %e, "token lookup failed");
-                Err(Status::unavailable(
-                    "cannot check the bearer token: the token store is unavailable; retry later",
-                ))
+                Err(AuthError::Unavailable)
             }
+        }
+    }
+
+    /// The caller holding `token`, if it is still usable (a console session refers to its
+    /// token by id and reads it with the session).
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::Invalid`] for a revoked or expired token.
+    pub fn principal_of(token: &Token) -> Result<Principal, AuthError> {
+        if usable(token) {
+            Ok(Principal::from(token.clone()))
+        } else {
+            Err(AuthError::Invalid)
         }
     }
 
@@ -245,34 +264,49 @@ impl Authenticator {
     }
 }
 
-fn invalid_token() -> Status {
-    Status::unauthenticated("invalid or revoked token")
+/// Whether a stored token authenticates: not revoked, not expired.
+fn usable(token: &Token) -> bool {
+    !token.revoked && token.expires_at.is_none_or(|at| at > crate::store::now_ms())
 }
 
-/// The secret of the one `authorization: Bearer <secret>` header.
-fn bearer_secret(metadata: &MetadataMap) -> Result<&str, Status> {
-    let malformed = || Status::unauthenticated("malformed authorization header");
-    let mut values = metadata.get_all("authorization").iter();
-    let value = values
-        .next()
-        .ok_or_else(|| Status::unauthenticated("missing bearer token"))?;
-    if values.next().is_some() {
-        return Err(malformed());
-    }
-    let text = value.to_str().map_err(|_| malformed())?;
-    let (scheme, secret) = text.trim().split_once(' ').ok_or_else(malformed)?;
+/// Why a caller is not authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    /// No `authorization` header.
+    #[error("missing bearer token")]
+    Missing,
+    /// Not exactly one `Bearer <secret>` in visible ASCII.
+    #[error("malformed authorization header")]
+    Malformed,
+    /// No such token, or it is revoked or expired.
+    #[error("invalid, revoked or expired token")]
+    Invalid,
+    /// The token store cannot be asked.
+    #[error("cannot check the bearer token: the token store is unavailable; retry later")]
+    Unavailable,
+}
+
+/// The secret of the one `authorization: Bearer <secret>` header among `values`.
+fn bearer_secret<'a>(values: &[&'a [u8]]) -> Result<&'a str, AuthError> {
+    let value = match values {
+        [] => return Err(AuthError::Missing),
+        [one] => *one,
+        _ => return Err(AuthError::Malformed),
+    };
+    let text = std::str::from_utf8(value)
+        .ok()
+        .filter(|t| t.bytes().all(|b| b == b' ' || b == b'\t' || b.is_ascii_graphic()))
+        .ok_or(AuthError::Malformed)?;
+    let (scheme, secret) = text.trim().split_once(' ').ok_or(AuthError::Malformed)?;
     let secret = secret.trim_start_matches(' ');
     if !scheme.eq_ignore_ascii_case("bearer") || secret.is_empty() || secret.contains([' ', '\t']) {
-        return Err(malformed());
+        return Err(AuthError::Malformed);
     }
     Ok(secret)
 }
 
 #[cfg(test)]
 mod tests {
-    use tonic::Code;
-    use tonic::metadata::MetadataValue;
-
     use super::*;
     use crate::store::SqliteStore;
 
@@ -284,22 +318,25 @@ mod tests {
         )
     }
 
-    fn with_header(value: &str) -> MetadataMap {
-        let mut m = MetadataMap::new();
-        m.insert("authorization", value.parse().expect("ASCII header"));
-        m
+    /// The values of a request's `authorization` headers.
+    fn headers(values: &[&str]) -> Vec<Vec<u8>> {
+        values.iter().map(|v| v.as_bytes().to_vec()).collect()
     }
 
-    fn bearer(secret: &str) -> MetadataMap {
-        with_header(&format!("Bearer {secret}"))
+    async fn check(auth: &Authenticator, values: &[Vec<u8>]) -> Result<Principal, AuthError> {
+        let refs: Vec<&[u8]> = values.iter().map(Vec::as_slice).collect();
+        auth.authenticate(&refs).await
     }
 
-    /// The status is UNAUTHENTICATED with `message`, which does not echo `secret`.
-    fn assert_refused(r: Result<Principal, Status>, message: &str, secret: &str) {
-        let status = r.expect_err("refused");
-        assert_eq!(status.code(), Code::Unauthenticated, "{status:?}");
-        assert_eq!(status.message(), message);
-        assert!(!secret.is_empty() && !format!("{status:?}").contains(secret));
+    fn bearer(secret: &str) -> Vec<Vec<u8>> {
+        headers(&[&format!("Bearer {secret}")])
+    }
+
+    /// Refused with `expected`, whose message does not echo `secret`.
+    fn assert_refused(r: Result<Principal, AuthError>, expected: AuthError, secret: &str) {
+        let e = r.expect_err("refused");
+        assert_eq!(e, expected);
+        assert!(!secret.is_empty() && !e.to_string().contains(secret));
     }
 
     #[test]
@@ -338,7 +375,7 @@ mod tests {
             .unwrap();
         let auth = Authenticator::with_cache_ttl(store.clone(), Duration::ZERO);
 
-        let p = auth.authenticate(&bearer(&secret)).await.unwrap();
+        let p = check(&auth, &bearer(&secret)).await.unwrap();
         assert_eq!(
             p,
             Principal {
@@ -350,14 +387,14 @@ mod tests {
         );
         // The scheme is case-insensitive.
         assert!(
-            auth.authenticate(&with_header(&format!("bearer {secret}")))
+            check(&auth, &headers(&[&format!("bearer {secret}")]))
                 .await
                 .is_ok()
         );
 
         assert_refused(
-            auth.authenticate(&MetadataMap::new()).await,
-            "missing bearer token",
+            check(&auth, &[]).await,
+            AuthError::Missing,
             "x",
         );
         for header in [
@@ -369,45 +406,40 @@ mod tests {
             format!("Token {secret}"),
         ] {
             assert_refused(
-                auth.authenticate(&with_header(&header)).await,
-                "malformed authorization header",
+                check(&auth, &headers(&[&header])).await,
+                AuthError::Malformed,
                 &secret,
             );
         }
-        let mut two = bearer(&secret);
-        two.append("authorization", format!("Bearer {secret}").parse().unwrap());
+        let two = headers(&[&format!("Bearer {secret}"), &format!("Bearer {secret}")]);
         assert_refused(
-            auth.authenticate(&two).await,
-            "malformed authorization header",
+            check(&auth, &two).await,
+            AuthError::Malformed,
             &secret,
         );
-        let mut binary = MetadataMap::new();
-        binary.insert(
-            "authorization",
-            MetadataValue::try_from(&b"Bearer \xff\xfe"[..]).unwrap(),
-        );
+        let binary = vec![b"Bearer \xff\xfe".to_vec()];
         assert_refused(
-            auth.authenticate(&binary).await,
-            "malformed authorization header",
+            check(&auth, &binary).await,
+            AuthError::Malformed,
             "\u{ff}",
         );
 
         let unknown = new_secret();
         assert_refused(
-            auth.authenticate(&bearer(&unknown)).await,
-            "invalid or revoked token",
+            check(&auth, &bearer(&unknown)).await,
+            AuthError::Invalid,
             &unknown,
         );
         assert_refused(
-            auth.authenticate(&bearer("qbt_nope")).await,
-            "invalid or revoked token",
+            check(&auth, &bearer("qbt_nope")).await,
+            AuthError::Invalid,
             "qbt_nope",
         );
 
         store.revoke_token(&token.id).await.unwrap();
         assert_refused(
-            auth.authenticate(&bearer(&secret)).await,
-            "invalid or revoked token",
+            check(&auth, &bearer(&secret)).await,
+            AuthError::Invalid,
             &secret,
         );
     }
@@ -420,17 +452,17 @@ mod tests {
             .unwrap();
         let ttl = Duration::from_millis(200);
         let auth = Authenticator::with_cache_ttl(store.clone(), ttl);
-        auth.authenticate(&bearer(&secret)).await.unwrap();
+        check(&auth, &bearer(&secret)).await.unwrap();
         store.revoke_token(&token.id).await.unwrap();
         // Still remembered: the documented window.
         let revoked_at = Instant::now();
-        if auth.authenticate(&bearer(&secret)).await.is_err() {
+        if check(&auth, &bearer(&secret)).await.is_err() {
             assert!(revoked_at.elapsed() >= ttl, "refused before the TTL ran out");
         }
         tokio::time::sleep(ttl).await;
         assert_refused(
-            auth.authenticate(&bearer(&secret)).await,
-            "invalid or revoked token",
+            check(&auth, &bearer(&secret)).await,
+            AuthError::Invalid,
             &secret,
         );
         // Refusals are not cached.
@@ -443,9 +475,9 @@ mod tests {
         let (_, secret) = issue_token(&*store, Role::Admin, "*", "root").await.unwrap();
         let auth = Authenticator::new(store.clone());
         store.close().await;
-        let status = auth.authenticate(&bearer(&secret)).await.unwrap_err();
-        assert_eq!(status.code(), Code::Unavailable, "{status:?}");
-        assert!(!status.message().contains(&secret));
+        let e = check(&auth, &bearer(&secret)).await.unwrap_err();
+        assert_eq!(e, AuthError::Unavailable);
+        assert!(!e.to_string().contains(&secret));
     }
 
     #[tokio::test]
@@ -456,8 +488,7 @@ mod tests {
             .unwrap()
             .expect("a new admin token");
         assert!(well_formed(&secret));
-        let p = Authenticator::new(store.clone())
-            .authenticate(&bearer(&secret))
+        let p = check(&Authenticator::new(store.clone()), &bearer(&secret))
             .await
             .unwrap();
         assert_eq!(

@@ -11,15 +11,11 @@ use serde::Deserialize;
 
 use super::page::{Screen, error_box, esc, is_form_error, page, state_word, t, te};
 use super::signin::Signed;
-use crate::grpc::pb::assessment_server::Assessment;
-use crate::grpc::pb::catalog_server::Catalog;
-use crate::grpc::pb::{
-    self, CreateChildRequest, GetChildRequest, ListBatteriesRequest, ListChildrenRequest,
-    ListSessionsRequest, StartSessionRequest,
-};
+use crate::app::ChildInput;
+use crate::store::PageRequest;
 
 /// Children listed on one page.
-const PAGE_SIZE: i32 = 100;
+const PAGE_SIZE: u32 = 100;
 
 /// The search, and the page: `after` is the service's page token (a child id, never
 /// personal data).
@@ -38,20 +34,12 @@ pub async fn list(s: Signed, Query(q): Query<Search>) -> Response {
 
 async fn render_list(s: &Signed, q: &Search, error: Option<&str>) -> Response {
     let code = q.code.as_str();
-    let (children, next) = match s
-        .console
-        .assessment
-        .list_children(s.req(ListChildrenRequest {
-            page_size: PAGE_SIZE,
-            page_token: q.after.clone(),
-            code_prefix: code.to_owned(),
-        }))
-        .await
-    {
-        Ok(r) => {
-            let r = r.into_inner();
-            (r.children, r.next_page_token)
-        }
+    let page_request = PageRequest {
+        size: PAGE_SIZE,
+        after: (!q.after.is_empty()).then(|| q.after.clone()),
+    };
+    let (children, next) = match s.app().list_children(&s.caller, code, page_request).await {
+        Ok(p) => (p.items, p.next.unwrap_or_default()),
         Err(e) => return s.fail(e).into_response(),
     };
     let ui = s.screen();
@@ -76,8 +64,8 @@ async fn render_list(s: &Signed, q: &Search, error: Option<&str>) -> Response {
         for c in &children {
             let _ = write!(
                 b,
-                "<tr><td><a href=\"/{}\">{}</a></td><td>{}</td><td>{}</td></tr>",
-                esc(&c.name),
+                "<tr><td><a href=\"/children/{}\">{}</a></td><td>{}</td><td>{}</td></tr>",
+                esc(&c.id),
                 esc(&c.code),
                 esc(&c.test_language),
                 esc(&c.birth_date)
@@ -147,22 +135,15 @@ pub async fn create(s: Signed, Form(f): Form<NewChild>) -> Response {
     } else {
         f.request_id
     };
-    let made = s
-        .console
-        .assessment
-        .create_child(s.req(CreateChildRequest {
-            child: Some(pb::Child {
-                code: f.code.trim().to_owned(),
-                birth_date: f.birth_date,
-                sex: f.sex,
-                test_language: f.test_language,
-                ..Default::default()
-            }),
-            request_id,
-        }))
-        .await;
-    match made {
-        Ok(c) => super::page::go(&format!("/{}", c.into_inner().name)),
+    let input = ChildInput {
+        code: f.code,
+        birth_date: f.birth_date,
+        sex: f.sex,
+        test_language: f.test_language,
+        ..ChildInput::default()
+    };
+    match s.app().create_child(&s.caller, input, &request_id).await {
+        Ok(c) => super::page::go(&format!("/children/{}", c.id)),
         Err(e) if is_form_error(&e) => render_list(&s, &Search::default(), Some(e.message())).await,
         Err(e) => s.fail(e).into_response(),
     }
@@ -175,32 +156,20 @@ pub async fn show(s: Signed, Path(id): Path<String>) -> Response {
 
 async fn render_child(s: &Signed, id: &str, error: Option<&str>) -> Response {
     let name = format!("children/{id}");
-    let svc = &s.console.assessment;
-    let child = match svc.get_child(s.req(GetChildRequest { name: name.clone() })).await {
-        Ok(c) => c.into_inner(),
+    let app = s.app();
+    let child = match app.get_child(&s.caller, &name).await {
+        Ok(c) => c,
         Err(e) => return s.fail(e).into_response(),
     };
-    let sessions = match svc
-        .list_sessions(s.req(ListSessionsRequest {
-            page_size: 100,
-            page_token: String::new(),
-            child: name.clone(),
-        }))
+    let sessions = match app
+        .list_sessions(&s.caller, Some(&name), PageRequest::first(100))
         .await
     {
-        Ok(r) => r.into_inner().sessions,
+        Ok(p) => p.items,
         Err(e) => return s.fail(e).into_response(),
     };
-    let batteries = match s
-        .console
-        .catalog
-        .list_batteries(s.req(ListBatteriesRequest {
-            page_size: 100,
-            page_token: String::new(),
-        }))
-        .await
-    {
-        Ok(r) => r.into_inner().batteries,
+    let batteries = match app.list_batteries(&s.caller, 100, "").await {
+        Ok(p) => p.batteries,
         Err(e) => return s.fail(e).into_response(),
     };
     let ui = s.screen();
@@ -213,7 +182,7 @@ async fn render_child(s: &Signed, id: &str, error: Option<&str>) -> Response {
         te(&ui, "birth-date"),
         esc(&child.birth_date),
         te(&ui, "sex"),
-        esc(&child.sex),
+        esc(child.sex.as_deref().unwrap_or("")),
         te(&ui, "test-language"),
         esc(&child.test_language),
     );
@@ -232,11 +201,11 @@ async fn render_child(s: &Signed, id: &str, error: Option<&str>) -> Response {
         for x in &sessions {
             let _ = write!(
                 b,
-                "<tr><td><a href=\"/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&x.name),
-                esc(&x.battery),
+                "<tr><td><a href=\"/sessions/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&x.id),
+                esc(&x.battery_id),
                 esc(&x.test_date),
-                state_word(&ui, "state", state_name(x.state)),
+                state_word(&ui, "state", x.state.as_str()),
                 esc(&x.examiner)
             );
         }
@@ -252,13 +221,12 @@ async fn render_child(s: &Signed, id: &str, error: Option<&str>) -> Response {
         super::request_id(),
         te(&ui, "battery"),
     );
-    for bat in &batteries {
-        let names = bat.names.clone().unwrap_or_default();
+    for norms in &batteries {
         let _ = write!(
             b,
-            "<option value=\"{}\">{}</option>",
-            esc(&bat.name),
-            esc(&localized(&ui, &names))
+            "<option value=\"batteries/{}\">{}</option>",
+            esc(&norms.battery.id),
+            esc(norms.battery.names.get(ui.lang))
         );
     }
     let _ = write!(
@@ -279,30 +247,6 @@ async fn render_child(s: &Signed, id: &str, error: Option<&str>) -> Response {
         .into_response()
 }
 
-/// A session state's code (shown through [`state_word`] under "state").
-pub fn state_name(state: i32) -> &'static str {
-    match pb::SessionState::try_from(state) {
-        Ok(pb::SessionState::Active) => "active",
-        Ok(pb::SessionState::Paused) => "paused",
-        Ok(pb::SessionState::Finished) => "finished",
-        _ => "unspecified",
-    }
-}
-
-/// A text in the interface language (the first non-empty one otherwise).
-pub fn localized(ui: &Screen<'_>, text: &pb::LocalizedText) -> String {
-    let preferred = match ui.lang {
-        qabilet_core::Lang::Kk => &text.kk,
-        qabilet_core::Lang::Ru => &text.ru,
-        qabilet_core::Lang::En => &text.en,
-    };
-    [preferred, &text.en, &text.ru, &text.kk]
-        .into_iter()
-        .find(|s| !s.is_empty())
-        .cloned()
-        .unwrap_or_default()
-}
-
 /// The start form.
 #[derive(Deserialize)]
 pub struct NewSession {
@@ -320,17 +264,11 @@ pub async fn start_session(s: Signed, Path(id): Path<String>, Form(f): Form<NewS
         f.request_id
     };
     let started = s
-        .console
-        .assessment
-        .start_session(s.req(StartSessionRequest {
-            child: format!("children/{id}"),
-            battery: f.battery,
-            test_date: f.test_date,
-            request_id,
-        }))
+        .app()
+        .start_session(&s.caller, &format!("children/{id}"), &f.battery, &f.test_date, &request_id)
         .await;
     match started {
-        Ok(x) => super::page::go(&format!("/{}", x.into_inner().name)),
+        Ok(x) => super::page::go(&format!("/sessions/{}", x.session.id)),
         Err(e) if is_form_error(&e) => render_child(&s, &id, Some(e.message())).await,
         Err(e) => s.fail(e).into_response(),
     }

@@ -1,11 +1,10 @@
 //! The psychologist's console: server-rendered HTML pages served by `qabilet serve` on its
 //! HTTP address (`--http-addr`), in the same process and runtime as the gRPC service.
 //!
-//! There is no second implementation of any rule here: every handler calls the very service
-//! objects the gRPC server serves (`Assessment`, `Reports`, `Catalog`), in-process, with the
-//! signed-in token in the request's `authorization` metadata, so authentication, role checks,
-//! de-identification, audit and the administration rules are the services'. Handlers only
-//! turn forms into requests and responses into pages.
+//! There is no second implementation of any rule here: every handler calls the application
+//! layer (`crate::app`) with the caller of its server-side console session, so role checks,
+//! de-identification, audit, limits and the administration rules are the application's, the
+//! same as for gRPC. Handlers only turn forms into operations and results into pages.
 //!
 //! Screens: sign-in ([`signin`]), children ([`children`]), a session ([`sessions`]), a
 //! subtest's next item ([`subtest`]), results ([`results`]) and the consultation report
@@ -29,18 +28,12 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 
-use crate::grpc::assessment::AssessmentService;
-use crate::grpc::catalog::CatalogService;
-use crate::grpc::reports::ReportsService;
+use crate::app::App;
 
-/// The services the console calls, shared with the gRPC server, and its texts.
+/// The application the console calls, shared with the gRPC server, and its texts.
 pub struct Console {
-    /// Children, sessions, responses, results.
-    pub assessment: Arc<AssessmentService>,
-    /// Consultation reports.
-    pub reports: Arc<ReportsService>,
-    /// Batteries.
-    pub catalog: Arc<CatalogService>,
+    /// Every operation.
+    pub app: Arc<App>,
     /// The interface texts.
     pub ui: Arc<i18n::Ui>,
 }

@@ -1,8 +1,8 @@
 //! The page around every screen (`<html lang>`, navigation, language switch, the one CSS file
-//! and the console's own script), text escaping, and errors: a `tonic::Status` from the
-//! services becomes the HTTP answer a person can read — PERMISSION_DENIED a 403 page,
-//! NOT_FOUND a 404 page, UNAUTHENTICATED back to sign-in; INVALID_ARGUMENT and
-//! FAILED_PRECONDITION are shown on the form that caused them ([`is_form_error`]).
+//! and the console's own script), text escaping, and errors: an [`AppError`] of the
+//! application layer becomes the HTTP answer a person can read — a refusal a 403 page, an
+//! unknown resource a 404 page, an ended session back to sign-in; bad input and state
+//! conflicts are shown on the form that caused them ([`is_form_error`]).
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -10,9 +10,8 @@ use std::fmt::Write as _;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use qabilet_core::Lang;
-use tonic::Code;
-
 use super::i18n::Ui;
+use crate::app::AppError;
 
 /// What a screen is rendered with: the texts and the interface language.
 #[derive(Clone, Copy)]
@@ -109,25 +108,25 @@ pub fn error_box(ui: &Screen<'_>, message: Option<&str>) -> String {
     })
 }
 
-/// A status the page that sent the form shows next to it.
-pub fn is_form_error(status: &tonic::Status) -> bool {
+/// An error the page that sent the form shows next to it.
+pub fn is_form_error(error: &AppError) -> bool {
     matches!(
-        status.code(),
-        Code::InvalidArgument | Code::FailedPrecondition | Code::AlreadyExists | Code::OutOfRange
+        error,
+        AppError::Invalid { .. } | AppError::FailedPrecondition(_) | AppError::AlreadyExists(_)
     )
 }
 
-/// A failed screen: the service's status in the interface language.
+/// A failed screen: the application's error in the interface language.
 pub struct Failure {
-    status: tonic::Status,
+    error: AppError,
     lang: Lang,
     texts: std::sync::Arc<Ui>,
 }
 
 impl Failure {
-    /// The failure of a call made for a screen in `ui`'s language.
-    pub fn new(status: tonic::Status, texts: std::sync::Arc<Ui>, lang: Lang) -> Self {
-        Failure { status, lang, texts }
+    /// The failure of an operation made for a screen in `lang`.
+    pub fn new(error: AppError, texts: std::sync::Arc<Ui>, lang: Lang) -> Self {
+        Failure { error, lang, texts }
     }
 }
 
@@ -137,29 +136,28 @@ impl IntoResponse for Failure {
             texts: &self.texts,
             lang: self.lang,
         };
-        let (code, key) = match self.status.code() {
-            // A revoked or expired token: forget it (else `/` would send back here).
-            Code::Unauthenticated => {
+        let (code, key) = match &self.error {
+            // An ended session, a revoked or expired token: forget the cookie (else `/` would
+            // send back here).
+            AppError::Unauthenticated(_) => {
                 return (
                     [(
                         axum::http::header::SET_COOKIE,
-                        format!(
-                            "{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0",
-                            super::signin::TOKEN_COOKIE
-                        ),
+                        super::signin::clear_session_cookie(),
                     )],
                     Redirect::to("/"),
                 )
                     .into_response();
             }
-            Code::PermissionDenied => (StatusCode::FORBIDDEN, "forbidden"),
-            Code::NotFound => (StatusCode::NOT_FOUND, "not-found"),
-            Code::InvalidArgument | Code::FailedPrecondition | Code::AlreadyExists | Code::OutOfRange => {
+            AppError::Denied { .. } => (StatusCode::FORBIDDEN, "forbidden"),
+            AppError::NotFound { .. } => (StatusCode::NOT_FOUND, "not-found"),
+            AppError::Invalid { .. } | AppError::FailedPrecondition(_) | AppError::AlreadyExists(_) => {
                 (StatusCode::BAD_REQUEST, "error")
             }
-            _ => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            AppError::Exhausted(_) => (StatusCode::TOO_MANY_REQUESTS, "unavailable"),
+            AppError::Unavailable(_) | AppError::Internal(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
         };
-        let body = format!("<p class=\"error\">{}</p>", esc(self.status.message()));
+        let body = format!("<p class=\"error\">{}</p>", esc(&self.error.to_string()));
         (code, page(&ui, &t(&ui, key), true, &body)).into_response()
     }
 }

@@ -11,11 +11,12 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
-use super::i18n::parse_lang;
+use qabilet_core::Lang;
+
 use super::page::{Screen, error_box, esc, is_form_error, te};
 use super::signin::Signed;
-use crate::grpc::pb::reports_server::Reports;
-use crate::grpc::pb::{EditReportItemRequest, GetReportRequest, Report, ReportEdit, ReportFormat};
+use crate::app::{AppError, ReportFormat, ReportView};
+use crate::store::{ReportEdit, rfc3339};
 
 /// `?lang=kk|ru|en` (the interface language without it).
 #[derive(Deserialize, Default)]
@@ -24,18 +25,11 @@ pub struct LangQuery {
     lang: String,
 }
 
-async fn report(s: &Signed, id: &str, lang: &str, format: ReportFormat) -> Result<Report, tonic::Status> {
-    let lang = parse_lang(lang).unwrap_or(s.lang);
-    Ok(s.console
-        .reports
-        .get_report(s.req(GetReportRequest {
-            session: format!("sessions/{id}"),
-            language: lang.code().to_owned(),
-            format: format as i32,
-            interests_json: String::new(),
-        }))
-        .await?
-        .into_inner())
+async fn report(s: &Signed, id: &str, lang: &str, format: ReportFormat) -> Result<ReportView, AppError> {
+    let lang = lang.parse::<Lang>().unwrap_or(s.lang);
+    s.app()
+        .report(&s.caller, &format!("sessions/{id}"), Some(lang), format, "")
+        .await
 }
 
 /// GET /sessions/{id}/report?lang=…
@@ -48,14 +42,14 @@ async fn render(s: &Signed, id: &str, lang: &str, error: Option<&str>) -> Respon
         Ok(r) => r,
         Err(e) => return s.fail(e).into_response(),
     };
-    let html = String::from_utf8_lossy(&r.content).into_owned();
-    let ui = s.screen();
-    let items: Vec<String> = serde_json::from_str::<serde_json::Value>(&r.report_json)
-        .ok()
-        .and_then(|v| v.get("item_ids").cloned())
-        .and_then(|v| serde_json::from_value(v).ok())
+    let html = r
+        .rendered
+        .as_ref()
+        .map(|x| String::from_utf8_lossy(&x.content).into_owned())
         .unwrap_or_default();
-    let lang = esc(&r.language);
+    let ui = s.screen();
+    let items = r.report.item_ids();
+    let lang = esc(r.lang.code());
     let id = esc(id);
     let mut bar = String::from(
         "<style>.console-bar{font:14px sans-serif;background:#f3f5f8;border:1px solid #ccd;padding:.5em .8em;margin:0 0 1em}\
@@ -119,10 +113,10 @@ fn edit_history(ui: &Screen<'_>, edits: &[ReportEdit]) -> String {
         let _ = write!(
             h,
             "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
-            esc(&e.create_time),
+            esc(&rfc3339(e.created_at)),
             esc(&e.author),
             esc(&e.item),
-            esc(&e.text)
+            esc(e.text.as_str())
         );
     }
     h.push_str("</table></details>");
@@ -136,7 +130,7 @@ pub async fn pdf(s: Signed, Path(id): Path<String>, Query(q): Query<LangQuery>) 
             let file = format!(
                 "qabilet-report-{}-{}.pdf",
                 id.chars().filter(char::is_ascii_alphanumeric).collect::<String>(),
-                r.language
+                r.lang.code()
             );
             (
                 [
@@ -146,7 +140,7 @@ pub async fn pdf(s: Signed, Path(id): Path<String>, Query(q): Query<LangQuery>) 
                         format!("attachment; filename=\"{file}\""),
                     ),
                 ],
-                r.content,
+                r.rendered.map(|x| x.content).unwrap_or_default(),
             )
                 .into_response()
         }
@@ -167,25 +161,19 @@ pub struct EditForm {
 
 /// POST /sessions/{id}/report/edit
 pub async fn edit(s: Signed, Path(id): Path<String>, Form(f): Form<EditForm>) -> Response {
-    let lang = parse_lang(&f.lang).unwrap_or(s.lang);
+    let lang = f.lang.parse::<Lang>().unwrap_or(s.lang);
+    let request_id = if f.request_id.is_empty() {
+        super::request_id()
+    } else {
+        f.request_id
+    };
     let saved = s
-        .console
-        .reports
-        .edit_report_item(s.req(EditReportItemRequest {
-            session: format!("sessions/{id}"),
-            item: f.item,
-            text: f.text,
-            request_id: if f.request_id.is_empty() {
-                super::request_id()
-            } else {
-                f.request_id
-            },
-            interests_json: String::new(),
-        }))
+        .app()
+        .edit_report_item(&s.caller, &format!("sessions/{id}"), &f.item, &f.text, &request_id, "")
         .await;
     match saved {
         Ok(_) => super::page::go(&format!("/sessions/{id}/report?lang={}", lang.code())),
-        Err(e) if is_form_error(&e) => render(&s, &id, lang.code(), Some(e.message())).await,
+        Err(e) if is_form_error(&e) => render(&s, &id, lang.code(), Some(&e.to_string())).await,
         Err(e) => s.fail(e).into_response(),
     }
 }

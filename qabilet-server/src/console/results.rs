@@ -7,72 +7,58 @@ use std::fmt::Write as _;
 use axum::extract::Path;
 use axum::response::{IntoResponse, Response};
 
+use qabilet_core::ConfidenceInterval;
+use qabilet_core::guidance::ReferralOutcome;
+use qabilet_core::profile::{Direction, StrengthsWeaknesses};
+
 use super::page::{Screen, esc, page, t, te};
 use super::signin::Signed;
-use crate::grpc::pb::assessment_server::Assessment;
-use crate::grpc::pb::reports_server::Reports;
-use crate::grpc::pb::{self, GetReportRequest, GetResultsRequest, ReportFormat};
+use crate::app::{AppError, ReportFormat};
 use crate::svg::num;
 
 /// GET /sessions/{id}/results
 pub async fn show(s: Signed, Path(id): Path<String>) -> Response {
     let session = format!("sessions/{id}");
-    let profile = match s
-        .console
-        .assessment
-        .get_results(s.req(GetResultsRequest {
-            session: session.clone(),
-        }))
-        .await
-    {
-        Ok(r) => r.into_inner(),
+    let results = match s.app().results(&s.caller, &session).await {
+        Ok(r) => r,
         Err(e) => return s.fail(e).into_response(),
     };
     // The referral decision is the report's: only a finished session has one.
     let referral = s
-        .console
-        .reports
-        .get_report(s.req(GetReportRequest {
-            session,
-            language: s.lang.code().to_owned(),
-            format: ReportFormat::Data as i32,
-            interests_json: String::new(),
-        }))
+        .app()
+        .report(&s.caller, &session, Some(s.lang), ReportFormat::Data, "")
         .await
-        .ok()
-        .and_then(|r| serde_json::from_str::<serde_json::Value>(&r.into_inner().report_json).ok())
-        .and_then(|v| v.get("referral").cloned());
+        .map(|r| r.report.referral.outcome);
+    let profile = &results.profile;
     let ui = s.screen();
     let mut b = String::new();
     // The norm set's notice in the interface language; the set's own words are kept in
     // `title` (they are the provenance's, in English).
-    if !profile.notice.is_empty() {
+    if let Some(notice) = &profile.notice {
         let _ = write!(
             b,
             "<p class=\"notice\" title=\"{}\">{}</p>",
-            esc(&profile.notice),
+            esc(notice),
             te(&ui, "demo-notice")
         );
     }
-    if let Some(n) = &profile.norm_set {
-        let _ = write!(
-            b,
-            "<p class=\"help norm-set\"><code>{} {}</code> · <code>{}</code></p>",
-            esc(&n.battery),
-            esc(&n.version),
-            esc(&n.hash)
-        );
-    }
+    let n = &profile.norm_set;
+    let _ = write!(
+        b,
+        "<p class=\"help norm-set\"><code>{} {}</code> · <code>{}</code></p>",
+        esc(&n.battery),
+        esc(&n.version),
+        esc(&n.hash)
+    );
     let indexes: Vec<ChartRow> = profile
         .composites
         .iter()
-        .filter(|c| c.computed)
-        .map(|c| ChartRow::new(&c.composite, c.index, c.ci))
+        .filter_map(|c| c.value.as_ref().map(|v| ChartRow::new(&c.id, v.index, v.ci)))
         .collect();
     let subtests: Vec<ChartRow> = profile
         .subtests
         .iter()
-        .map(|x| ChartRow::new(&x.subtest, x.scaled, x.ci))
+        .map(|x| ChartRow::new(&x.id, x.scaled, x.ci))
         .collect();
     let _ = write!(b, "<h2>{}</h2>", te(&ui, "profile-chart"));
     if !indexes.is_empty() {
@@ -100,16 +86,15 @@ pub async fn show(s: Signed, Path(id): Path<String>) -> Response {
         te(&ui, "ci"),
     );
     for x in &profile.subtests {
-        let ci = x.ci.unwrap_or_default();
         let _ = write!(
             b,
             "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}–{}</td></tr>",
-            esc(&x.subtest),
+            esc(&x.id),
             x.raw,
             x.scaled,
             x.percentile,
-            ci.low,
-            ci.high
+            x.ci.low,
+            x.ci.high
         );
     }
     let _ = write!(
@@ -121,51 +106,44 @@ pub async fn show(s: Signed, Path(id): Path<String>) -> Response {
         te(&ui, "ci"),
         te(&ui, "classification"),
     );
-    for c in profile.composites.iter().filter(|c| c.computed) {
-        let ci = c.ci.unwrap_or_default();
+    for c in &profile.composites {
+        let Some(v) = &c.value else { continue };
         let _ = write!(
             b,
             "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}–{}</td><td>{}</td></tr>",
-            esc(&c.composite),
-            c.index,
-            c.percentile,
-            ci.low,
-            ci.high,
-            esc(&c.classification)
+            esc(&c.id),
+            v.index,
+            v.percentile,
+            v.ci.low,
+            v.ci.high,
+            esc(&v.classification)
         );
     }
     b.push_str("</table>");
-    for note in &profile.notes {
-        let _ = write!(b, "<p class=\"help\">{}</p>", esc(note));
+    for note in profile.notes() {
+        let _ = write!(b, "<p class=\"help\">{}</p>", esc(&note));
     }
     let _ = write!(b, "<h2>{}</h2>", te(&ui, "strengths-weaknesses"));
-    let sw = serde_json::from_str::<serde_json::Value>(&profile.profile_json)
-        .ok()
-        .and_then(|v| v.get("strengths_weaknesses").cloned());
-    b.push_str(&strengths_weaknesses(&ui, sw.as_ref()));
+    b.push_str(&strengths_weaknesses(&ui, profile.strengths_weaknesses.as_ref()));
     let _ = write!(b, "<h2>{}</h2>", te(&ui, "referral"));
     match referral {
-        Some(r) => {
-            let outcome = r.get("outcome").map_or_else(String::new, |o| match o {
-                serde_json::Value::String(s) => s.clone(),
-                other => other.to_string(),
-            });
-            let text = match outcome.as_str() {
-                "referred" => t(&ui, "referral-referred"),
-                "uncertain" => t(&ui, "referral-uncertain"),
-                "not_referred" => t(&ui, "referral-not-referred"),
-                other => other.to_owned(),
+        Ok(outcome) => {
+            let (code, key) = match outcome {
+                ReferralOutcome::Referred => ("referred", "referral-referred"),
+                ReferralOutcome::Uncertain => ("uncertain", "referral-uncertain"),
+                ReferralOutcome::NotReferred => ("not_referred", "referral-not-referred"),
             };
             let _ = write!(
                 b,
-                "<p class=\"referral\" data-outcome=\"{}\"><strong>{}</strong></p>",
-                esc(&outcome),
-                esc(&text)
+                "<p class=\"referral\" data-outcome=\"{code}\"><strong>{}</strong></p>",
+                te(&ui, key)
             );
         }
-        None => {
+        Err(AppError::FailedPrecondition(_)) => {
             let _ = write!(b, "<p class=\"referral\">{}</p>", te(&ui, "not-finished"));
         }
+        // Not this role's to read (a researcher), or unavailable: nothing to show.
+        Err(_) => b.push_str("<p class=\"referral\">—</p>"),
     }
     let _ = write!(
         b,
@@ -177,28 +155,19 @@ pub async fn show(s: Signed, Path(id): Path<String>) -> Response {
     page(&ui, &t(&ui, "results"), true, &b).into_response()
 }
 
-/// The profile's comparison of each core subtest with the mean of the core subtests
-/// (`strengths_weaknesses` of `profile_json`) as a table.
-fn strengths_weaknesses(ui: &Screen<'_>, sw: Option<&serde_json::Value>) -> String {
-    let Some(sw) = sw.filter(|v| !v.is_null()) else {
+/// The profile's comparison of each core subtest with the mean of the core subtests as a
+/// table.
+fn strengths_weaknesses(ui: &Screen<'_>, sw: Option<&StrengthsWeaknesses>) -> String {
+    let Some(sw) = sw else {
         return "<p>—</p>".to_owned();
-    };
-    let num = |v: Option<&serde_json::Value>, digits: usize| {
-        v.and_then(serde_json::Value::as_f64)
-            .map_or_else(|| "—".to_owned(), |x| format!("{x:.digits$}"))
-    };
-    let text = |v: Option<&serde_json::Value>| match v {
-        Some(serde_json::Value::String(s)) => s.clone(),
-        Some(serde_json::Value::Null) | None => String::new(),
-        Some(other) => other.to_string(),
     };
     let mut h = String::new();
     let _ = write!(
         h,
-        "<p>{} {} (k = {})</p><table class=\"sw\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{} (.05 / .15)</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+        "<p>{} {:.2} (k = {})</p><table class=\"sw\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{} (.05 / .15)</th><th>{}</th><th>{}</th><th>{}</th></tr>",
         te(ui, "mean-core"),
-        num(sw.get("mean"), 2),
-        sw.get("k").and_then(serde_json::Value::as_u64).unwrap_or(0),
+        sw.mean,
+        sw.k,
         te(ui, "subtest"),
         te(ui, "scaled"),
         te(ui, "difference"),
@@ -207,32 +176,25 @@ fn strengths_weaknesses(ui: &Screen<'_>, sw: Option<&serde_json::Value>) -> Stri
         te(ui, "direction"),
         te(ui, "base-rate"),
     );
-    let rows = sw
-        .get("subtests")
-        .and_then(serde_json::Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    for row in &rows {
-        let direction = match text(row.get("direction")).as_str() {
-            "strength" => t(ui, "strength"),
-            "weakness" => t(ui, "weakness"),
-            other => other.to_owned(),
+    for row in &sw.subtests {
+        let direction = match row.direction {
+            Some(Direction::Strength) => t(ui, "strength"),
+            Some(Direction::Weakness) => t(ui, "weakness"),
+            None => String::new(),
         };
-        let critical = row.get("critical");
+        let significance = row.significance.map_or_else(String::new, |s| s.alpha().to_string());
         let base_rate = row
-            .get("base_rate")
-            .and_then(|r| r.get("percent"))
-            .and_then(serde_json::Value::as_f64)
-            .map_or_else(String::new, |p| format!("{p} %"));
+            .base_rate
+            .map_or_else(String::new, |r| format!("{}{} %", if r.at_most { "≤ " } else { "" }, r.percent));
         let _ = write!(
             h,
-            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{} / {}</td><td>{}</td><td class=\"direction\">{}</td><td>{}</td></tr>",
-            esc(&text(row.get("id"))),
-            text(row.get("scaled")),
-            num(row.get("difference"), 2),
-            num(critical.and_then(|c| c.get("0.05")), 2),
-            num(critical.and_then(|c| c.get("0.15")), 2),
-            esc(&text(row.get("significance"))),
+            "<tr><td><code>{}</code></td><td>{}</td><td>{:.2}</td><td>{:.2} / {:.2}</td><td>{}</td><td class=\"direction\">{}</td><td>{}</td></tr>",
+            esc(&row.id),
+            row.scaled,
+            row.difference,
+            row.critical.p05,
+            row.critical.p15,
+            esc(&significance),
             esc(&direction),
             esc(&base_rate),
         );
@@ -254,9 +216,8 @@ pub struct ChartRow {
 }
 
 impl ChartRow {
-    /// A row for score `score` of `label` with interval `ci` (none: a zero-width band).
-    fn new(label: &str, score: i32, ci: Option<pb::Interval>) -> Self {
-        let ci = ci.unwrap_or_default();
+    /// A row for score `score` of `label` with interval `ci`.
+    fn new(label: &str, score: i32, ci: ConfidenceInterval) -> Self {
         ChartRow {
             label: label.to_owned(),
             score: f64::from(score),

@@ -7,55 +7,39 @@ use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use super::children::{localized, state_name};
 use super::page::{error_box, esc, is_form_error, page, state_word, t, te};
 use super::signin::Signed;
-use crate::grpc::pb::assessment_server::Assessment;
-use crate::grpc::pb::catalog_server::Catalog;
-use crate::grpc::pb::{self, GetBatteryRequest, GetSessionRequest, SessionActionRequest};
+use crate::app::{SessionView, Transition};
 
 /// GET /sessions/{id}
 pub async fn show(s: Signed, Path(id): Path<String>) -> Response {
     render(&s, &id, None).await
 }
 
-/// The session and its battery.
-pub async fn session_and_battery(s: &Signed, id: &str) -> Result<(pb::Session, pb::Battery), tonic::Status> {
-    let session = s
-        .console
-        .assessment
-        .get_session(s.req(GetSessionRequest {
-            name: format!("sessions/{id}"),
-        }))
-        .await?
-        .into_inner();
-    let battery = s
-        .console
-        .catalog
-        .get_battery(s.req(GetBatteryRequest {
-            name: session.battery.clone(),
-        }))
-        .await?
-        .into_inner();
-    Ok((session, battery))
-}
-
 async fn render(s: &Signed, id: &str, error: Option<&str>) -> Response {
-    let (session, battery) = match session_and_battery(s, id).await {
-        Ok(x) => x,
+    let view = match s.app().get_session(&s.caller, &format!("sessions/{id}")).await {
+        Ok(v) => v,
         Err(e) => return s.fail(e).into_response(),
     };
+    let SessionView {
+        session,
+        norms,
+        subtests,
+    } = &view;
     let ui = s.screen();
+    let battery_name = norms
+        .as_ref()
+        .map_or(session.battery_id.as_str(), |n| n.battery.names.get(ui.lang));
     let mut b = String::new();
     let _ = write!(
         b,
         "{err}<dl class=\"meta\"><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd class=\"state\">{}</dd></dl>",
         te(&ui, "battery"),
-        esc(&localized(&ui, &battery.names.clone().unwrap_or_default())),
+        esc(battery_name),
         te(&ui, "test-date"),
         esc(&session.test_date),
         te(&ui, "state"),
-        state_word(&ui, "state", state_name(session.state)),
+        state_word(&ui, "state", session.state.as_str()),
         err = error_box(&ui, error),
     );
     let _ = write!(
@@ -70,31 +54,27 @@ async fn render(s: &Signed, id: &str, error: Option<&str>) -> Response {
         te(&ui, "items-administered"),
         te(&ui, "done"),
     );
-    for st in &session.subtests {
-        let name = battery
-            .subtests
-            .iter()
-            .find(|x| x.id == st.subtest)
-            .and_then(|x| x.names.as_ref())
-            .map(|n| localized(&ui, n))
-            .unwrap_or_default();
-        let done = if st.done {
-            format!("✓ {}", state_word(&ui, "done", &st.done_reason))
-        } else {
-            String::new()
-        };
+    for st in subtests {
+        let name = norms
+            .as_ref()
+            .and_then(|n| n.battery.subtests.iter().find(|x| x.id == st.subtest))
+            .map_or("", |x| x.names.get(ui.lang));
+        let done = st
+            .done
+            .map_or_else(String::new, |d| format!("✓ {}", state_word(&ui, "done", d.as_str())));
+        let text = |v: &Option<String>| esc(v.as_deref().unwrap_or("")).into_owned();
         let _ = write!(
             b,
             "<tr data-subtest=\"{sid}\"><td><code>{sid}</code> {name}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{done}</td>\
              <td><a href=\"/sessions/{id}/subtests/{sid}\">{open}</a></td></tr>",
-            esc(&st.start_item),
-            state_word(&ui, "phase", &st.phase),
-            esc(&st.basal_item),
-            esc(&st.discontinued_after),
+            text(&st.start_item),
+            state_word(&ui, "phase", st.phase.map_or("", |p| p.as_str())),
+            text(&st.basal_item),
+            text(&st.discontinued_after),
             st.raw_score,
             st.items_administered,
             sid = esc(&st.subtest),
-            name = esc(&name),
+            name = esc(name),
             id = esc(id),
             open = te(&ui, "open"),
         );
@@ -111,10 +91,10 @@ async fn render(s: &Signed, id: &str, error: Option<&str>) -> Response {
     }
     let _ = write!(
         b,
-        "</div><p><a href=\"/sessions/{id}/results\">{}</a> · <a href=\"/sessions/{id}/report\">{}</a> · <a href=\"/{}\">{}</a></p>",
+        "</div><p><a href=\"/sessions/{id}/results\">{}</a> · <a href=\"/sessions/{id}/report\">{}</a> · <a href=\"/children/{}\">{}</a></p>",
         te(&ui, "results"),
         te(&ui, "report"),
-        esc(&session.child),
+        esc(&session.child_id),
         te(&ui, "child"),
         id = esc(id),
     );
@@ -139,25 +119,25 @@ pub async fn act(
     Path((id, action)): Path<(String, String)>,
     axum::Form(f): axum::Form<Action>,
 ) -> Response {
-    let request = s.req(SessionActionRequest {
-        name: format!("sessions/{id}"),
-        request_id: if f.request_id.is_empty() {
-            super::request_id()
-        } else {
-            f.request_id
-        },
-    });
-    let svc = &s.console.assessment;
-    let done = match action.as_str() {
-        "pause" => svc.pause_session(request).await,
-        "resume" => svc.resume_session(request).await,
-        "finish" => svc.finish_session(request).await,
-        _ => return s.fail(tonic::Status::not_found("no such action")).into_response(),
+    let transition = match action.as_str() {
+        "pause" => Transition::Pause,
+        "resume" => Transition::Resume,
+        "finish" => Transition::Finish,
+        _ => return (StatusCode::NOT_FOUND, "no such action").into_response(),
     };
+    let request_id = if f.request_id.is_empty() {
+        super::request_id()
+    } else {
+        f.request_id
+    };
+    let done = s
+        .app()
+        .change_session_state(&s.caller, &format!("sessions/{id}"), transition, &request_id)
+        .await;
     match done {
-        Ok(_) if action == "finish" => super::page::go(&format!("/sessions/{id}/results")),
+        Ok(_) if transition == Transition::Finish => super::page::go(&format!("/sessions/{id}/results")),
         Ok(_) => super::page::go(&format!("/sessions/{id}")),
-        Err(e) if is_form_error(&e) => render(&s, &id, Some(e.message())).await,
+        Err(e) if is_form_error(&e) => render(&s, &id, Some(&e.to_string())).await,
         Err(e) => s.fail(e).into_response(),
     }
 }

@@ -1,13 +1,17 @@
 //! Signing in and out, the interface language, and the request guards.
 //!
-//! The bearer token is kept in the cookie `qabilet_token`: `HttpOnly` (no script reads it),
-//! `SameSite=Strict` (a browser sends it only with requests started from the console's own
-//! pages), `Path=/`. It carries no `Secure` attribute: the console is served over plain HTTP
-//! on loopback by default, where a `Secure` cookie would never be sent back; behind a TLS
-//! proxy the proxy should add it.
+//! Signing in with a bearer token opens a console session held by the server (the
+//! application layer's `console_sign_in`); the browser keeps only that session's random
+//! secret, in the cookie `qabilet_session` — never the token. The cookie is `HttpOnly` (no
+//! script reads it), `SameSite=Strict` (a browser sends it only with requests started from
+//! the console's own pages), `Path=/`. It carries no `Secure` attribute: the console is
+//! served over plain HTTP on loopback by default, where a `Secure` cookie would never be sent
+//! back; behind a TLS proxy the proxy should add it. Signing out ends the session on the
+//! server, so a copied cookie stops working; so do idle and absolute expiry and a revoked
+//! token.
 //!
-//! CSRF defence: every state change is a POST (GET handlers only read), and the token cookie
-//! is `SameSite=Strict`, so a form posted from another site arrives without it and is
+//! CSRF defence: every state change is a POST (GET handlers only read), and the session
+//! cookie is `SameSite=Strict`, so a form posted from another site arrives without it and is
 //! refused as unauthenticated. As a second, independent check — for browsers that ignore
 //! SameSite, and for a sibling site on the same host (same-site, cross-origin) —
 //! [`same_origin`] refuses any POST whose `Origin` (or, without one, `Referer`) names
@@ -23,16 +27,13 @@ use axum::middleware::Next;
 use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use qabilet_core::Lang;
 use serde::Deserialize;
-use tonic::metadata::MetadataValue;
 
 use super::Console;
-use super::i18n::parse_lang;
 use super::page::{Failure, Screen, error_box, page, te};
-use crate::grpc::pb::ListBatteriesRequest;
-use crate::grpc::pb::catalog_server::Catalog;
+use crate::app::{App, AppError, Caller, Channel, Peer};
 
-/// The cookie holding the token.
-pub const TOKEN_COOKIE: &str = "qabilet_token";
+/// The cookie holding the console session's secret.
+pub const SESSION_COOKIE: &str = "qabilet_session";
 /// The cookie holding the interface language.
 pub const LANG_COOKIE: &str = "qabilet_lang";
 
@@ -51,7 +52,7 @@ pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
 /// The interface language of a request (cookie `qabilet_lang`; Russian without one).
 pub fn lang_of(headers: &HeaderMap) -> Lang {
     cookie(headers, LANG_COOKIE)
-        .and_then(parse_lang)
+        .and_then(|c| c.parse().ok())
         .unwrap_or(Lang::Ru)
 }
 
@@ -66,37 +67,60 @@ impl<S: Send + Sync> FromRequestParts<S> for UiLang {
     }
 }
 
-/// A signed-in request: its token (from the cookie), language and the console. Without the
-/// cookie the request is sent to the sign-in page.
+/// A signed-in request: its caller (from the server-side console session named by the
+/// cookie), language and the console. Without a live session the request is sent to the
+/// sign-in page (and a stale cookie is cleared).
 pub struct Signed {
-    token: String,
+    /// Who is signed in.
+    pub caller: Caller,
     /// The interface language.
     pub lang: Lang,
-    /// The services.
+    /// The application and the texts.
     pub console: Arc<Console>,
 }
 
 impl FromRequestParts<Arc<Console>> for Signed {
-    type Rejection = Redirect;
+    type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, console: &Arc<Console>) -> Result<Self, Self::Rejection> {
-        let token = cookie(&parts.headers, TOKEN_COOKIE)
-            .filter(|t| plausible_token(t))
-            .ok_or_else(|| Redirect::to("/"))?;
-        Ok(Signed {
-            token: token.to_owned(),
-            lang: lang_of(&parts.headers),
-            console: console.clone(),
-        })
+        let lang = lang_of(&parts.headers);
+        let Some(secret) = cookie(&parts.headers, SESSION_COOKIE) else {
+            return Err(Redirect::to("/").into_response());
+        };
+        match console.app.console_caller(secret, peer(parts)).await {
+            Ok(caller) => Ok(Signed {
+                caller,
+                lang,
+                console: console.clone(),
+            }),
+            Err(e) => Err(Failure::new(e, console.ui.clone(), lang).into_response()),
+        }
+    }
+}
+
+/// The browser's address, as the audit log records it.
+pub fn peer(parts: &Parts) -> Peer {
+    Peer {
+        channel: Channel::Console,
+        addr: parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0),
+    }
+}
+
+/// The request's [`peer`], for handlers without a session.
+pub struct ConsolePeer(pub Peer);
+
+impl<S: Send + Sync> FromRequestParts<S> for ConsolePeer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ConsolePeer(peer(parts)))
     }
 }
 
 impl Signed {
-    /// A service request carrying the signed-in token as `authorization: Bearer …`.
-    pub fn req<T>(&self, message: T) -> tonic::Request<T> {
-        bearer(&self.token, message)
-    }
-
     /// The screen's texts and language.
     pub fn screen(&self) -> Screen<'_> {
         Screen {
@@ -105,26 +129,15 @@ impl Signed {
         }
     }
 
-    /// A failed call as a page.
-    pub fn fail(&self, status: tonic::Status) -> Failure {
-        Failure::new(status, self.console.ui.clone(), self.lang)
+    /// A failed operation as a page.
+    pub fn fail(&self, error: AppError) -> Failure {
+        Failure::new(error, self.console.ui.clone(), self.lang)
     }
-}
 
-fn bearer<T>(token: &str, message: T) -> tonic::Request<T> {
-    let mut request = tonic::Request::new(message);
-    if let Ok(value) = MetadataValue::try_from(format!("Bearer {token}")) {
-        request.metadata_mut().insert("authorization", value);
+    /// The application.
+    pub fn app(&self) -> &App {
+        &self.console.app
     }
-    request
-}
-
-/// Only characters a token can have (and a cookie value may hold unquoted).
-fn plausible_token(t: &str) -> bool {
-    !t.is_empty()
-        && t.len() <= 200
-        && t.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 /// Refuses a POST from another origin (see the module's documentation).
@@ -176,13 +189,13 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
     response
 }
 
-/// GET /: the sign-in form (the children's list when already signed in).
+/// GET /: the sign-in form (the children's list when a session cookie is present).
 pub async fn sign_in_page(
     State(console): State<Arc<Console>>,
     UiLang(lang): UiLang,
     headers: HeaderMap,
 ) -> Response {
-    if cookie(&headers, TOKEN_COOKIE).is_some_and(plausible_token) {
+    if cookie(&headers, SESSION_COOKIE).is_some() {
         return Redirect::to("/children").into_response();
     }
     sign_in_form(&console, lang, None, StatusCode::OK)
@@ -211,57 +224,57 @@ pub struct SignIn {
     token: String,
 }
 
-/// POST /sign-in: checks the token with a cheap authenticated call, then sets the cookie.
+/// POST /sign-in: opens a console session for the token and sets its cookie.
 pub async fn sign_in(
     State(console): State<Arc<Console>>,
     UiLang(lang): UiLang,
+    ConsolePeer(peer): ConsolePeer,
     Form(form): Form<SignIn>,
 ) -> Response {
-    let token = form.token.trim();
     let ui = Screen {
         texts: &console.ui,
         lang,
     };
-    let bad = super::page::t(&ui, "sign-in-bad");
-    if !plausible_token(token) {
-        return sign_in_form(&console, lang, Some(&bad), StatusCode::UNAUTHORIZED);
-    }
-    let check = console
-        .catalog
-        .list_batteries(bearer(
-            token,
-            ListBatteriesRequest {
-                page_size: 1,
-                page_token: String::new(),
-            },
-        ))
-        .await;
-    match check {
-        Ok(_) => (
+    match console.app.console_sign_in(&form.token, peer).await {
+        Ok(signed) => (
             AppendHeaders([(
                 header::SET_COOKIE,
-                format!("{TOKEN_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict"),
+                format!(
+                    "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
+                    signed.cookie,
+                    crate::app::CONSOLE_ABSOLUTE_EXPIRY.as_secs()
+                ),
             )]),
             Redirect::to("/children"),
         )
             .into_response(),
-        Err(s) if s.code() == tonic::Code::Unauthenticated => {
-            sign_in_form(&console, lang, Some(&bad), StatusCode::UNAUTHORIZED)
-        }
-        Err(s) => Failure::new(s, console.ui.clone(), lang).into_response(),
+        Err(AppError::Unauthenticated(_)) => sign_in_form(
+            &console,
+            lang,
+            Some(&super::page::t(&ui, "sign-in-bad")),
+            StatusCode::UNAUTHORIZED,
+        ),
+        Err(e) => Failure::new(e, console.ui.clone(), lang).into_response(),
     }
 }
 
-/// POST /sign-out: clears the cookie.
-pub async fn sign_out() -> Response {
-    (
-        AppendHeaders([(
-            header::SET_COOKIE,
-            format!("{TOKEN_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
-        )]),
-        Redirect::to("/"),
-    )
-        .into_response()
+/// POST /sign-out: ends the session on the server and clears the cookie.
+pub async fn sign_out(
+    State(console): State<Arc<Console>>,
+    ConsolePeer(peer): ConsolePeer,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(secret) = cookie(&headers, SESSION_COOKIE)
+        && let Err(e) = console.app.console_sign_out(secret, peer).await
+    {
+        return Failure::new(e, console.ui.clone(), lang_of(&headers)).into_response();
+    }
+    (AppendHeaders([(header::SET_COOKIE, clear_session_cookie())]), Redirect::to("/")).into_response()
+}
+
+/// The `Set-Cookie` value that removes the session cookie.
+pub fn clear_session_cookie() -> String {
+    format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0")
 }
 
 /// The language switch.
@@ -273,7 +286,7 @@ pub struct LangForm {
 /// POST /lang: sets the interface language and goes back to the page it was chosen on (the
 /// `Referer`'s path on this origin; `same_origin` has checked it).
 pub async fn set_lang(headers: HeaderMap, Form(form): Form<LangForm>) -> Response {
-    let code = parse_lang(&form.lang).unwrap_or(Lang::Ru).code();
+    let code = form.lang.parse::<Lang>().unwrap_or(Lang::Ru).code();
     let back = headers
         .get(header::REFERER)
         .and_then(|h| h.to_str().ok())

@@ -12,12 +12,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::children::localized;
 use super::page::{error_box, esc, is_form_error, page, state_word, te};
-use super::sessions::session_and_battery;
 use super::signin::Signed;
-use crate::grpc::pb::assessment_server::Assessment;
-use crate::grpc::pb::{GetNextItemRequest, RecordResponseRequest};
+use crate::app::ResponseInput;
 
 /// GET /sessions/{id}/subtests/{subtest}
 pub async fn show(s: Signed, Path((id, subtest)): Path<(String, String)>) -> Response {
@@ -25,27 +22,14 @@ pub async fn show(s: Signed, Path((id, subtest)): Path<(String, String)>) -> Res
 }
 
 async fn render(s: &Signed, id: &str, subtest: &str, error: Option<&str>) -> Response {
-    let (session, battery) = match session_and_battery(s, id).await {
-        Ok(x) => x,
+    let view = match s.app().next_item(&s.caller, &format!("sessions/{id}"), subtest).await {
+        Ok(v) => v,
         Err(e) => return s.fail(e).into_response(),
     };
-    let state = match s
-        .console
-        .assessment
-        .get_next_item(s.req(GetNextItemRequest {
-            session: session.name.clone(),
-            subtest: subtest.to_owned(),
-        }))
-        .await
-    {
-        Ok(r) => r.into_inner(),
-        Err(e) => return s.fail(e).into_response(),
-    };
-    let Some(def) = battery.subtests.iter().find(|x| x.id == subtest) else {
-        return s
-            .fail(tonic::Status::not_found("no such subtest"))
-            .into_response();
-    };
+    let state = &view.state;
+    let def = &view.norms.battery.subtests[view.index];
+    let next_item = state.next_item.as_deref().unwrap_or("");
+    let phase = state.phase.map_or("", |p| p.as_str());
     let ui = s.screen();
     let id = esc(id);
     let sid = esc(subtest);
@@ -56,38 +40,37 @@ async fn render(s: &Signed, id: &str, subtest: &str, error: Option<&str>) -> Res
          <dt>{}</dt><dd class=\"basal\">{}</dd><dt>{}</dt><dd class=\"discontinued\">{}</dd><dt>{}</dt><dd class=\"raw\">{}</dd>\
          <dt>{}</dt><dd>{}</dd>",
         te(&ui, "phase"),
-        state_word(&ui, "phase", &state.phase),
+        state_word(&ui, "phase", phase),
         te(&ui, "start-item"),
-        esc(&state.start_item),
+        esc(state.start_item.as_deref().unwrap_or("")),
         te(&ui, "basal"),
-        esc(&state.basal_item),
+        esc(state.basal_item.as_deref().unwrap_or("")),
         te(&ui, "discontinued-after"),
-        esc(&state.discontinued_after),
+        esc(state.discontinued_after.as_deref().unwrap_or("")),
         te(&ui, "raw-score"),
         state.raw_score,
         te(&ui, "items-administered"),
         state.items_administered,
     );
-    if state.adaptive {
-        let theta = state.theta.map_or_else(String::new, |v| format!("{v:.2}"));
-        let se = state.theta_se.map_or_else(String::new, |v| format!("{v:.2}"));
+    if let Some(estimate) = &state.adaptive {
+        let theta = estimate.theta.map_or_else(String::new, |v| format!("{v:.2}"));
+        let se = estimate.se.map_or_else(String::new, |v| format!("{v:.2}"));
         let _ = write!(
             b,
             "<dt>{}</dt><dd class=\"theta\">{theta} ± {se}</dd>",
             te(&ui, "theta")
         );
     }
-    if state.done {
+    if let Some(done) = state.done {
         let _ = write!(
             b,
             "<dt>{}</dt><dd class=\"done-reason\">{}</dd>",
             te(&ui, "done-reason"),
-            state_word(&ui, "done", &state.done_reason)
+            state_word(&ui, "done", done.as_str())
         );
     }
     b.push_str("</dl>");
-    if def.time_limit_seconds > 0 && !state.done {
-        let secs = def.time_limit_seconds;
+    if let Some(secs) = def.time_limit_seconds.filter(|&t| t > 0 && state.done.is_none()) {
         let _ = write!(
             b,
             "<p class=\"timer\">{} <output id=\"timer\" data-seconds=\"{secs}\">{}:{:02}</output></p>",
@@ -96,9 +79,9 @@ async fn render(s: &Signed, id: &str, subtest: &str, error: Option<&str>) -> Res
             secs % 60
         );
     }
-    if state.done {
+    if state.done.is_some() {
         let _ = write!(b, "<p class=\"done\">{}</p>", te(&ui, "subtest-done"));
-    } else if state.phase == "total" {
+    } else if phase == "total" {
         let _ = write!(
             b,
             "<form method=\"post\" class=\"card\"><input type=\"hidden\" name=\"request_id\" value=\"{}\">\
@@ -110,11 +93,7 @@ async fn render(s: &Signed, id: &str, subtest: &str, error: Option<&str>) -> Res
             te(&ui, "record"),
         );
     } else {
-        let max = def
-            .items
-            .iter()
-            .find(|i| i.id == state.next_item)
-            .map_or(1, |i| i.max);
+        let max = def.items.iter().find(|i| i.id == next_item).map_or(1, |i| i.max);
         let _ = write!(
             b,
             "<section class=\"item\"><h2>{} <code class=\"next-item\" data-item=\"{item}\">{item}</code></h2><p>{} {max}</p>\
@@ -123,7 +102,7 @@ async fn render(s: &Signed, id: &str, subtest: &str, error: Option<&str>) -> Res
             te(&ui, "next-item"),
             te(&ui, "item-max"),
             super::request_id(),
-            item = esc(&state.next_item),
+            item = esc(next_item),
         );
         for score in 0..=max {
             let _ = write!(
@@ -137,7 +116,7 @@ async fn render(s: &Signed, id: &str, subtest: &str, error: Option<&str>) -> Res
             te(&ui, "keys-help")
         );
     }
-    if !state.adaptive && !def.items.is_empty() {
+    if state.adaptive.is_none() && !def.items.is_empty() {
         let _ = write!(
             b,
             "<details class=\"override\"><summary>{}</summary><p class=\"help\">{}</p><form method=\"post\" class=\"card\">\
@@ -162,7 +141,13 @@ async fn render(s: &Signed, id: &str, subtest: &str, error: Option<&str>) -> Res
     if !state.overrides.is_empty() {
         let _ = write!(b, "<h2>{}</h2><ul>", te(&ui, "override"));
         for o in &state.overrides {
-            let _ = write!(b, "<li><code>{}</code>: {}</li>", esc(&o.item), esc(&o.reason));
+            let item = esc(o.item.as_deref().unwrap_or(""));
+            if o.reason.is_empty() {
+                // Withheld (a researcher's view).
+                let _ = write!(b, "<li><code>{item}</code></li>");
+            } else {
+                let _ = write!(b, "<li><code>{item}</code>: {}</li>", esc(&o.reason));
+            }
         }
         b.push_str("</ul>");
     }
@@ -171,10 +156,7 @@ async fn render(s: &Signed, id: &str, subtest: &str, error: Option<&str>) -> Res
         "<p><a href=\"/sessions/{id}\">{}</a></p>",
         te(&ui, "back-to-session")
     );
-    let title = format!(
-        "{sid} — {}",
-        def.names.as_ref().map(|n| localized(&ui, n)).unwrap_or_default()
-    );
+    let title = format!("{sid} — {}", def.names.get(ui.lang));
     let code = if error.is_some() {
         StatusCode::BAD_REQUEST
     } else {
@@ -201,25 +183,23 @@ pub async fn record(
     Path((id, subtest)): Path<(String, String)>,
     Form(f): Form<Score>,
 ) -> Response {
+    let input = ResponseInput {
+        item: f.item,
+        score: f.score,
+        override_reason: f.reason,
+    };
+    let request_id = if f.request_id.is_empty() {
+        super::request_id()
+    } else {
+        f.request_id
+    };
     let recorded = s
-        .console
-        .assessment
-        .record_response(s.req(RecordResponseRequest {
-            session: format!("sessions/{id}"),
-            subtest: subtest.clone(),
-            item: f.item,
-            score: f.score,
-            override_reason: f.reason.trim().to_owned(),
-            request_id: if f.request_id.is_empty() {
-                super::request_id()
-            } else {
-                f.request_id
-            },
-        }))
+        .app()
+        .record_response(&s.caller, &format!("sessions/{id}"), &subtest, input, &request_id)
         .await;
     match recorded {
         Ok(_) => super::page::go(&format!("/sessions/{id}/subtests/{subtest}")),
-        Err(e) if is_form_error(&e) => render(&s, &id, &subtest, Some(e.message())).await,
+        Err(e) if is_form_error(&e) => render(&s, &id, &subtest, Some(&e.to_string())).await,
         Err(e) => s.fail(e).into_response(),
     }
 }

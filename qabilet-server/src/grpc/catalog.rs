@@ -1,51 +1,27 @@
 //! `Catalog`: the batteries the server loaded, with their subtests, items, composites and
-//! norm sets.
+//! norm sets (conversion only; the operations are the application layer's).
 
 use std::sync::Arc;
 
 use tonic::{Request, Response, Status};
 
+use super::authenticate::caller;
+use super::convert;
 use super::pb::catalog_server::Catalog;
 use super::pb::{Battery, GetBatteryRequest, ListBatteriesRequest, ListBatteriesResponse};
-use super::registry::{Registry, battery_id};
-use super::{convert, status};
-use crate::auth::Authenticator;
-use crate::auth::policy::{self, Action};
-
-/// Default and largest page sizes of list calls.
-pub const DEFAULT_PAGE_SIZE: usize = 50;
-/// Largest page size accepted (larger requests are served this many).
-pub const MAX_PAGE_SIZE: usize = 500;
+use super::requests::page_size;
+use crate::app::App;
 
 /// The service.
 #[derive(Clone)]
 pub struct CatalogService {
-    registry: Arc<Registry>,
-    auth: Arc<Authenticator>,
+    app: Arc<App>,
 }
 
 impl CatalogService {
-    /// A catalog of `registry`, for callers `auth` accepts.
-    pub fn new(registry: Arc<Registry>, auth: Arc<Authenticator>) -> Self {
-        CatalogService { registry, auth }
-    }
-
-    async fn check<T>(&self, request: &Request<T>) -> Result<(), Status> {
-        let p = self.auth.authenticate(request.metadata()).await?;
-        if policy::allowed(&p, Action::ReadCatalog, None) {
-            Ok(())
-        } else {
-            Err(Status::permission_denied("this token may not read the catalog"))
-        }
-    }
-}
-
-/// The page size a request asks for: 0 → the default; negative → an error.
-pub fn page_size(requested: i32) -> Result<usize, Status> {
-    match requested {
-        0 => Ok(DEFAULT_PAGE_SIZE),
-        n if n < 0 => Err(status::invalid_argument("page_size", "must not be negative")),
-        n => Ok(usize::try_from(n).unwrap_or(MAX_PAGE_SIZE).min(MAX_PAGE_SIZE)),
+    /// The catalog of `app`.
+    pub fn new(app: Arc<App>) -> Self {
+        CatalogService { app }
     }
 }
 
@@ -55,47 +31,25 @@ impl Catalog for CatalogService {
         &self,
         request: Request<ListBatteriesRequest>,
     ) -> Result<Response<ListBatteriesResponse>, Status> {
-        self.check(&request).await?;
+        let caller = caller(&request)?;
         let ListBatteriesRequest {
             page_size: size,
             page_token,
         } = request.into_inner();
-        let size = page_size(size)?;
-        // The token is the last battery id of the previous page.
-        if !page_token.is_empty() && self.registry.get(&page_token).is_none() {
-            return Err(status::invalid_argument(
-                "page_token",
-                "not a token this server issued",
-            ));
-        }
-        let mut batteries: Vec<Battery> = self
-            .registry
-            .iter()
-            .filter(|(id, _)| page_token.is_empty() || id.as_str() > page_token.as_str())
-            .take(size + 1)
-            .map(|(_, norms)| convert::battery(norms))
-            .collect();
-        let next_page_token = if batteries.len() > size {
-            batteries.truncate(size);
-            batteries.last().map(|b| b.id.clone()).unwrap_or_default()
-        } else {
-            String::new()
-        };
+        let page = self
+            .app
+            .list_batteries(&caller, page_size(size)? as usize, &page_token)
+            .await?;
         Ok(Response::new(ListBatteriesResponse {
-            batteries,
-            next_page_token,
+            batteries: page.batteries.iter().map(|n| convert::battery(n)).collect(),
+            next_page_token: page.next.unwrap_or_default(),
         }))
     }
 
     async fn get_battery(&self, request: Request<GetBatteryRequest>) -> Result<Response<Battery>, Status> {
-        self.check(&request).await?;
-        let name = request.into_inner().name;
-        let id =
-            battery_id(&name).ok_or_else(|| status::invalid_argument("name", "must be batteries/{id}"))?;
-        let norms = self
-            .registry
-            .get(id)
-            .ok_or_else(|| status::not_found("battery", &name))?;
-        Ok(Response::new(convert::battery(norms)))
+        let caller = caller(&request)?;
+        let GetBatteryRequest { name } = request.into_inner();
+        let norms = self.app.get_battery(&caller, &name).await?;
+        Ok(Response::new(convert::battery(&norms)))
     }
 }

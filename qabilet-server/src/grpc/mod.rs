@@ -1,9 +1,11 @@
 //! The gRPC service `qabilet.v1` (proto/qabilet/v1/*.proto): generated messages and stubs,
-//! one module per service, the conversions from `qabilet-core` types, and the one place where
-//! errors become gRPC statuses.
+//! the authentication layer every service is served behind ([`authenticate`]), one module
+//! per service (conversion between messages and the application layer's operations, nothing
+//! else), the conversions from `qabilet-core` types, and the one place where errors become
+//! gRPC statuses ([`status`]).
 
-mod administer;
 pub mod assessment;
+pub mod authenticate;
 pub mod catalog;
 pub mod convert;
 pub mod records;

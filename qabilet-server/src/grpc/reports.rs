@@ -1,273 +1,63 @@
-//! `Reports`: the consultation report of a finished session (`qabilet_core::report`), as
-//! data, HTML or PDF, and the psychologist's edits to its items.
-//!
-//! Rules:
-//!
-//! * a report exists only for a **finished** session (`FAILED_PRECONDITION` otherwise); it is
-//!   built from the session's results exactly as `Assessment.GetResults` computes them
-//!   ([`AssessmentService::results`]) and the guidance tables loaded at start ([`Guidance`]);
-//!   without those tables every call is `FAILED_PRECONDITION`, naming the folder;
-//! * an edit names an item by its stable id ([`ConsultationReport::item_ids`]) and is
-//!   appended to the store's log of edits: the generated text and earlier edits are never
-//!   overwritten, the latest edit of an item is the one in effect (and shown above the
-//!   generated text in HTML and PDF, `crate::report`);
-//! * permissions are `auth::policy`'s `ReadReport` and `EditReport`; every read and every edit
-//!   is audited. An edit's text may be personal: it is never logged.
+//! `Reports`: the consultation report of a finished session as data, HTML or PDF, and the
+//! psychologist's edits to its items — conversion between messages and the application
+//! layer's operations; `report_json` is written here, at the edge.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::Arc;
 
 use qabilet_core::Lang;
-use qabilet_core::NormSet;
-use qabilet_core::guidance::{GuidanceFiles, GuidanceTables, Interests, ScoredRecord};
-use qabilet_core::report::{ConsultationReport, ReportError, consultation, message_keys};
+use qabilet_core::report::ConsultationReport;
 use serde::Serialize;
 use tonic::{Request, Response, Status};
 
-use super::assessment::AssessmentService;
+use super::authenticate::caller;
 use super::pb::reports_server::Reports;
-use super::pb::{self, ReportFormat};
+use super::pb::{self, ReportFormat as PbFormat};
 use super::records::time;
-use super::requests::{page, request_id};
-use super::status;
-use crate::auth::Principal;
-use crate::auth::policy::Action;
-use crate::error::CliError;
-use crate::report::{Edit, ReportContext, ReportEdits, Texts, render_html, render_pdf};
-use crate::store::{self, NewReportEdit, PageRequest, SessionState, Store};
-
-/// Longest edit text, in characters (Unicode scalar values).
-pub const MAX_EDIT_CHARS: usize = 4000;
-
-/// The guidance tables and the report texts in every language, loaded and checked at start.
-#[derive(Debug)]
-pub struct LoadedGuidance {
-    /// The tables reports are built with.
-    pub tables: GuidanceTables,
-    /// The texts of `texts/{kk,ru,en}.ftl`, in [`Lang::ALL`] order, each with every key a
-    /// report can use.
-    pub texts: Vec<Texts>,
-}
-
-/// The guidance tables reports are built with, or why the server has none.
-#[derive(Debug, Clone)]
-pub enum Guidance {
-    /// Loaded and checked at start.
-    Loaded(Arc<LoadedGuidance>),
-    /// The folder was missing: the message every Reports call answers with.
-    Missing(String),
-}
-
-impl Guidance {
-    /// Loads the tables of `dir` (e.g. `norms/guidance`). A missing folder is not an error —
-    /// the server runs without reports — but an unreadable or invalid table is.
-    ///
-    /// # Errors
-    /// A file of the folder that cannot be read, or a table that fails its checks (file, line,
-    /// field and reason).
-    pub fn load(dir: &Path) -> Result<Guidance, CliError> {
-        if !dir.is_dir() {
-            return Ok(Guidance::Missing(format!(
-                "reports are unavailable: the server has no guidance tables ({} is not a folder; \
-                 start it with --guidance DIR)",
-                dir.display()
-            )));
-        }
-        let files = GuidanceFiles::read_with(|name| {
-            let path = dir.join(name);
-            std::fs::read_to_string(&path).map_err(|e| CliError::read(path, e))
-        })?;
-        let tables = GuidanceTables::from_files(&files)
-            .map_err(|e| CliError::Usage(format!("{}/{e}", dir.display())))?;
-        let required = message_keys(&tables);
-        let texts = Lang::ALL
-            .into_iter()
-            .map(|lang| {
-                let path = dir.join("texts").join(format!("{}.ftl", lang.code()));
-                let source = std::fs::read_to_string(&path).map_err(|e| CliError::read(path.clone(), e))?;
-                Texts::parse(lang, &path.display().to_string(), source, &required)
-                    .map_err(|e| CliError::Usage(e.to_string()))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Guidance::Loaded(Arc::new(LoadedGuidance { tables, texts })))
-    }
-
-    fn loaded(&self) -> Result<&LoadedGuidance, Status> {
-        match self {
-            Guidance::Loaded(g) => Ok(g),
-            Guidance::Missing(why) => Err(Status::failed_precondition(why.clone())),
-        }
-    }
-}
+use super::requests::page;
+use super::{convert, status};
+use crate::app::{App, ReportFormat, ReportView};
+use crate::store::ReportEdit;
 
 /// The service.
 pub struct ReportsService {
-    assessment: Arc<AssessmentService>,
-    store: Arc<dyn Store>,
-    guidance: Guidance,
-}
-
-/// A finished session's report, built for one call.
-struct Built {
-    session: store::Session,
-    child: store::Child,
-    profile: pb::Profile,
-    norms: Arc<NormSet>,
-    report: ConsultationReport,
+    app: Arc<App>,
 }
 
 impl ReportsService {
-    /// The service, building reports from `assessment`'s results with `guidance`.
-    pub fn new(assessment: Arc<AssessmentService>, store: Arc<dyn Store>, guidance: Guidance) -> Self {
-        ReportsService {
-            assessment,
-            store,
-            guidance,
-        }
-    }
-
-    /// The report of the finished session `name`, if `p` may do `action` on it.
-    async fn build(
-        &self,
-        p: &Principal,
-        name: &str,
-        action: Action,
-        interests_json: &str,
-    ) -> Result<Built, Status> {
-        let (session, child) = self.assessment.session(p, name, "session", action).await?;
-        if session.state != SessionState::Finished {
-            return Err(Status::failed_precondition(format!(
-                "{name} is {}: a report needs a finished session",
-                session.state.as_str()
-            )));
-        }
-        let tables = &self.guidance.loaded()?.tables;
-        let interests = (!interests_json.trim().is_empty())
-            .then(|| Interests::from_json(interests_json, &tables.interests))
-            .transpose()
-            .map_err(|e| status::invalid_argument("interests_json", e.to_string()))?;
-        let profile = self.assessment.results(&session, &child, name).await?;
-        let mut record = ScoredRecord::from_json(&profile.profile_json)
-            .map_err(|e| Status::internal(format!("{name}: results unreadable as a record: {e}")))?;
-        // The report names the child by its pseudonymous code (the results' id is the session).
-        record.id = child.code.clone();
-        // The norm set the results were scored with (pinned when the session started).
-        let norms = self.assessment.pinned_norms(&session)?;
-        let report =
-            consultation(&record, &norms.battery, tables, interests.as_ref()).map_err(|e| match e {
-                ReportError::Interests(e) => status::invalid_argument("interests_json", e.to_string()),
-                ReportError::NoAgeGate(_) => Status::failed_precondition(e.to_string()),
-                other => Status::internal(other.to_string()),
-            })?;
-        Ok(Built {
-            session,
-            child,
-            profile,
-            norms,
-            report,
-        })
-    }
-
-    /// Every edit of a session, oldest first.
-    async fn all_edits(&self, session_id: &str) -> Result<Vec<store::ReportEdit>, Status> {
-        let mut edits = Vec::new();
-        let mut after = None;
-        loop {
-            let page = self
-                .store
-                .report_edits(
-                    session_id,
-                    PageRequest {
-                        size: store::MAX_PAGE_SIZE,
-                        after,
-                    },
-                )
-                .await
-                .map_err(status::store)?;
-            edits.extend(page.items);
-            match page.next {
-                Some(next) => after = Some(next),
-                None => return Ok(edits),
-            }
-        }
+    /// Reports through `app`.
+    pub fn new(app: Arc<App>) -> Self {
+        ReportsService { app }
     }
 }
 
 /// The format asked for; unspecified is DATA.
 fn format(value: i32) -> Result<ReportFormat, Status> {
-    match ReportFormat::try_from(value) {
-        Ok(ReportFormat::Unspecified) => Ok(ReportFormat::Data),
-        Ok(f) => Ok(f),
-        Err(_) => Err(status::invalid_argument(
-            "format",
-            format!("unknown report format {value}"),
-        )),
+    match PbFormat::try_from(value) {
+        Ok(PbFormat::Unspecified | PbFormat::Data) => Ok(ReportFormat::Data),
+        Ok(PbFormat::Html) => Ok(ReportFormat::Html),
+        Ok(PbFormat::Pdf) => Ok(ReportFormat::Pdf),
+        Err(_) => Err(status::invalid_argument("format", format!("unknown report format {value}"))),
+    }
+}
+
+fn pb_format(f: ReportFormat) -> PbFormat {
+    match f {
+        ReportFormat::Data => PbFormat::Data,
+        ReportFormat::Html => PbFormat::Html,
+        ReportFormat::Pdf => PbFormat::Pdf,
     }
 }
 
 /// The language asked for; empty is the child's test language.
-fn language(asked: &str, child: &store::Child) -> Result<Lang, Status> {
-    let code = if asked.is_empty() {
-        child.test_language.as_str()
-    } else {
-        asked
-    };
-    Lang::ALL
-        .into_iter()
-        .find(|l| l.code() == code)
-        .ok_or_else(|| status::invalid_argument("language", "must be kk, ru or en"))
-}
-
-/// The latest edit of each item (the one in effect), by item id.
-pub type LatestEdits<'a> = BTreeMap<&'a str, &'a store::ReportEdit>;
-
-fn latest(edits: &[store::ReportEdit]) -> LatestEdits<'_> {
-    // Oldest first: a later edit replaces an earlier one in the map (never in the store).
-    edits.iter().map(|e| (e.item.as_str(), e)).collect()
-}
-
-/// A rendered report: its bytes and content type (both empty for DATA).
-#[derive(Debug, Default)]
-pub struct Rendered {
-    /// HTML or PDF.
-    pub content: Vec<u8>,
-    /// `text/html; charset=utf-8` or `application/pdf`.
-    pub content_type: String,
-}
-
-/// Renders the report in `format` with `texts`, each item's latest edit shown above its
-/// generated text (`crate::report`). DATA is the JSON alone (no content).
-fn render(format: ReportFormat, ctx: &ReportContext<'_>, texts: &Texts) -> Result<Rendered, Status> {
-    let failed = |e: &dyn std::fmt::Display| Status::internal(format!("rendering the report: {e}"));
-    match format {
-        ReportFormat::Unspecified | ReportFormat::Data => Ok(Rendered::default()),
-        ReportFormat::Html => Ok(Rendered {
-            content: render_html(ctx, texts).map_err(|e| failed(&e))?.into_bytes(),
-            content_type: "text/html; charset=utf-8".into(),
-        }),
-        ReportFormat::Pdf => Ok(Rendered {
-            content: render_pdf(ctx, texts).map_err(|e| failed(&e))?,
-            content_type: "application/pdf".into(),
-        }),
+fn language(asked: &str) -> Result<Option<Lang>, Status> {
+    if asked.is_empty() {
+        return Ok(None);
     }
-}
-
-/// The edits in effect in the renderer's form.
-fn report_edits(latest: &LatestEdits<'_>) -> ReportEdits {
-    ReportEdits(
-        latest
-            .iter()
-            .map(|(&item, e)| {
-                let edit = Edit {
-                    text: e.text.clone(),
-                    author: e.author.clone(),
-                    time: time(e.created_at),
-                };
-                (item.to_owned(), edit)
-            })
-            .collect(),
-    )
+    asked
+        .parse()
+        .map(Some)
+        .map_err(|_| status::invalid_argument("language", "must be kk, ru or en"))
 }
 
 /// An edit as `report_json` shows it.
@@ -289,13 +79,15 @@ struct ReportJson<'a> {
     edits: BTreeMap<&'a str, EditJson<'a>>,
 }
 
-fn report_json(report: &ConsultationReport, latest: &LatestEdits<'_>) -> Result<String, Status> {
-    let edits = latest
-        .iter()
-        .map(|(&item, e)| {
+fn report_json(view: &ReportView) -> Result<String, Status> {
+    let report = &view.report;
+    let edits = view
+        .edits_in_effect()
+        .into_iter()
+        .map(|(item, e)| {
             let edit = EditJson {
                 item,
-                text: &e.text,
+                text: e.text.as_str(),
                 author: &e.author,
                 create_time: time(e.created_at),
                 generated_key: report.item(item).map_or("", |i| i.message.key.as_str()),
@@ -312,19 +104,19 @@ fn report_json(report: &ConsultationReport, latest: &LatestEdits<'_>) -> Result<
 }
 
 /// An edit as a message; `generated_key` from `report` where it has the item.
-fn edit_message(e: &store::ReportEdit, report: &ConsultationReport) -> pb::ReportEdit {
-    let store::ReportEdit {
+fn edit_message(e: &ReportEdit, report: &ConsultationReport) -> pb::ReportEdit {
+    let ReportEdit {
         id: _,
         session_id: _,
         item,
         text,
         author,
-        request_id: _,
+        request: _,
         created_at,
     } = e;
     pb::ReportEdit {
         item: item.clone(),
-        text: text.clone(),
+        text: text.as_str().to_owned(),
         author: author.clone(),
         create_time: time(*created_at),
         generated_key: report
@@ -336,11 +128,8 @@ fn edit_message(e: &store::ReportEdit, report: &ConsultationReport) -> pb::Repor
 
 #[tonic::async_trait]
 impl Reports for ReportsService {
-    async fn get_report(
-        &self,
-        request: Request<pb::GetReportRequest>,
-    ) -> Result<Response<pb::Report>, Status> {
-        let p = self.assessment.principal(&request).await?;
+    async fn get_report(&self, request: Request<pb::GetReportRequest>) -> Result<Response<pb::Report>, Status> {
+        let caller = caller(&request)?;
         let pb::GetReportRequest {
             session,
             language: asked,
@@ -348,41 +137,29 @@ impl Reports for ReportsService {
             interests_json,
         } = request.into_inner();
         let format = format(format_value)?;
-        let built = self
-            .build(&p, &session, Action::ReadReport, &interests_json)
+        let lang = language(&asked)?;
+        let view = self
+            .app
+            .report(&caller, &session, lang, format, &interests_json)
             .await?;
-        let lang = language(&asked, &built.child)?;
-        let edits = self.all_edits(&built.session.id).await?;
-        let in_effect = latest(&edits);
-        let json = report_json(&built.report, &in_effect)?;
-        let guidance = self.guidance.loaded()?;
-        let texts = &guidance.texts[Lang::ALL.iter().position(|&l| l == lang).unwrap_or(0)];
-        let edits_in_effect = report_edits(&in_effect);
-        let ctx = ReportContext {
-            report: &built.report,
-            norms: &built.norms,
-            tables: &guidance.tables,
-            edits: &edits_in_effect,
-        };
-        let rendered = render(format, &ctx, texts)?;
-        self.assessment
-            .audit(
-                &p,
-                "read_report",
-                &format!("{session}/report"),
-                Some(&built.child.id),
-            )
-            .await?;
+        let json = report_json(&view)?;
+        let fingerprint = &view.report.fingerprint;
+        let (content, content_type) = view
+            .rendered
+            .as_ref()
+            .map_or((Vec::new(), ""), |r| (r.content.clone(), r.content_type));
         Ok(Response::new(pb::Report {
             session,
-            language: lang.code().to_owned(),
-            format: format as i32,
-            norm_set: built.profile.norm_set.clone(),
-            notice: built.profile.notice.clone(),
+            language: view.lang.code().to_owned(),
+            format: pb_format(format) as i32,
+            norm_set: Some(convert::norm_set(&view.norms.id)),
+            notice: view.norms.id.notice.clone().unwrap_or_default(),
             report_json: json,
-            content: rendered.content,
-            content_type: rendered.content_type,
-            edits: edits.iter().map(|e| edit_message(e, &built.report)).collect(),
+            content,
+            content_type: content_type.to_owned(),
+            edits: view.edits.iter().map(|e| edit_message(e, &view.report)).collect(),
+            guidance_hash: fingerprint.guidance_hash.clone(),
+            software_version: fingerprint.software_version.clone(),
         }))
     }
 
@@ -390,99 +167,37 @@ impl Reports for ReportsService {
         &self,
         request: Request<pb::EditReportItemRequest>,
     ) -> Result<Response<pb::ReportEdit>, Status> {
-        let p = self.assessment.principal(&request).await?;
+        let caller = caller(&request)?;
         let pb::EditReportItemRequest {
             session,
             item,
             text,
-            request_id: rid,
+            request_id,
             interests_json,
         } = request.into_inner();
-        if item.is_empty() {
-            return Err(status::invalid_argument("item", "required: a report item id"));
-        }
-        if text.trim().is_empty() {
-            return Err(status::invalid_argument("text", "must not be empty"));
-        }
-        if text.chars().count() > MAX_EDIT_CHARS {
-            return Err(status::invalid_argument(
-                "text",
-                format!("at most {MAX_EDIT_CHARS} characters"),
-            ));
-        }
-        let built = self
-            .build(&p, &session, Action::EditReport, &interests_json)
+        let (edit, report) = self
+            .app
+            .edit_report_item(&caller, &session, &item, &text, &request_id, &interests_json)
             .await?;
-        if built.report.item(&item).is_none() {
-            return Err(status::invalid_argument(
-                "item",
-                format!("the report of {session} has no item '{item}'"),
-            ));
-        }
-        let created = self
-            .store
-            .append_report_edit(NewReportEdit {
-                session_id: built.session.id.clone(),
-                item: item.clone(),
-                text,
-                author: p.subject.clone(),
-                request_id: request_id(rid),
-            })
-            .await
-            .map_err(status::store)?;
-        // A request id reused for another session or item is not this edit's retry.
-        let edit = created.record;
-        if created.existed && (edit.session_id != built.session.id || edit.item != item) {
-            return Err(status::invalid_argument(
-                "request_id",
-                "already used for another report edit",
-            ));
-        }
-        self.assessment
-            .audit(
-                &p,
-                "edit_report_item",
-                &format!("{session}/report/{item}"),
-                Some(&built.child.id),
-            )
-            .await?;
-        Ok(Response::new(edit_message(&edit, &built.report)))
+        Ok(Response::new(edit_message(&edit, &report)))
     }
 
     async fn list_report_edits(
         &self,
         request: Request<pb::ListReportEditsRequest>,
     ) -> Result<Response<pb::ListReportEditsResponse>, Status> {
-        let p = self.assessment.principal(&request).await?;
+        let caller = caller(&request)?;
         let pb::ListReportEditsRequest {
             session,
             page_size,
             page_token,
         } = request.into_inner();
-        let page = page(page_size, page_token)?;
-        if page.after.as_deref().is_some_and(|t| t.parse::<i64>().is_err()) {
-            return Err(status::invalid_argument("page_token", "not a token of this list"));
-        }
-        let built = self.build(&p, &session, Action::ReadReport, "").await?;
-        let found = self
-            .store
-            .report_edits(&built.session.id, page)
-            .await
-            .map_err(status::store)?;
-        self.assessment
-            .audit(
-                &p,
-                "list_report_edits",
-                &format!("{session}/report"),
-                Some(&built.child.id),
-            )
+        let (found, report) = self
+            .app
+            .list_report_edits(&caller, &session, page(page_size, page_token)?)
             .await?;
         Ok(Response::new(pb::ListReportEditsResponse {
-            edits: found
-                .items
-                .iter()
-                .map(|e| edit_message(e, &built.report))
-                .collect(),
+            edits: found.items.iter().map(|e| edit_message(e, &report)).collect(),
             next_page_token: found.next.unwrap_or_default(),
         }))
     }
@@ -492,54 +207,13 @@ impl Reports for ReportsService {
 mod tests {
     use super::*;
 
-    fn edit(id: i64, item: &str, text: &str) -> store::ReportEdit {
-        store::ReportEdit {
-            id,
-            session_id: "s".into(),
-            item: item.into(),
-            text: text.into(),
-            author: "psy".into(),
-            request_id: None,
-            created_at: 0,
-        }
-    }
-
-    #[test]
-    fn the_latest_edit_of_an_item_is_in_effect() {
-        let edits = [
-            edit(1, "referral", "first"),
-            edit(2, "summary/1", "other"),
-            edit(3, "referral", "second"),
-        ];
-        let m = latest(&edits);
-        assert_eq!(m.len(), 2);
-        assert_eq!(m["referral"].text, "second");
-        assert_eq!(m["summary/1"].text, "other");
-    }
-
     #[test]
     fn formats_and_languages_are_checked() {
         assert_eq!(format(0).unwrap(), ReportFormat::Data);
         assert_eq!(format(3).unwrap(), ReportFormat::Pdf);
         assert_eq!(format(9).unwrap_err().code(), tonic::Code::InvalidArgument);
-        let child = store::Child {
-            id: "c".into(),
-            code: "K".into(),
-            birth_date: "2018-01-01".into(),
-            sex: None,
-            test_language: "ru".into(),
-            centre: "x".into(),
-            owner: "o".into(),
-            given_name: None,
-            family_name: None,
-            notes: None,
-            created_at: 0,
-        };
-        assert_eq!(language("", &child).unwrap(), Lang::Ru);
-        assert_eq!(language("kk", &child).unwrap(), Lang::Kk);
-        assert_eq!(
-            language("de", &child).unwrap_err().code(),
-            tonic::Code::InvalidArgument
-        );
+        assert_eq!(language("").unwrap(), None);
+        assert_eq!(language("kk").unwrap(), Some(Lang::Kk));
+        assert_eq!(language("de").unwrap_err().code(), tonic::Code::InvalidArgument);
     }
 }

@@ -1,106 +1,65 @@
-//! `Scoring`: stateless scoring through `qabilet-core`, one child or a streamed batch.
+//! `Scoring`: stateless scoring, one child or a streamed batch — conversion between messages
+//! and the application layer's operations (limits on batches are the application's).
 
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
-use qabilet_core::profile::Scorer;
-use qabilet_core::{NormSet, RowError, ScoreRequest};
-use tokio_stream::Stream;
+use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status};
 
+use super::authenticate::caller;
+use super::convert;
 use super::pb::scoring_server::Scoring;
-use super::pb::{
-    BatchScoreRequest, BatchScoreResult, ChildScores, Profile, ScoreProfileRequest, batch_score_result,
-};
-use super::registry::{Registry, battery_id};
-use super::{convert, status};
-use crate::auth::Authenticator;
-use crate::auth::policy::{self, Action};
-
-/// Most children in one batch request.
-pub const MAX_BATCH: usize = 10_000;
+use super::pb::{self, BatchScoreRequest, BatchScoreResult, Profile, ScoreProfileRequest, batch_score_result};
+use crate::app::{App, ChildScores, MAX_BATCH};
 
 /// The service.
 #[derive(Clone)]
 pub struct ScoringService {
-    registry: Arc<Registry>,
-    auth: Arc<Authenticator>,
+    app: Arc<App>,
 }
 
 impl ScoringService {
-    /// Scoring against the batteries of `registry`, for callers `auth` accepts.
-    pub fn new(registry: Arc<Registry>, auth: Arc<Authenticator>) -> Self {
-        ScoringService { registry, auth }
-    }
-
-    async fn check<T>(&self, request: &Request<T>) -> Result<(), Status> {
-        let p = self.auth.authenticate(request.metadata()).await?;
-        if policy::allowed(&p, Action::Score, None) {
-            Ok(())
-        } else {
-            Err(Status::permission_denied("this token may not score"))
-        }
-    }
-
-    fn norms(&self, name: &str) -> Result<Arc<NormSet>, Status> {
-        let id =
-            battery_id(name).ok_or_else(|| status::invalid_argument("battery", "must be batteries/{id}"))?;
-        self.registry
-            .get(id)
-            .cloned()
-            .ok_or_else(|| status::not_found("battery", name))
+    /// Scoring through `app`.
+    pub fn new(app: Arc<App>) -> Self {
+        ScoringService { app }
     }
 }
 
-/// A child's raw scores checked against the norms; the error names the field (under
-/// `prefix`) and the reason.
-fn score_request(
-    norms: &NormSet,
-    child: &ChildScores,
-    prefix: &str,
-) -> Result<ScoreRequest, (String, String)> {
-    let texts: Vec<(String, String)> = child
-        .raw_scores
-        .iter()
-        .map(|(id, raw)| (id.clone(), raw.to_string()))
-        .collect();
-    ScoreRequest::parse(
-        norms,
-        &child.birth_date,
-        &child.test_date,
-        texts.iter().map(|(id, raw)| (id.as_str(), raw.as_str())),
-    )
-    .map_err(|e| match &e {
-        RowError::Date { field, source } => (format!("{prefix}.{field}"), source.to_string()),
-        RowError::Age(_) => (format!("{prefix}.test_date"), e.to_string()),
-        RowError::UnknownSubtest(id) | RowError::DuplicateSubtest(id) => {
-            (format!("{prefix}.raw_scores[{id}]"), e.to_string())
-        }
-        RowError::RawNotWhole { subtest, .. } | RowError::RawOutOfRange { subtest, .. } => {
-            (format!("{prefix}.raw_scores[{subtest}]"), e.to_string())
-        }
-    })
+/// A child's scores from the message.
+fn child_scores(c: pb::ChildScores) -> ChildScores {
+    let pb::ChildScores {
+        id,
+        birth_date,
+        test_date,
+        raw_scores,
+    } = c;
+    ChildScores {
+        id,
+        birth_date,
+        test_date,
+        raw_scores: raw_scores.into_iter().collect(),
+    }
 }
 
 type ResultStream = Pin<Box<dyn Stream<Item = Result<BatchScoreResult, Status>> + Send>>;
 
 #[tonic::async_trait]
 impl Scoring for ScoringService {
-    async fn score_profile(
-        &self,
-        request: Request<ScoreProfileRequest>,
-    ) -> Result<Response<Profile>, Status> {
+    async fn score_profile(&self, request: Request<ScoreProfileRequest>) -> Result<Response<Profile>, Status> {
+        let caller = caller(&request)?;
         let ScoreProfileRequest {
             battery,
             child,
             options,
         } = request.into_inner();
-        let norms = self.norms(&battery)?;
-        let child = child.ok_or_else(|| status::invalid_argument("child", "required"))?;
-        let req = score_request(&norms, &child, "child")
-            .map_err(|(field, reason)| status::invalid_argument(&field, reason))?;
-        let profile = Scorer::new(&norms, convert::options(options.as_ref())).score(&req);
-        Ok(Response::new(convert::profile(&norms, &child, &profile)))
+        let child = child.ok_or_else(|| super::status::invalid_argument("child", "required"))?;
+        let scored = self
+            .app
+            .score_profile(&caller, &battery, child_scores(child), convert::options(options.as_ref()))
+            .await?;
+        Ok(Response::new(convert::profile(&scored.norms, &scored.profile, false)))
     }
 
     type BatchScoreStream = ResultStream;
@@ -109,45 +68,48 @@ impl Scoring for ScoringService {
         &self,
         request: Request<BatchScoreRequest>,
     ) -> Result<Response<Self::BatchScoreStream>, Status> {
-        self.check(&request).await?;
+        let caller = caller(&request)?;
         let BatchScoreRequest {
             battery,
             children,
             options,
         } = request.into_inner();
-        let norms = self.norms(&battery)?;
         if children.len() > MAX_BATCH {
-            return Err(status::invalid_argument(
+            return Err(super::status::invalid_argument(
                 "children",
                 format!("at most {MAX_BATCH} per request"),
             ));
         }
-        let options = convert::options(options.as_ref());
-        // Score on a blocking thread in chunks, sending results as they are ready.
-        let (tx, rx) = tokio::sync::mpsc::channel(64);
-        tokio::task::spawn_blocking(move || {
-            let scorer = Scorer::new(&norms, options);
-            for (index, child) in children.iter().enumerate() {
-                let result = match score_request(&norms, child, &format!("children[{index}]")) {
-                    Ok(req) => batch_score_result::Result::Profile(convert::profile(
-                        &norms,
-                        child,
-                        &scorer.score(&req),
-                    )),
-                    Err((field, reason)) => batch_score_result::Result::Error(format!("{field}: {reason}")),
-                };
-                let item = BatchScoreResult {
-                    index: index as u32,
-                    id: child.id.clone(),
-                    result: Some(result),
-                };
-                if tx.blocking_send(Ok(item)).is_err() {
-                    break; // the client went away
-                }
-            }
+        let run = self
+            .app
+            .batch_score(
+                &caller,
+                &battery,
+                children.into_iter().map(child_scores).collect(),
+                convert::options(options.as_ref()),
+            )
+            .await?;
+        let norms = run.norms.clone();
+        let abandoned = run.abandoned.clone();
+        let results = tokio_stream::wrappers::ReceiverStream::new(run.results).map(move |item| {
+            let result = match item.result {
+                Ok(profile) => batch_score_result::Result::Profile(convert::profile(&norms, &profile, false)),
+                Err(reason) => batch_score_result::Result::Error(reason),
+            };
+            Ok(BatchScoreResult {
+                index: item.index as u32,
+                id: item.id,
+                result: Some(result),
+            })
         });
-        Ok(Response::new(Box::pin(
-            tokio_stream::wrappers::ReceiverStream::new(rx),
-        )))
+        // A batch ended because its client stopped reading ends with that status.
+        let end = tokio_stream::once(()).filter_map(move |()| {
+            abandoned.load(Ordering::SeqCst).then(|| {
+                Err(Status::deadline_exceeded(
+                    "the batch was ended: its results were not read in time",
+                ))
+            })
+        });
+        Ok(Response::new(Box::pin(results.chain(end))))
     }
 }

@@ -1,10 +1,11 @@
-//! Errors as gRPC statuses, in one place: `INVALID_ARGUMENT` with a `BadRequest` detail
-//! naming the offending field, `NOT_FOUND` for unknown resources, `FAILED_PRECONDITION` for
-//! state errors (google.rpc error model, via tonic-types).
+//! Errors as gRPC statuses, in one place: every [`AppError`] maps to its code here
+//! (google.rpc error model via tonic-types: `INVALID_ARGUMENT` carries a `BadRequest` detail
+//! naming the offending field).
 
-use qabilet_core::administration::AdministrationError;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
+
+use crate::app::AppError;
 
 /// Bad input in `field` (a path such as `child.raw_scores[voc]`).
 pub fn invalid_argument(field: &str, reason: impl Into<String>) -> Status {
@@ -16,45 +17,52 @@ pub fn invalid_argument(field: &str, reason: impl Into<String>) -> Status {
     )
 }
 
-/// An unknown resource.
-pub fn not_found(what: &str, name: &str) -> Status {
-    Status::not_found(format!("{what} '{name}' not found"))
-}
-
-/// A storage error: unknown records are `NOT_FOUND`, uniqueness `ALREADY_EXISTS`, state
-/// conflicts `FAILED_PRECONDITION`, and a failing database `UNAVAILABLE` (its detail is
-/// logged, not sent: it may name tables and constraints).
-pub fn store(e: crate::store::StoreError) -> Status {
-    use crate::store::StoreError;
-    match e {
-        StoreError::NotFound { what, id } => Status::not_found(format!("{what} '{id}' not found")),
-        StoreError::Duplicate { what, detail } => {
-            Status::already_exists(format!("{what} already exists: {detail}"))
-        }
-        StoreError::Conflict { detail } => Status::failed_precondition(detail),
-        StoreError::Backend(detail) => {
-            tracing::error!(%detail, "storage failed");
-            Status::unavailable("storage is unavailable; retry with the same request_id")
+impl From<AppError> for Status {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::Unauthenticated(m) => Status::unauthenticated(m),
+            AppError::Denied { .. } => Status::permission_denied(e.to_string()),
+            AppError::Invalid { field, reason } => invalid_argument(&field, reason),
+            AppError::NotFound { .. } => Status::not_found(e.to_string()),
+            AppError::FailedPrecondition(m) => Status::failed_precondition(m),
+            AppError::AlreadyExists(m) => Status::already_exists(m),
+            AppError::Exhausted(m) => Status::resource_exhausted(m),
+            AppError::Unavailable(m) => Status::unavailable(m),
+            AppError::Internal(m) => Status::internal(m),
         }
     }
 }
 
-/// An administration error as a status: a rule refusal (an item not due or not pending, a
-/// second score) is a state error; an override on an adaptive subtest, like the rest, bad
-/// input.
-pub fn administration(e: AdministrationError) -> Status {
-    match &e {
-        AdministrationError::NotDue { .. }
-        | AdministrationError::NotPending { .. }
-        | AdministrationError::AlreadyScored { .. }
-        | AdministrationError::TotalAlreadyEntered { .. } => Status::failed_precondition(e.to_string()),
-        // An adaptive subtest takes no override, whatever its state: bad input.
-        AdministrationError::AdaptiveOverride { .. } => invalid_argument("override_reason", e.to_string()),
-        AdministrationError::Adaptive { .. } | AdministrationError::Replay { .. } => {
-            Status::internal(e.to_string())
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_has_its_code() {
+        let cases = [
+            (AppError::Unauthenticated("x".into()), Code::Unauthenticated),
+            (AppError::denied("children/x"), Code::PermissionDenied),
+            (AppError::invalid("child.code", "required"), Code::InvalidArgument),
+            (
+                AppError::NotFound {
+                    what: "child",
+                    name: "children/x".into(),
+                },
+                Code::NotFound,
+            ),
+            (AppError::FailedPrecondition("x".into()), Code::FailedPrecondition),
+            (AppError::AlreadyExists("x".into()), Code::AlreadyExists),
+            (AppError::Exhausted("x".into()), Code::ResourceExhausted),
+            (AppError::Unavailable("x".into()), Code::Unavailable),
+            (AppError::Internal("x".into()), Code::Internal),
+        ];
+        for (e, code) in cases {
+            assert_eq!(Status::from(e.clone()).code(), code, "{e:?}");
         }
-        AdministrationError::UnknownItem { .. } => invalid_argument("item", e.to_string()),
-        AdministrationError::EmptyOverrideReason { .. } => invalid_argument("override_reason", e.to_string()),
-        _ => invalid_argument("score", e.to_string()),
+        let s = Status::from(AppError::invalid("child.code", "required"));
+        assert_eq!(s.message(), "child.code: required");
+        let details = s.get_error_details();
+        let violations = &details.bad_request().expect("BadRequest").field_violations;
+        assert_eq!(violations[0].field, "child.code");
     }
 }

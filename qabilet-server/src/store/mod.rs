@@ -40,6 +40,7 @@ mod vocab;
 
 pub use error::{ParseEnumError, StoreError};
 pub(crate) use ids::{new_id, now_ms};
+pub use ids::rfc3339;
 pub(crate) use paging::seq_cursor;
 pub use paging::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest};
 pub use postgres::PostgresStore;

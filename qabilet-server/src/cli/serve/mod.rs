@@ -12,18 +12,20 @@ use std::sync::Arc;
 use clap::Args;
 use tonic::transport::{Server, ServerTlsConfig};
 
-use crate::auth::Authenticator;
+use crate::app::{App, AppParts, BatchLimits, Caller};
 use crate::error::CliError;
 use crate::grpc::FILE_DESCRIPTOR_SET;
 use crate::grpc::assessment::AssessmentService;
+use crate::grpc::authenticate::Authenticated;
 use crate::grpc::catalog::CatalogService;
 use crate::grpc::pb::assessment_server::AssessmentServer;
 use crate::grpc::pb::catalog_server::CatalogServer;
 use crate::grpc::pb::reports_server::ReportsServer;
 use crate::grpc::pb::scoring_server::ScoringServer;
 use crate::grpc::registry::Registry;
-use crate::grpc::reports::{Guidance, ReportsService};
+use crate::grpc::reports::ReportsService;
 use crate::grpc::scoring::ScoringService;
+use crate::guidance_dir::Guidance;
 use crate::store::Store;
 
 mod settings;
@@ -101,7 +103,15 @@ pub fn run(args: &ServeArgs) -> Result<(), CliError> {
         let store = crate::store::open_store(&settings.db)
             .await
             .map_err(|e| CliError::Usage(format!("--db: {e}")))?;
-        if let Some(secret) = crate::auth::bootstrap_admin(store.as_ref())
+        let app = Arc::new(App::new(AppParts {
+            registry,
+            guidance,
+            store: store.clone(),
+            token_cache: crate::auth::CACHE_TTL,
+            batches: BatchLimits::from_env(),
+        }));
+        if let Some(secret) = app
+            .bootstrap_admin(&Caller::operator())
             .await
             .map_err(|e| CliError::Usage(format!("--db: {e}")))?
         {
@@ -109,15 +119,7 @@ pub fn run(args: &ServeArgs) -> Result<(), CliError> {
             eprintln!("qabilet: the database had no tokens; created an admin token (shown only now):");
             eprintln!("qabilet: admin token {secret}");
         }
-        let result = serve(
-            settings.addr,
-            settings.http_addr,
-            tls,
-            registry,
-            guidance,
-            store.clone(),
-        )
-        .await;
+        let result = serve(settings.addr, settings.http_addr, tls, app).await;
         store.close().await;
         result
     })
@@ -140,11 +142,8 @@ async fn serve(
     addr: SocketAddr,
     http_addr: SocketAddr,
     tls: Option<ServerTlsConfig>,
-    registry: Arc<Registry>,
-    guidance: Guidance,
-    store: Arc<dyn Store>,
+    app: Arc<App>,
 ) -> Result<(), CliError> {
-    let auth = Arc::new(Authenticator::new(store.clone()));
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| CliError::Usage(format!("cannot listen on {addr}: {e}")))?;
@@ -155,7 +154,7 @@ async fn serve(
     health.set_serving::<CatalogServer<CatalogService>>().await;
     health.set_serving::<ScoringServer<ScoringService>>().await;
     health.set_serving::<AssessmentServer<AssessmentService>>().await;
-    match guidance {
+    match app.guidance() {
         Guidance::Loaded(_) => health.set_serving::<ReportsServer<ReportsService>>().await,
         Guidance::Missing(_) => health.set_not_serving::<ReportsServer<ReportsService>>().await,
     }
@@ -171,23 +170,15 @@ async fn serve(
     let reflection_alpha = reflection_builder()
         .build_v1alpha()
         .map_err(|e| CliError::Usage(format!("reflection: {e}")))?;
-    let batteries: Vec<String> = registry
+    let batteries: Vec<String> = app
+        .registry()
         .iter()
         .map(|(id, n)| format!("{id} ({})", n.id.hash))
         .collect();
-    let assessment = Arc::new(AssessmentService::new(
-        registry.clone(),
-        store.clone(),
-        auth.clone(),
-    ));
-    let catalog = Arc::new(CatalogService::new(registry.clone(), auth.clone()));
-    let reports = Arc::new(ReportsService::new(assessment.clone(), store, guidance));
     // One shutdown signal for both servers.
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let console = crate::console::Console {
-        assessment: assessment.clone(),
-        reports: reports.clone(),
-        catalog: catalog.clone(),
+        app: app.clone(),
         ui: Arc::new(
             crate::console::i18n::Ui::load().map_err(|e| CliError::Usage(format!("console texts: {e}")))?,
         ),
@@ -200,7 +191,10 @@ async fn serve(
         .map_err(|e| CliError::Usage(format!("{http_addr}: {e}")))?;
     let mut http_stopped = stopped.clone();
     let console_task = tokio::spawn(async move {
-        axum::serve(http, crate::console::router(Arc::new(console)))
+        axum::serve(
+            http,
+            crate::console::router(Arc::new(console)).into_make_service_with_connect_info::<SocketAddr>(),
+        )
             .with_graceful_shutdown(async move {
                 let _ = http_stopped.wait_for(|s| *s).await;
             })
@@ -209,6 +203,17 @@ async fn serve(
     tokio::spawn(async move {
         shutdown().await;
         let _ = stop.send(true);
+    });
+    // Ended console sessions are deleted as they are found; idle ones nobody returns to, here.
+    let purging = app.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            every.tick().await;
+            if let Err(e) = purging.purge_console_sessions().await {
+                tracing::warn!(error = %e, "purging console sessions failed");
+            }
+        }
     });
     tracing::info!(%http_local, "qabilet serving the console");
     // Printed before the gRPC line, which is the last one scripts and tests wait for.
@@ -227,15 +232,22 @@ async fn serve(
         .add_service(health_service)
         .add_service(reflection)
         .add_service(reflection_alpha)
-        .add_service(CatalogServer::from_arc(catalog).max_decoding_message_size(MAX_REQUEST_BYTES))
-        .add_service(
-            ScoringServer::new(ScoringService::new(registry.clone(), auth.clone()))
-                .max_decoding_message_size(MAX_REQUEST_BYTES),
-        )
-        .add_service(
-            AssessmentServer::from_arc(assessment.clone()).max_decoding_message_size(MAX_REQUEST_BYTES),
-        )
-        .add_service(ReportsServer::from_arc(reports).max_decoding_message_size(MAX_REQUEST_BYTES))
+        .add_service(Authenticated::new(
+            app.clone(),
+            CatalogServer::new(CatalogService::new(app.clone())).max_decoding_message_size(MAX_REQUEST_BYTES),
+        ))
+        .add_service(Authenticated::new(
+            app.clone(),
+            ScoringServer::new(ScoringService::new(app.clone())).max_decoding_message_size(MAX_REQUEST_BYTES),
+        ))
+        .add_service(Authenticated::new(
+            app.clone(),
+            AssessmentServer::new(AssessmentService::new(app.clone())).max_decoding_message_size(MAX_REQUEST_BYTES),
+        ))
+        .add_service(Authenticated::new(
+            app.clone(),
+            ReportsServer::new(ReportsService::new(app.clone())).max_decoding_message_size(MAX_REQUEST_BYTES),
+        ))
         .serve_with_incoming_shutdown(
             tokio_stream::wrappers::TcpListenerStream::new(listener),
             async move {
