@@ -1,10 +1,12 @@
 //! The binary's errors and their exit codes, in one place: 2 for anything the user can fix
 //! in what they gave us (a missing or invalid file, a bad header, a bad row under
-//! `--strict`), 1 for a failure while writing results.
+//! `--strict`, an output that is one of the inputs), 1 for a failure while writing results.
 
 use std::path::PathBuf;
 
 use thiserror::Error;
+
+use crate::files::Named;
 
 /// What can stop a command.
 #[derive(Debug, Error)]
@@ -53,6 +55,14 @@ pub enum CliError {
         /// Why.
         reason: String,
     },
+    /// An output is the same file as an input: writing it would destroy the input.
+    #[error("{output} and {input} are the same file: write the output to another file")]
+    SameFile {
+        /// The output, with its flag.
+        output: Named,
+        /// The input, with its flag.
+        input: Named,
+    },
     /// Anything else the user asked for that cannot be done.
     #[error("{0}")]
     Usage(String),
@@ -67,6 +77,7 @@ impl CliError {
             | CliError::Norms { .. }
             | CliError::Input { .. }
             | CliError::StrictRow { .. }
+            | CliError::SameFile { .. }
             | CliError::Usage(_) => 2,
         }
     }

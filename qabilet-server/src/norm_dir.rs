@@ -1,13 +1,14 @@
 //! Reading a battery folder (`norms/<battery-id>/`) into the texts `qabilet-core` validates.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use qabilet_core::battery::Battery;
 use qabilet_core::norms::model::DevelopmentalModel;
 use qabilet_core::{NormFiles, NormSet};
 
 use crate::error::CliError;
+use crate::files;
 
 /// Reads the files of a battery folder. `base_rates.csv` is optional.
 ///
@@ -58,8 +59,7 @@ pub fn read_item_banks(dir: &Path, battery: &Battery) -> Result<BTreeMap<String,
         .collect()
 }
 
-/// Writes the item banks of `banks` under `out` (creating `items/`), each beside its final
-/// name first, then renamed.
+/// Writes the item banks of `banks` under `out` (creating `items/`), each atomically.
 ///
 /// # Errors
 /// [`CliError::Write`] naming the file.
@@ -69,11 +69,41 @@ pub fn write_item_banks(out: &Path, banks: &BTreeMap<String, String>) -> Result<
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| CliError::write(parent, e))?;
         }
-        let partial = path.with_extension("json.partial");
-        std::fs::write(&partial, text).map_err(|e| CliError::write(&partial, e))?;
-        std::fs::rename(&partial, &path).map_err(|e| CliError::write(&path, e))?;
+        files::write_atomically(&path, text.as_bytes())?;
     }
     Ok(())
+}
+
+/// The files of battery folder `dir` that [`load`] reads (`base_rates.csv` whether or not it
+/// exists), with the item banks `battery` names: what an output must not be.
+pub fn norm_files(dir: &Path, battery: &Battery) -> Vec<PathBuf> {
+    [
+        "battery.toml",
+        "subtests.csv",
+        "composites.csv",
+        "reliability.csv",
+        "base_rates.csv",
+        "provenance.toml",
+    ]
+    .into_iter()
+    .chain(battery.item_bank_files())
+    .map(|name| dir.join(name))
+    .collect()
+}
+
+/// The files of battery folder `dir` that [`read_model`] read into `folder`: battery.toml,
+/// the model's file and the item banks.
+pub fn model_files(dir: &Path, folder: &ModelFolder) -> Vec<PathBuf> {
+    let model = if folder.from_model_file {
+        "model.toml"
+    } else {
+        "provenance.toml"
+    };
+    ["battery.toml", model]
+        .into_iter()
+        .chain(folder.battery.item_bank_files())
+        .map(|name| dir.join(name))
+        .collect()
 }
 
 /// Reads and validates a folder's `battery.toml` alone; returns its text too.

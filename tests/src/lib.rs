@@ -108,6 +108,8 @@ pub struct Served {
     pub admin_token: Option<String>,
     /// The database URL the server uses.
     pub db: String,
+    /// The lines the server wrote on stderr (a pipe) up to and including its gRPC address.
+    pub startup_log: Vec<String>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -159,11 +161,13 @@ impl Served {
         let mut lines = BufReader::new(stderr).lines();
         let mut admin_token = None;
         let mut console_url = String::new();
+        let mut startup_log = Vec::new();
         let url = loop {
             let line = lines
                 .next()
                 .expect("qabilet serve exited before listening")
                 .expect("stderr line");
+            startup_log.push(line.clone());
             if let Some(token) = line.strip_prefix("qabilet: admin token ") {
                 admin_token = Some(token.trim().to_owned());
             }
@@ -186,6 +190,7 @@ impl Served {
             console_url,
             admin_token,
             db: db.to_owned(),
+            startup_log,
             _dir: None,
         }
     }

@@ -300,3 +300,35 @@ fn calibrate_writes_sympson_hetter_parameters_that_hold_the_limit() {
         assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
     }
 }
+
+/// `--out` naming the bank is refused before anything is written: the bank survives (write
+/// the calibrated bank elsewhere, then replace it).
+#[test]
+fn calibrate_out_onto_the_bank_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bank = write_bank(dir.path());
+    let before = std::fs::read(&bank).expect("read bank");
+    let o = run(&[
+        "cat",
+        "calibrate",
+        "--bank",
+        &bank,
+        "--r-max",
+        "0.25",
+        "--examinees",
+        "100",
+        "--rounds",
+        "1",
+        "--max-items",
+        "5",
+        "--out",
+        &bank,
+    ]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--out") && stderr.contains("--bank") && stderr.contains("same file"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(&bank).expect("read bank"), before);
+}

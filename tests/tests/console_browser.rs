@@ -6,7 +6,7 @@
 //! is refused the child. Screenshots of every screen go to `target/screenshots/console/`.
 //!
 //! Needs `chromium` and `chromedriver` on the PATH (Debian's `chromium` and
-//! `chromium-driver`; `.ci/run` installs them), or QABILET_CHROMIUM / QABILET_CHROMEDRIVER.
+//! `chromium-driver`; `scripts/test` installs them), or QABILET_CHROMIUM / QABILET_CHROMEDRIVER.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -37,7 +37,7 @@ impl Driver {
             .spawn()
             .unwrap_or_else(|e| {
                 panic!(
-                    "cannot start {exe} ({e}): install Debian's chromium and chromium-driver (.ci/run does)"
+                    "cannot start {exe} ({e}): install Debian's chromium and chromium-driver (scripts/test does)"
                 )
             });
         let start = Instant::now();

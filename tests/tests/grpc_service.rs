@@ -250,3 +250,14 @@ fn health_reports_serving_and_sigterm_stops_cleanly() {
     });
     assert!(served.terminate().success());
 }
+
+/// Log lines written to a pipe (stderr is not a terminal) carry no colour codes.
+#[test]
+fn logs_into_a_pipe_carry_no_colour_codes() {
+    let served = Served::start(&[]);
+    let log = &served.startup_log;
+    assert!(log.iter().any(|l| l.contains("INFO")), "no log line in {log:?}");
+    for line in log {
+        assert!(!line.contains("\x1b["), "colour codes in {line:?}");
+    }
+}

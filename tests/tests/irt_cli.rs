@@ -170,3 +170,30 @@ fn malformed_banks_name_the_item() {
         "{stderr}"
     );
 }
+
+/// An output that is the input file is refused before anything is written: the patterns
+/// survive, whichever way the path is spelt.
+#[test]
+fn output_onto_its_input_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = input_for("twopl20", dir.path());
+    let before = std::fs::read(&input).unwrap();
+    let bank = repo().join(REF).join("banks/twopl20.json");
+    let same = dir.path().join(".").join("twopl20.csv");
+    for output in [&input, &same] {
+        let out = qabilet()
+            .args(["irt", "score", "--bank", bank.to_str().unwrap(), "--input"])
+            .arg(&input)
+            .arg("--output")
+            .arg(output)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains("--output") && stderr.contains("--input") && stderr.contains("same file"),
+            "{stderr}"
+        );
+        assert_eq!(std::fs::read(&input).unwrap(), before, "the input is unchanged");
+    }
+}

@@ -244,3 +244,40 @@ fn bad_samples_are_refused_with_the_rows_and_reasons() {
     assert!(err.contains("'cd'") && err.contains("--reliability"), "{err}");
     assert!(!out.exists());
 }
+
+/// A norm file written into `--out` that is the `--reliability` file given is refused before
+/// anything is written: the stated reliabilities survive.
+#[test]
+fn an_output_that_is_an_input_is_refused() {
+    let dir = tempfile::tempdir().expect("tmp");
+    sample(dir.path(), "1500");
+    let out = dir.path().join("n");
+    std::fs::create_dir(&out).expect("mkdir");
+    let stated = out.join("reliability.csv");
+    std::fs::write(&stated, STATED).expect("write");
+    let o = run(&[
+        "norms",
+        "build",
+        "--sample",
+        path(&dir.path().join("sample.csv")),
+        "--battery",
+        BATTERY,
+        "--out",
+        path(&out),
+        "--reliability",
+        path(&stated),
+        "--created",
+        "2026-11-29",
+    ]);
+    let err = failed(&o);
+    assert!(
+        err.contains("--out") && err.contains("--reliability") && err.contains("same file"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&stated).expect("read"), STATED);
+    assert_eq!(
+        std::fs::read_dir(&out).expect("list").count(),
+        1,
+        "nothing else written"
+    );
+}

@@ -131,3 +131,21 @@ fn a_bad_sample_lists_every_problem_with_line_and_column() {
         stderr(&out)
     );
 }
+
+/// `--output` naming the sample is refused before anything is written: the sample survives.
+#[test]
+fn output_onto_the_sample_is_refused() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("sample.csv");
+    std::fs::copy(repo().join(SAMPLE), &path).expect("copy");
+    let before = std::fs::read(&path).expect("read");
+    let p = path.to_str().expect("utf-8");
+    let out = reliability(p, &["--output", p]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("--output") && err.contains("--sample") && err.contains("same file"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&path).expect("read"), before);
+}

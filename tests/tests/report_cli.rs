@@ -296,3 +296,48 @@ fn bad_input_stops_with_exit_code_2_naming_the_file() {
 
     assert!(!out.exists(), "nothing written on failure");
 }
+
+/// `--out` naming the scored input is refused before anything is written: the records survive.
+#[test]
+fn out_onto_its_input_is_refused() {
+    let (_dir, input) = scored();
+    let before = std::fs::read(&input).unwrap();
+    let o = report(&input, "en", "html", &input, &["--id", CHILD]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--out") && stderr(&o).contains("--input") && stderr(&o).contains("same file"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(std::fs::read(&input).unwrap(), before);
+}
+
+/// A symbolic link planted where a partial file could be written (`<out>.partial`) is never
+/// followed: the file it points to is unchanged, the report lands at `--out` as a regular
+/// file, and no partial file is left behind.
+#[cfg(unix)]
+#[test]
+fn a_planted_partial_link_is_not_followed() {
+    let (dir, input) = scored();
+    let out = dir.path().join("report.html");
+    let victim = dir.path().join("victim.txt");
+    std::fs::write(&victim, "precious\n").unwrap();
+    let planted = dir.path().join("report.html.partial");
+    std::os::unix::fs::symlink(&victim, &planted).unwrap();
+    let o = report(&input, "en", "html", &out, &["--id", CHILD]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+    let meta = std::fs::symlink_metadata(&out).unwrap();
+    assert!(meta.file_type().is_file(), "--out is a regular file");
+    assert!(std::fs::read_to_string(&out).unwrap().contains(CHILD));
+    let mut left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        ["report.html", "report.html.partial", "scored.jsonl", "victim.txt"],
+        "only the planted link besides the outputs"
+    );
+}

@@ -669,8 +669,75 @@ fn refuses_to_write_over_its_input() {
     let p = path.to_str().unwrap();
     let out = run(&["score", "--battery", DEMO, "--input", p, "--output", p]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("is the input file"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--output") && stderr.contains("--input") && stderr.contains("same file"),
+        "{stderr}"
+    );
     assert_eq!(std::fs::read(&path).unwrap(), before);
+}
+
+/// "The same file" is the same device and inode: an output that is a hard link to the input
+/// is refused, and the input survives.
+#[cfg(unix)]
+#[test]
+fn refuses_an_output_hard_linked_to_its_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let (input, link) = (dir.path().join("in.csv"), dir.path().join("out.csv"));
+    std::fs::copy(repo().join("examples/children.csv"), &input).unwrap();
+    std::fs::hard_link(&input, &link).unwrap();
+    let before = std::fs::read(&input).unwrap();
+    let out = run(&[
+        "score",
+        "--battery",
+        DEMO,
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        link.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("same file"), "{stderr}");
+    assert_eq!(std::fs::read(&input).unwrap(), before);
+}
+
+/// A folder is recognised whatever its spelling: `norms demo --out sub/../<battery>` still
+/// refuses to write the model's tables over norms built from a sample.
+#[test]
+fn model_tables_never_replace_built_norms_under_another_spelling() {
+    let dir = tempfile::tempdir().unwrap();
+    let battery = dir.path().join("battery");
+    copy_dir(&repo().join(DEMO), &battery);
+    let before = std::fs::read(battery.join("subtests.csv")).unwrap();
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    let spelt = format!("{}/sub/../battery", dir.path().display());
+    let out = run(&[
+        "norms",
+        "demo",
+        "--battery",
+        battery.to_str().unwrap(),
+        "--out",
+        &spelt,
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("built from a sample"), "{stderr}");
+    assert_eq!(std::fs::read(battery.join("subtests.csv")).unwrap(), before);
+}
+
+/// Copies the files of folder `from` (and its subfolders) into `to`.
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
 }
 
 #[test]

@@ -172,3 +172,34 @@ fn bad_arguments_stop_with_exit_2() {
     ]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// `--out` naming a file of the battery folder (here its model) is refused before anything is
+/// written: the model survives.
+#[test]
+fn out_onto_the_model_is_refused() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let repo = qabilet_e2e::repo().join(BATTERY);
+    std::fs::create_dir(dir.path().join("items")).expect("mkdir");
+    for file in ["battery.toml", "model.toml", "items/mr.json"] {
+        std::fs::copy(repo.join(file), dir.path().join(file)).expect("copy");
+    }
+    let model = dir.path().join("model.toml");
+    let before = std::fs::read(&model).expect("read");
+    let o = run(&[
+        "norms",
+        "simulate",
+        "--battery",
+        dir.path().to_str().expect("utf-8"),
+        "--n",
+        "5",
+        "--out",
+        model.to_str().expect("utf-8"),
+    ]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--out") && stderr.contains("--battery") && stderr.contains("same file"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(&model).expect("read"), before);
+}

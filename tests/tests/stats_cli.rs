@@ -175,3 +175,21 @@ fn a_missing_group_column_is_an_error() {
         stderr(&out)
     );
 }
+
+/// `--output` naming the sample is refused before anything is written: the sample survives.
+#[test]
+fn output_onto_the_sample_is_refused() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("sample.csv");
+    std::fs::copy(repo().join(REF).join("sample.csv"), &path).expect("copy");
+    let before = std::fs::read(&path).expect("read");
+    let p = path.to_str().expect("utf-8");
+    let out = dif(p, &["--output", p]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("--output") && err.contains("--sample") && err.contains("same file"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&path).expect("read"), before);
+}

@@ -15,7 +15,7 @@ use qabilet_core::cat::{
 use qabilet_core::irt::{Estimator, ItemBank};
 
 use crate::error::CliError;
-use crate::files;
+use crate::files::{self, Named};
 
 pub(super) const LONG_ABOUT: &str = "\
 Simulate adaptive tests on an item bank: simulees with true θ drawn from --theta-dist answer
@@ -215,6 +215,14 @@ pub struct CatCalibrateArgs {
 }
 
 fn calibrate(args: &CatCalibrateArgs) -> Result<(), CliError> {
+    let mut inputs = vec![Named::new("--bank", &args.bank)];
+    inputs.extend(
+        args.rules
+            .content
+            .iter()
+            .map(|path| Named::new("--content", path)),
+    );
+    files::refuse_same_file(&Named::new("--out", &args.out), &inputs)?;
     let (text, bank) = files::read_bank(&args.bank)?;
     let config = args.rules.config(Exposure::None)?;
     let spec = CalibrationSpec {
@@ -230,7 +238,7 @@ fn calibrate(args: &CatCalibrateArgs) -> Result<(), CliError> {
     let mut out = with_sympson_hetter(&text, &calibration.k)
         .map_err(|e| CliError::Usage(format!("{}: {e}", args.bank.display())))?;
     out.push('\n');
-    std::fs::write(&args.out, out).map_err(|e| CliError::write(&args.out, e))?;
+    files::write_atomically(&args.out, out.as_bytes())?;
     eprint!("{}", calibration_table(args, &bank, &calibration));
     Ok(())
 }

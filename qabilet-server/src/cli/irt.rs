@@ -6,7 +6,7 @@ use clap::Args;
 use qabilet_core::irt::{EapGrid, Estimate, Estimator, ItemBank, ResponsePattern, point_estimate};
 
 use crate::error::CliError;
-use crate::files;
+use crate::files::{self, Named};
 
 pub(super) const LONG_ABOUT: &str = "\
 Estimate ability (θ, logistic metric, D = 1) for response patterns on an item bank.
@@ -83,6 +83,13 @@ fn number(x: Option<f64>) -> String {
 
 pub(super) fn run(args: &IrtScoreArgs) -> Result<(), CliError> {
     let (lo, hi) = parse_range(&args.theta_range)?;
+    files::refuse_same_file(
+        &Named::new("--output", &args.output),
+        &[
+            Named::new("--input", &args.input),
+            Named::new("--bank", &args.bank),
+        ],
+    )?;
     let (_, bank) = files::read_bank(&args.bank)?;
     let grid = EapGrid::new(&bank, args.quad_points as usize, lo, hi).map_err(CliError::Usage)?;
     let in_name = args.input.as_str();
@@ -105,7 +112,6 @@ pub(super) fn run(args: &IrtScoreArgs) -> Result<(), CliError> {
         }
         columns.push(item);
     }
-    let out_name = files::output_name(&args.output);
     let mut writer = files::csv_output(&args.output)?;
     let write_err = files::csv_write_error(&args.output);
     writer
@@ -137,7 +143,8 @@ pub(super) fn run(args: &IrtScoreArgs) -> Result<(), CliError> {
             }
             Err(reason) => {
                 if args.strict {
-                    writer.flush().map_err(|e| CliError::write(out_name, e))?;
+                    // The rows before the bad one are kept, as the message says.
+                    files::commit_csv(writer)?;
                     return Err(CliError::StrictRow {
                         path: in_name.to_owned(),
                         line,
@@ -151,7 +158,7 @@ pub(super) fn run(args: &IrtScoreArgs) -> Result<(), CliError> {
             }
         }
     }
-    writer.flush().map_err(|e| CliError::write(out_name, e))?;
+    files::commit_csv(writer)?;
     eprintln!(
         "qabilet: estimated {} of {rows} patterns ({}){}",
         rows - bad,

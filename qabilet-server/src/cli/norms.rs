@@ -7,7 +7,8 @@ use qabilet_core::norms::simulate::{self as sim, SimulationOptions};
 use qabilet_core::{NormFiles, NormSet};
 
 use crate::error::CliError;
-use crate::{files, norm_dir};
+use crate::files::{self, Named};
+use crate::norm_dir;
 
 /// Validates a battery folder and prints its identity.
 pub fn check(dir: &Path) -> Result<(), CliError> {
@@ -53,7 +54,8 @@ pub fn demo(dir: &Path, out: Option<&Path>) -> Result<(), CliError> {
         from_model_file,
     } = norm_dir::read_model(dir)?;
     let out = out.unwrap_or(dir);
-    if from_model_file && out == dir {
+    let in_place = files::same_file(out, dir);
+    if from_model_file && in_place {
         return Err(CliError::Usage(format!(
             "{}: the folder's norms are built from a sample (its model is in model.toml); \
              write the model's own tables elsewhere with --out",
@@ -63,7 +65,7 @@ pub fn demo(dir: &Path, out: Option<&Path>) -> Result<(), CliError> {
     let tables = model.tables(&battery);
     // Validate the complete norm set in memory before touching any file, so that a bad
     // model never replaces good tables.
-    let files = NormFiles {
+    let norm_files = NormFiles {
         battery_toml,
         subtests_csv: tables.subtests_csv,
         composites_csv: tables.composites_csv,
@@ -72,7 +74,7 @@ pub fn demo(dir: &Path, out: Option<&Path>) -> Result<(), CliError> {
         provenance_toml,
         item_banks,
     };
-    let norms = NormSet::from_files(&files).map_err(|source| {
+    let norms = NormSet::from_files(&norm_files).map_err(|source| {
         CliError::Usage(format!(
             "{}: the model gives invalid tables: {source}",
             dir.display()
@@ -80,24 +82,20 @@ pub fn demo(dir: &Path, out: Option<&Path>) -> Result<(), CliError> {
     })?;
     std::fs::create_dir_all(out).map_err(|e| CliError::write(out, e))?;
     let mut to_write = vec![
-        ("subtests.csv", &files.subtests_csv),
-        ("composites.csv", &files.composites_csv),
-        ("reliability.csv", &files.reliability_csv),
+        ("subtests.csv", &norm_files.subtests_csv),
+        ("composites.csv", &norm_files.composites_csv),
+        ("reliability.csv", &norm_files.reliability_csv),
     ];
-    if let Some(base_rates) = &files.base_rates_csv {
+    if let Some(base_rates) = &norm_files.base_rates_csv {
         to_write.push(("base_rates.csv", base_rates));
     }
-    if out != dir {
-        norm_dir::write_item_banks(out, &files.item_banks)?;
-        to_write.push(("battery.toml", &files.battery_toml));
-        to_write.push(("provenance.toml", &files.provenance_toml));
+    if !in_place {
+        norm_dir::write_item_banks(out, &norm_files.item_banks)?;
+        to_write.push(("battery.toml", &norm_files.battery_toml));
+        to_write.push(("provenance.toml", &norm_files.provenance_toml));
     }
     for (name, text) in to_write {
-        // Write beside, then rename: a reader never sees half a table.
-        let path = out.join(name);
-        let partial = out.join(format!(".{name}.partial"));
-        std::fs::write(&partial, text).map_err(|e| CliError::write(&partial, e))?;
-        std::fs::rename(&partial, &path).map_err(|e| CliError::write(&path, e))?;
+        files::write_atomically(&out.join(name), text.as_bytes())?;
     }
     eprintln!(
         "wrote demonstration norms to {} ({})",
@@ -111,7 +109,13 @@ pub fn demo(dir: &Path, out: Option<&Path>) -> Result<(), CliError> {
 /// it as CSV.
 pub fn simulate(args: &super::SimulateArgs) -> Result<(), CliError> {
     let dir = args.battery.as_path();
-    let norm_dir::ModelFolder { battery, model, .. } = norm_dir::read_model(dir)?;
+    let folder = norm_dir::read_model(dir)?;
+    let inputs: Vec<Named> = norm_dir::model_files(dir, &folder)
+        .into_iter()
+        .map(|path| Named::new("--battery", path))
+        .collect();
+    files::refuse_same_file(&Named::new("--out", &args.out), &inputs)?;
+    let norm_dir::ModelFolder { battery, model, .. } = folder;
     let n = usize::try_from(args.n).map_err(|_| CliError::Usage(format!("--n {} is too large", args.n)))?;
     let options = SimulationOptions {
         items: args.items,

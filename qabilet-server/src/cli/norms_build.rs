@@ -3,6 +3,7 @@
 //! one SVG of percentile curves per subtest). Subtests are fitted on several threads; nothing
 //! is written unless the whole norm set is built and accepted by the scorer's validation.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -14,7 +15,8 @@ use qabilet_core::norms::build::{self, BuildOptions, ProvenanceInput, SubtestFit
 use qabilet_core::norms::{self, NormStatus, ReliabilityRow, StandardisationSample};
 
 use crate::error::CliError;
-use crate::{files, norm_dir, svg};
+use crate::files::{self, AtomicFile, Named};
+use crate::{norm_dir, svg};
 
 pub const LONG_ABOUT: &str = "\
 Build a norm folder from a standardisation sample by continuous norming.
@@ -37,7 +39,8 @@ every raw score at every month) and diagnostics/ (report.txt, report.json, <subt
 Nothing is written unless the whole set is built and passes the scorer's validation.
 
 Exit codes: 0 built; 1 files could not be written; 2 unreadable or invalid battery, sample
-or reliability file, or a sample that cannot support the norms (the message says where).
+or reliability file, a sample that cannot support the norms (the message says where), or a
+file to write that is the --sample or --reliability file.
 
 Example (the demonstration norms' own sample; about 2 s on 2 cores):
   qabilet norms build --sample norms/qabilet-primary-demo/standardisation/sample.csv \\
@@ -167,7 +170,7 @@ pub fn run(args: &BuildArgs) -> Result<(), CliError> {
         &provenance,
     )
     .map_err(|e| CliError::Usage(format!("{in_name}: {e}")))?;
-    write_folder(&args.out, &built, &sample, &battery)?;
+    write_folder(args, &built, &sample, &battery)?;
     eprintln!(
         "wrote {} ({} subtests, {} children) to {} in {:.2?}",
         if demonstration {
@@ -365,22 +368,22 @@ fn read_reliability(path: &Path, battery: &Battery) -> Result<Vec<ReliabilityRow
     Ok(rows)
 }
 
-/// Writes every file beside its final name, then renames: a reader never sees half a table.
+/// Writes every file of the norm set into `out`: each to its partial file first, and only
+/// when all are written are they put in place (provenance.toml last), so a failure while
+/// writing leaves the old folder as it was. No file written may be `--sample` or
+/// `--reliability`; battery.toml and the item banks are copies of `--battery`'s, so `out` may
+/// be the battery folder.
 fn write_folder(
-    out: &Path,
+    args: &BuildArgs,
     built: &build::BuiltNorms,
     sample: &StandardisationSample,
     battery: &Battery,
 ) -> Result<(), CliError> {
+    let out = args.out.as_path();
     let diagnostics_dir = out.join("diagnostics");
-    std::fs::create_dir_all(&diagnostics_dir).map_err(|e| CliError::write(&diagnostics_dir, e))?;
     let f = &built.files;
     let json = serde_json::to_string_pretty(&built.diagnostics)
         .map_err(|e| CliError::Usage(format!("diagnostics: {e}")))?;
-    let items_dir = out.join("items");
-    if !f.item_banks.is_empty() {
-        std::fs::create_dir_all(&items_dir).map_err(|e| CliError::write(&items_dir, e))?;
-    }
     let mut to_write: Vec<(PathBuf, String)> = vec![
         (out.join("battery.toml"), f.battery_toml.clone()),
         (out.join("subtests.csv"), f.subtests_csv.clone()),
@@ -412,24 +415,27 @@ fn write_folder(
     for (file, text) in &f.item_banks {
         to_write.push((out.join(file), text.clone()));
     }
+    let mut inputs = vec![Named::new("--sample", &args.sample)];
+    inputs.extend(args.reliability.iter().map(|p| Named::new("--reliability", p)));
+    for (path, _) in &to_write {
+        files::refuse_same_file(&Named::new("--out", path), &inputs)?;
+    }
     // provenance.toml last: a folder whose provenance is new has every new table.
     to_write.sort_by_key(|(path, _)| path.file_name().is_some_and(|n| n == "provenance.toml"));
-    // Write everything beside its final name first; only then rename, so a failure while
-    // writing leaves the old folder as it was.
-    let partial = |path: &Path| {
-        let mut name = path.file_name().unwrap_or_default().to_os_string();
-        name.push(".partial");
-        path.with_file_name(name)
-    };
+    let mut written = Vec::with_capacity(to_write.len());
     for (path, text) in &to_write {
-        let tmp = partial(path);
-        std::fs::write(&tmp, text).map_err(|e| CliError::write(&tmp, e))?;
+        if let Some(folder) = path.parent() {
+            std::fs::create_dir_all(folder).map_err(|e| CliError::write(folder, e))?;
+        }
+        let mut file = AtomicFile::create(path).map_err(|e| CliError::write(path, e))?;
+        file.write_all(text.as_bytes())
+            .map_err(|e| CliError::write(path, e))?;
+        written.push(file);
     }
-    let (provenance, rest) = to_write
-        .split_last()
-        .unwrap_or_else(|| unreachable!("files to write"));
-    for (path, _) in rest {
-        std::fs::rename(partial(path), path).map_err(|e| CliError::write(path, e))?;
+    let provenance = written.pop().unwrap_or_else(|| unreachable!("files to write"));
+    for file in written {
+        let path = file.target().to_owned();
+        file.commit().map_err(|e| CliError::write(path, e))?;
     }
     if f.base_rates_csv.is_none() {
         // A stale base_rates.csv from an earlier build would be loaded with the new tables.
@@ -440,6 +446,6 @@ fn write_folder(
             Err(e) => return Err(CliError::write(&stale, e)),
         }
     }
-    let path = &provenance.0;
-    std::fs::rename(partial(path), path).map_err(|e| CliError::write(path, e))
+    let path = provenance.target().to_owned();
+    provenance.commit().map_err(|e| CliError::write(path, e))
 }

@@ -3,7 +3,7 @@
 //!
 //! The battery is found under `--norms` by the record's battery id, and its norm-set hash
 //! must equal the record's (a report is never built on other norms than the scores). The
-//! output is written to `<FILE>.partial` and renamed, so a reader never sees half a report.
+//! output is written atomically and is never one of the files read (`crate::files`).
 
 use std::path::{Path, PathBuf};
 
@@ -13,6 +13,7 @@ use qabilet_core::guidance::{GuidanceFiles, GuidanceTables, Interests, ScoredRec
 use qabilet_core::report::{consultation, message_keys};
 
 use crate::error::CliError;
+use crate::files::{self, Named};
 use crate::norm_dir;
 use crate::report::{ReportContext, ReportEdits, Texts, render_html, render_pdf};
 
@@ -25,7 +26,7 @@ exactly one). The battery is read from --norms/<battery-id> and its norm-set has
 the record's; the guidance tables and texts from --guidance (texts/<lang>.ftl).
 
 OUTPUT: a self-contained HTML page (inline chart, printable), a PDF (A4, fonts embedded) or
-the report as data (JSON), written to FILE.partial and renamed to FILE when complete.
+the report as data (JSON), written beside FILE and renamed to FILE when complete.
 
 Optional: --interests FILE.json, the interest questionnaire
   {\"respondent\":\"parent\",\"ratings\":{\"people\":4,\"things\":5,\"data\":3,\"ideas\":2}}
@@ -36,7 +37,8 @@ learning/<domain>, activities/<domain>/<activity>, directions/<key>, referral,
 referral/rates/<n>, interests, caveats/<key>; `--format json` lists them under item_ids).
 
 Exit codes: 0 written; 1 the output could not be written; 2 a missing or invalid input,
-norm folder, guidance table or text file, or a record scored on other norms.
+norm folder, guidance table or text file, a record scored on other norms, or an --out that
+is one of the files read.
 
 Example:
   qabilet score --battery norms/qabilet-primary-demo --input examples/children.csv \\
@@ -145,20 +147,6 @@ fn select_record(path: &Path, text: &str, id: Option<&str>) -> Result<ScoredReco
     ScoredRecord::from_json(&chosen.to_string()).map_err(|e| usage(path, e))
 }
 
-/// Writes `<out>.partial`, then renames it to `out`; the partial file is removed on failure.
-fn write_atomically(out: &Path, bytes: &[u8]) -> Result<(), CliError> {
-    let mut name = out.as_os_str().to_owned();
-    name.push(".partial");
-    let partial = PathBuf::from(name);
-    let result = std::fs::write(&partial, bytes)
-        .map_err(|e| CliError::write(&partial, e))
-        .and_then(|()| std::fs::rename(&partial, out).map_err(|e| CliError::write(out, e)));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&partial);
-    }
-    result
-}
-
 /// Runs `qabilet report`.
 ///
 /// # Errors
@@ -192,8 +180,26 @@ pub fn run(args: &ReportArgs) -> Result<(), CliError> {
         ));
     }
 
-    let files = GuidanceFiles::read_with(|name| read(&args.guidance.join(name)))?;
-    let tables = GuidanceTables::from_files(&files)
+    let ftl = args.guidance.join("texts").join(format!("{}.ftl", lang.code()));
+    let mut inputs = vec![Named::new("--input", &args.input)];
+    inputs.extend(args.interests.iter().map(|p| Named::new("--interests", p)));
+    inputs.extend(args.edits.iter().map(|p| Named::new("--edits", p)));
+    inputs.extend(
+        norm_dir::norm_files(&battery_dir, &norms.battery)
+            .into_iter()
+            .map(|p| Named::new("--norms", p)),
+    );
+    inputs.extend(
+        GuidanceFiles::NAMES
+            .iter()
+            .map(|name| args.guidance.join(name))
+            .chain([ftl.clone()])
+            .map(|p| Named::new("--guidance", p)),
+    );
+    files::refuse_same_file(&Named::new("--out", &args.out), &inputs)?;
+
+    let guidance_files = GuidanceFiles::read_with(|name| read(&args.guidance.join(name)))?;
+    let tables = GuidanceTables::from_files(&guidance_files)
         .map_err(|e| CliError::Usage(format!("{}/{e}", args.guidance.display())))?;
     let interests = match &args.interests {
         Some(path) => {
@@ -212,7 +218,6 @@ pub fn run(args: &ReportArgs) -> Result<(), CliError> {
         None => ReportEdits::default(),
     };
 
-    let ftl = args.guidance.join("texts").join(format!("{}.ftl", lang.code()));
     let texts = Texts::parse(
         lang,
         &ftl.display().to_string(),
@@ -242,5 +247,5 @@ pub fn run(args: &ReportArgs) -> Result<(), CliError> {
             text.into_bytes()
         }
     };
-    write_atomically(&args.out, &bytes)
+    files::write_atomically(&args.out, &bytes)
 }

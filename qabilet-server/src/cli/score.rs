@@ -10,7 +10,8 @@ use qabilet_core::ScoringOptions;
 use super::{Format, ScoreArgs};
 use crate::batch::{self, BatchError, BatchOptions, OutputFormat};
 use crate::error::CliError;
-use crate::{files, norm_dir};
+use crate::files::{self, Named, Output};
+use crate::norm_dir;
 
 pub(super) const LONG_ABOUT: &str = "\
 Score a CSV of children's raw subtest scores against a battery's norms.
@@ -42,7 +43,8 @@ Rows are scored on every core and written in input order. Progress is shown on s
 when it is a terminal.
 
 Exit codes: 0 done (see stderr for bad rows); 1 results could not be written; 2 a missing
-or invalid norm folder or input file, an unusable header, or a bad row under --strict.
+or invalid norm folder or input file, an unusable header, a bad row under --strict, or an
+--output that is one of the files read (the same file under any name).
 
 Example:
   qabilet score --battery norms/qabilet-primary-demo --input examples/children.csv";
@@ -82,14 +84,6 @@ impl Progress {
     }
 }
 
-/// Whether two paths name the same existing file.
-fn same_file(a: &str, b: &str) -> bool {
-    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    }
-}
-
 fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
@@ -97,14 +91,15 @@ fn plural(n: u64, one: &str, many: &str) -> String {
 pub(super) fn run(args: &ScoreArgs) -> Result<(), CliError> {
     let norms = norm_dir::load(&args.battery)?;
     let in_name = args.input.as_str();
+    let mut inputs = vec![Named::new("--input", in_name)];
+    inputs.extend(
+        norm_dir::norm_files(&args.battery, &norms.battery)
+            .into_iter()
+            .map(|path| Named::new("--battery", path)),
+    );
+    files::refuse_same_file(&Named::new("--output", &args.output), &inputs)?;
     let input = files::open_input(in_name)?;
     let out_name = files::output_name(&args.output);
-    if in_name != "-" && args.output != "-" && same_file(in_name, &args.output) {
-        return Err(CliError::Usage(format!(
-            "--output {} is the input file; write the results somewhere else",
-            args.output
-        )));
-    }
     let options = BatchOptions {
         scoring: ScoringOptions {
             ci_level: args.ci,
@@ -121,10 +116,13 @@ pub(super) fn run(args: &ScoreArgs) -> Result<(), CliError> {
         },
     };
     let mut progress = Progress::new();
+    // Created once the header has been checked; committed when the run ends without error.
+    let mut output = None;
+    let slot = &mut output;
     let summary = batch::score_csv(
         &norms,
         input,
-        || files::create_output(&args.output),
+        move || Ok(Option::insert(slot, Output::create(&args.output)?)),
         options,
         &mut |rows| progress.update(rows),
     );
@@ -148,6 +146,10 @@ pub(super) fn run(args: &ScoreArgs) -> Result<(), CliError> {
         },
         BatchError::Write(e) => CliError::write(out_name, e),
     })?;
+    // Under --strict the rows before the bad one are kept, as the message says.
+    if let Some(output) = output {
+        output.commit()?;
+    }
     if let Some((line, reason)) = summary.stopped_at {
         return Err(CliError::StrictRow {
             path: in_name.to_owned(),

@@ -12,7 +12,8 @@ use qabilet_core::stats::{
 };
 
 use crate::error::CliError;
-use crate::{files, norm_dir};
+use crate::files::{self, Named};
+use crate::norm_dir;
 
 const DIF_LONG_ABOUT: &str = "\
 Mantel–Haenszel differential item functioning (DIF) of dichotomous items between a focal and
@@ -51,7 +52,7 @@ A summary (items per class, examinees used and left out) is printed on stderr. R
 sources: norms/DIF.md.
 
 Exit codes: 0 done; 1 results could not be written; 2 unreadable input, a bad header or
-cell, or a group with no complete examinee.
+cell, a group with no complete examinee, or an --output that is the --sample file.
 
 Example:
   qabilet stats dif --sample qabilet-core/tests/reference/dif/sample.csv \\
@@ -121,6 +122,10 @@ fn dif(args: &DifArgs) -> Result<(), CliError> {
         )));
     }
     let in_name = args.sample.as_str();
+    files::refuse_same_file(
+        &Named::new("--output", &args.output),
+        &[Named::new("--sample", in_name)],
+    )?;
     let (mut reader, header) = files::csv_input(in_name)?;
     let input_error = |line: u64, reason: String| CliError::Input {
         path: in_name.to_owned(),
@@ -273,7 +278,6 @@ fn dif(args: &DifArgs) -> Result<(), CliError> {
 }
 
 fn write(args: &DifArgs, report: &DifReport) -> Result<(), CliError> {
-    let out_name = files::output_name(&args.output);
     let mut writer = files::csv_output(&args.output)?;
     let write_err = files::csv_write_error(&args.output);
     writer
@@ -313,7 +317,7 @@ fn write(args: &DifArgs, report: &DifReport) -> Result<(), CliError> {
             ])
             .map_err(write_err)?;
     }
-    writer.flush().map_err(|e| CliError::write(out_name, e))
+    files::commit_csv(writer)
 }
 
 const RELIABILITY_LONG_ABOUT: &str = "\
@@ -344,8 +348,8 @@ not used. status:
   zero_variance         everyone in the band has the same total: nothing computed
   split_half_undefined  alpha and SEM only: a half's total does not vary, or r = −1
 
-Exit codes: 0 done; 1 results could not be written; 2 unreadable battery or sample, or a
-sample with problems.
+Exit codes: 0 done; 1 results could not be written; 2 unreadable battery or sample, a
+sample with problems, or an --output that is one of the files read.
 
 Example:
   qabilet stats reliability --sample qabilet-core/tests/reference/reliability/sample.csv \\
@@ -373,8 +377,15 @@ pub struct ReliabilityArgs {
 }
 
 fn reliability(args: &ReliabilityArgs) -> Result<(), CliError> {
-    let (_, battery) = norm_dir::read_battery(&args.battery)?;
     let in_name = args.sample.as_str();
+    files::refuse_same_file(
+        &Named::new("--output", &args.output),
+        &[
+            Named::new("--sample", in_name),
+            Named::new("--battery", args.battery.join("battery.toml")),
+        ],
+    )?;
+    let (_, battery) = norm_dir::read_battery(&args.battery)?;
     let text = files::read_input(in_name)?;
     let sample = StandardisationSample::parse(&battery, &text).map_err(|e| CliError::sample(in_name, &e))?;
     let options = ReliabilityOptions {
@@ -384,7 +395,6 @@ fn reliability(args: &ReliabilityArgs) -> Result<(), CliError> {
     };
     let results = sample_reliability(&battery, &sample, &options);
 
-    let out_name = files::output_name(&args.output);
     let mut writer = files::csv_output(&args.output)?;
     let write_err = files::csv_write_error(&args.output);
     writer
@@ -415,7 +425,7 @@ fn reliability(args: &ReliabilityArgs) -> Result<(), CliError> {
             ])
             .map_err(write_err)?;
     }
-    writer.flush().map_err(|e| CliError::write(out_name, e))?;
+    files::commit_csv(writer)?;
     let computed = results.iter().filter(|r| r.alpha.is_some()).count();
     eprintln!(
         "qabilet: reliability of {} children, {} subtest×band rows, {computed} with coefficients; \
