@@ -122,6 +122,7 @@ pub async fn issue_token(
             centre: centre.to_owned(),
             subject: subject.to_owned(),
             secret_hash: hash_secret(&secret),
+            expires_at: None,
         })
         .await?;
     Ok((token, secret))

@@ -237,9 +237,11 @@ async fn list(store: &dyn Store, db: &str) -> Result<(), CliError> {
 fn store_error(db: &str, e: StoreError) -> CliError {
     match e {
         StoreError::Backend(_) => CliError::write(redacted(db), std::io::Error::other(e.to_string())),
-        StoreError::NotFound { .. } | StoreError::Duplicate { .. } | StoreError::Conflict { .. } => {
-            CliError::Usage(e.to_string())
-        }
+        StoreError::NotFound { .. }
+        | StoreError::Duplicate { .. }
+        | StoreError::Conflict { .. }
+        | StoreError::RequestReused { .. }
+        | StoreError::Stale { .. } => CliError::Usage(e.to_string()),
     }
 }
 

@@ -19,11 +19,14 @@ use super::administer::SubtestAdministration;
 use super::pb;
 use super::pb::assessment_server::Assessment;
 use super::registry::{Registry, battery_id};
-use super::requests::{page, request_id, session_id};
+use super::requests::{page, request_key, session_id};
 use super::{convert, records, status};
 use crate::auth::policy::{self, Action, Owned};
 use crate::auth::{Authenticator, Principal};
-use crate::store::{self, AuditEntry, ChildFilter, NewChild, NewResponse, NewSession, SessionState, Store};
+use crate::store::{
+    self, AuditEntry, AuditOutcome, ChildFilter, NewChild, NewResponse, NewSession, Personal, RequestKey,
+    SessionState, StateChange, Store, StoreError,
+};
 
 /// The service.
 pub struct AssessmentService {
@@ -59,12 +62,7 @@ impl AssessmentService {
         child_id: Option<&str>,
     ) -> Result<(), Status> {
         self.store
-            .audit(AuditEntry {
-                principal: p.subject.clone(),
-                action: action.to_owned(),
-                resource: resource.to_owned(),
-                child_id: child_id.map(str::to_owned),
-            })
+            .audit(audit_entry(p, action, resource, child_id))
             .await
             .map(|_| ())
             .map_err(status::store)
@@ -258,30 +256,67 @@ impl AssessmentService {
         action: &str,
     ) -> Result<Response<pb::Session>, Status> {
         let p = self.principal(&request).await?;
-        let name = request.into_inner().name;
+        let pb::SessionActionRequest {
+            name,
+            request_id: rid,
+        } = request.into_inner();
         let (session, child) = self
             .session(&p, &name, "name", Action::ChangeSessionState)
             .await?;
-        let session = if session.state == to {
-            session // already there: a retry, or a second click
-        } else if from.contains(&session.state) {
-            self.store
-                .set_session_state(&session.id, session.state, to)
-                .await
-                .map_err(status::store)?
-        } else {
-            return Err(Status::failed_precondition(format!(
-                "{name} is {}; {action} needs it {}",
-                session.state.as_str(),
-                from.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" or ")
-            )));
+        // Already there (a retry, or a second click) is answered as done.
+        let change = StateChange {
+            session_id: session.id.clone(),
+            from: from.to_vec(),
+            to,
+            request: request_key(&p, rid, &[action, &name]),
+        };
+        let session = match self.store.set_session_state(change).await {
+            Ok(changed) => changed.record,
+            Err(StoreError::Conflict { .. }) => {
+                return Err(Status::failed_precondition(format!(
+                    "{name} is {}; {action} needs it {}",
+                    session.state.as_str(),
+                    from.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" or ")
+                )));
+            }
+            Err(e) => return Err(status::store(e)),
         };
         self.audit(&p, action, &name, Some(&child.id)).await?;
         Ok(Response::new(self.session_message(&session, &child).await?))
     }
 }
 
-/// The id in a session name (`sessions/{id}`).
+/// The audit entry of a successful call by `p`.
+fn audit_entry(p: &Principal, action: &str, resource: &str, child_id: Option<&str>) -> AuditEntry {
+    AuditEntry {
+        token_id: Some(p.token_id.clone()),
+        role: Some(p.role),
+        centre: p.centre.clone(),
+        subject: p.subject.clone(),
+        action: action.to_owned(),
+        resource: resource.to_owned(),
+        child_id: child_id.map(str::to_owned),
+        outcome: AuditOutcome::Ok,
+        peer: None,
+        detail: None,
+    }
+}
+
+/// Whether `log` holds the response stored under `key` (a retry); a response stored under
+/// the same token and request id for another request is `INVALID_ARGUMENT`.
+fn retried(log: &[store::Response], key: &RequestKey) -> Result<bool, Status> {
+    let stored = log
+        .iter()
+        .filter_map(|r| r.request.as_ref())
+        .find(|k| k.token_id == key.token_id && k.request_id == key.request_id);
+    match stored {
+        Some(k) if k.fingerprint != key.fingerprint => {
+            Err(status::store(StoreError::RequestReused { what: "response" }))
+        }
+        found => Ok(found.is_some()),
+    }
+}
+
 /// Whether `p` may do `action` on the session named `name`.
 fn authorize_session(
     p: &Principal,
@@ -349,6 +384,20 @@ impl Assessment for AssessmentService {
             p.centre.clone()
         };
         let opt = |s: String| (!s.trim().is_empty()).then_some(s);
+        let key = request_key(
+            &p,
+            rid,
+            &[
+                code,
+                &c.birth_date,
+                &c.sex,
+                &c.test_language,
+                &centre,
+                &c.given_name,
+                &c.family_name,
+                &c.notes,
+            ],
+        );
         let created = self
             .store
             .create_child(NewChild {
@@ -358,10 +407,10 @@ impl Assessment for AssessmentService {
                 test_language: c.test_language,
                 centre,
                 owner: p.subject.clone(),
-                given_name: opt(c.given_name),
-                family_name: opt(c.family_name),
-                notes: opt(c.notes),
-                request_id: request_id(rid),
+                given_name: opt(c.given_name).map(Personal::new),
+                family_name: opt(c.family_name).map(Personal::new),
+                notes: opt(c.notes).map(Personal::new),
+                request: key,
             })
             .await
             .map_err(status::store)?;
@@ -444,6 +493,7 @@ impl Assessment for AssessmentService {
         // The same age check as scoring: the child must be within the norms on the test date.
         ScoreRequest::new(&norms, birth, test, vec![None; norms.battery.subtests.len()])
             .map_err(|e| status::invalid_argument("test_date", e.to_string()))?;
+        let key = request_key(&p, rid, &[&child.id, id, &test_date]);
         let created = self
             .store
             .create_session(NewSession {
@@ -452,7 +502,7 @@ impl Assessment for AssessmentService {
                 norm_set_hash: norms.id.hash.clone(),
                 test_date,
                 examiner: p.subject.clone(),
-                request_id: request_id(rid),
+                request: key,
             })
             .await
             .map_err(status::store)?;
@@ -599,6 +649,11 @@ impl Assessment for AssessmentService {
             override_reason,
             request_id: rid,
         } = request.into_inner();
+        let key = request_key(
+            &p,
+            rid,
+            &[&session, &subtest, &item, &score.to_string(), &override_reason],
+        );
         let id = session_id(&session, "session")?;
         // The session's lock is taken before its log is read: a response is checked against
         // the rules and appended under it, so two concurrent responses to one session are
@@ -635,18 +690,19 @@ impl Assessment for AssessmentService {
                 override_reason: reason,
             }
         };
-        let rid = request_id(rid);
         let mut admin = replay_subtest(&ctx, &norms, index)?;
         // A retry of an acknowledged response: answer from the log, apply nothing.
-        if rid.is_some() && ctx.responses.iter().any(|r| r.request_id == rid) {
+        if let Some(k) = &key
+            && retried(&ctx.responses, k)?
+        {
             return Ok(Response::new(admin.state()));
         }
         if s.state != SessionState::Active {
             // A retry of a response to another subtest, acknowledged before the session was
             // paused or finished, is answered too (rare: read the whole log).
-            if rid.is_some() {
+            if let Some(k) = &key {
                 let all = self.store.responses(&s.id).await.map_err(status::store)?;
-                if all.iter().any(|r| r.request_id == rid) {
+                if retried(&all, k)? {
                     return Ok(Response::new(admin.state()));
                 }
             }
@@ -658,7 +714,9 @@ impl Assessment for AssessmentService {
         admin.record(event.clone()).map_err(status::administration)?;
         let payload = serde_json::to_string(&event).map_err(|e| Status::internal(e.to_string()))?;
         // The audit entry is written in the same transaction as the response (and not at all
-        // when the store finds the request id already used).
+        // when the store finds the request key already used). The response is stored only if
+        // the log is still the one the rules were checked against (another replica may have
+        // appended meanwhile: ABORTED, the client retries).
         let created = self
             .store
             .append_response(
@@ -666,14 +724,10 @@ impl Assessment for AssessmentService {
                     session_id: s.id.clone(),
                     subtest: subtest.clone(),
                     payload,
-                    request_id: rid,
+                    after_seq: ctx.last_seq,
+                    request: key,
                 },
-                Some(AuditEntry {
-                    principal: p.subject.clone(),
-                    action: "record_response".to_owned(),
-                    resource: session.clone(),
-                    child_id: Some(child.id.clone()),
-                }),
+                Some(audit_entry(&p, "record_response", &session, Some(&child.id))),
             )
             .await
             .map_err(status::store)?;

@@ -32,11 +32,11 @@ pub fn child(c: &store::Child, p: &Principal) -> pb::Child {
         created_at,
     } = c;
     let deidentified = policy::deidentified(p);
-    let personal = |v: &Option<String>| {
+    let personal = |v: &Option<store::Personal>| {
         if deidentified {
             String::new()
         } else {
-            v.clone().unwrap_or_default()
+            v.as_ref().map(|p| p.as_str().to_owned()).unwrap_or_default()
         }
     };
     pb::Child {

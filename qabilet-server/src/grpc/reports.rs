@@ -29,13 +29,13 @@ use super::assessment::AssessmentService;
 use super::pb::reports_server::Reports;
 use super::pb::{self, ReportFormat};
 use super::records::time;
-use super::requests::{page, request_id};
+use super::requests::{page, request_key};
 use super::status;
 use crate::auth::Principal;
 use crate::auth::policy::Action;
 use crate::error::CliError;
 use crate::report::{Edit, ReportContext, ReportEdits, Texts, render_html, render_pdf};
-use crate::store::{self, NewReportEdit, PageRequest, SessionState, Store};
+use crate::store::{self, NewReportEdit, PageRequest, Personal, SessionState, Store};
 
 /// Longest edit text, in characters (Unicode scalar values).
 pub const MAX_EDIT_CHARS: usize = 4000;
@@ -260,7 +260,7 @@ fn report_edits(latest: &LatestEdits<'_>) -> ReportEdits {
             .iter()
             .map(|(&item, e)| {
                 let edit = Edit {
-                    text: e.text.clone(),
+                    text: e.text.as_str().to_owned(),
                     author: e.author.clone(),
                     time: time(e.created_at),
                 };
@@ -295,7 +295,7 @@ fn report_json(report: &ConsultationReport, latest: &LatestEdits<'_>) -> Result<
         .map(|(&item, e)| {
             let edit = EditJson {
                 item,
-                text: &e.text,
+                text: e.text.as_str(),
                 author: &e.author,
                 create_time: time(e.created_at),
                 generated_key: report.item(item).map_or("", |i| i.message.key.as_str()),
@@ -319,12 +319,12 @@ fn edit_message(e: &store::ReportEdit, report: &ConsultationReport) -> pb::Repor
         item,
         text,
         author,
-        request_id: _,
+        request: _,
         created_at,
     } = e;
     pb::ReportEdit {
         item: item.clone(),
-        text: text.clone(),
+        text: text.as_str().to_owned(),
         author: author.clone(),
         create_time: time(*created_at),
         generated_key: report
@@ -419,25 +419,20 @@ impl Reports for ReportsService {
                 format!("the report of {session} has no item '{item}'"),
             ));
         }
-        let created = self
+        // A request id reused for another session, item or text is not this edit's retry.
+        let key = request_key(&p, rid, &[&session, &item, &text]);
+        let edit = self
             .store
             .append_report_edit(NewReportEdit {
                 session_id: built.session.id.clone(),
                 item: item.clone(),
-                text,
+                text: Personal::new(text),
                 author: p.subject.clone(),
-                request_id: request_id(rid),
+                request: key,
             })
             .await
-            .map_err(status::store)?;
-        // A request id reused for another session or item is not this edit's retry.
-        let edit = created.record;
-        if created.existed && (edit.session_id != built.session.id || edit.item != item) {
-            return Err(status::invalid_argument(
-                "request_id",
-                "already used for another report edit",
-            ));
-        }
+            .map_err(status::store)?
+            .record;
         self.assessment
             .audit(
                 &p,
@@ -497,9 +492,9 @@ mod tests {
             id,
             session_id: "s".into(),
             item: item.into(),
-            text: text.into(),
+            text: Personal::new(text.into()),
             author: "psy".into(),
-            request_id: None,
+            request: None,
             created_at: 0,
         }
     }
@@ -513,8 +508,8 @@ mod tests {
         ];
         let m = latest(&edits);
         assert_eq!(m.len(), 2);
-        assert_eq!(m["referral"].text, "second");
-        assert_eq!(m["summary/1"].text, "other");
+        assert_eq!(m["referral"].text.as_str(), "second");
+        assert_eq!(m["summary/1"].text.as_str(), "other");
     }
 
     #[test]

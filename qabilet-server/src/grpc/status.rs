@@ -22,8 +22,10 @@ pub fn not_found(what: &str, name: &str) -> Status {
 }
 
 /// A storage error: unknown records are `NOT_FOUND`, uniqueness `ALREADY_EXISTS`, state
-/// conflicts `FAILED_PRECONDITION`, and a failing database `UNAVAILABLE` (its detail is
-/// logged, not sent: it may name tables and constraints).
+/// conflicts `FAILED_PRECONDITION`, a request id already used for another request
+/// `INVALID_ARGUMENT` on `request_id`, a write that lost a race with another `ABORTED` (read
+/// again and retry), and a failing database `UNAVAILABLE` (its detail is logged, not sent: it
+/// may name tables and constraints).
 pub fn store(e: crate::store::StoreError) -> Status {
     use crate::store::StoreError;
     match e {
@@ -32,6 +34,11 @@ pub fn store(e: crate::store::StoreError) -> Status {
             Status::already_exists(format!("{what} already exists: {detail}"))
         }
         StoreError::Conflict { detail } => Status::failed_precondition(detail),
+        StoreError::RequestReused { what } => invalid_argument(
+            "request_id",
+            format!("already used for a different request ({what})"),
+        ),
+        StoreError::Stale { detail } => Status::aborted(detail),
         StoreError::Backend(detail) => {
             tracing::error!(%detail, "storage failed");
             Status::unavailable("storage is unavailable; retry with the same request_id")
