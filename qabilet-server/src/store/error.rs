@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-/// An error from a [`Store`] operation.
+/// An error from a [`Store`](super::Store) operation.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// The named record does not exist.
