@@ -9,8 +9,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use qabilet_server::store::{
-    AuditEntry, ChildFilter, NewChild, NewReportEdit, NewResponse, NewSession, NewToken, PageRequest,
-    PostgresStore, Role, SessionFilter, SessionState, SqliteStore, Store, StoreError, open_store,
+    AuditEntry, AuditFilter, AuditOutcome, ChildFilter, Created, MAX_PAGE_SIZE, NewChild, NewConsoleSession,
+    NewReportEdit, NewResponse, NewSession, NewToken, PageRequest, Personal, PostgresStore, RequestKey,
+    Response, Role, SessionFilter, SessionState, SqliteStore, StateChange, Store, StoreError, open_store,
 };
 
 const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
@@ -125,21 +126,31 @@ macro_rules! suite {
 suite!(
     tokens_create_lookup_revoke,
     tokens_presence_and_listing,
+    tokens_expire_and_are_read_by_id,
+    console_sessions_are_created_touched_and_purged,
     child_create_is_idempotent,
     child_code_unique_within_centre,
     child_get_and_not_found,
     children_paginate_in_id_order,
     children_filters,
+    personal_fields_never_in_debug_output,
     session_create_is_idempotent_and_needs_child,
     session_list_filters_and_pages,
     session_state_compare_and_set,
+    session_state_changes_are_idempotent_and_logged,
+    request_keys_belong_to_the_token,
+    reused_request_ids_are_refused,
     responses_get_gapless_seqs_in_order,
     response_retry_returns_stored_response,
     append_refused_unless_active,
+    stale_appends_are_refused,
+    racing_appends_after_the_same_seq,
+    two_stores_racing_after_the_same_seq,
     concurrent_appends_are_gapless,
     two_stores_on_one_database_share_the_sequence,
     responses_survive_reopening,
     audit_entries_recorded_and_filtered,
+    audit_entries_paginate_in_order,
     append_writes_its_audit_entry_with_it,
     responses_for_one_subtest,
     grouped_appends_keep_their_own_outcomes,
@@ -147,10 +158,29 @@ suite!(
     report_edits_are_appended_never_overwritten,
     report_edit_retry_is_applied_once,
     report_edits_paginate_in_order,
+    old_databases_migrate,
 );
 
 mod checks {
     use super::*;
+
+    /// The token most checks write with.
+    const TOKEN: &str = "tok-aliya";
+
+    /// An idempotency key of `token`: `request_id` with `fingerprint`.
+    fn key_of(token: &str, request_id: &str, fingerprint: &str) -> RequestKey {
+        RequestKey {
+            token_id: token.to_owned(),
+            request_id: request_id.to_owned(),
+            fingerprint: fingerprint.to_owned(),
+        }
+    }
+
+    /// A key of [`TOKEN`] with a fingerprint made from `fields` (a stand-in for the hash the
+    /// caller computes from the request).
+    fn key(request_id: &str, fields: &str) -> RequestKey {
+        key_of(TOKEN, request_id, &format!("fp:{fields}"))
+    }
 
     fn child(code: &str, centre: &str, owner: &str, request_id: Option<&str>) -> NewChild {
         NewChild {
@@ -160,10 +190,10 @@ mod checks {
             test_language: "kk".to_owned(),
             centre: centre.to_owned(),
             owner: owner.to_owned(),
-            given_name: Some("Aliya".to_owned()),
+            given_name: Some(Personal::new("Aliya".to_owned())),
             family_name: None,
-            notes: Some("left-handed".to_owned()),
-            request_id: request_id.map(str::to_owned),
+            notes: Some(Personal::new("left-handed".to_owned())),
+            request: request_id.map(|r| key(r, &format!("{code}/{centre}"))),
         }
     }
 
@@ -174,16 +204,70 @@ mod checks {
             norm_set_hash: "sha256:0123abcd".to_owned(),
             test_date: "2026-05-20".to_owned(),
             examiner: examiner.to_owned(),
-            request_id: request_id.map(str::to_owned),
+            request: request_id.map(|r| key(r, child_id)),
         }
     }
 
+    /// Response `n` (its payload, and the fingerprint of its key, follow from `n`), appended
+    /// after an empty log unless the caller says otherwise.
     fn response(session_id: &str, n: usize, request_id: Option<String>) -> NewResponse {
         NewResponse {
             session_id: session_id.to_owned(),
             subtest: "matrices".to_owned(),
             payload: format!(r#"{{"item":{n},"score":1}}"#),
-            request_id,
+            after_seq: 0,
+            request: request_id.map(|r| key(&r, &format!("{session_id}/{n}"))),
+        }
+    }
+
+    /// The last seq of the session's log (0 for an empty log or an unknown session).
+    async fn last_seq(store: &dyn Store, session_id: &str) -> i64 {
+        store
+            .subtest_context(session_id, "")
+            .await
+            .map_or(0, |ctx| ctx.last_seq)
+    }
+
+    /// Appends `new` after the session's last response as it is now, reading again and
+    /// retrying while another append gets in first (what a caller of the store does).
+    async fn append(
+        store: &dyn Store,
+        mut new: NewResponse,
+        audit: Option<AuditEntry>,
+    ) -> Result<Created<Response>, StoreError> {
+        loop {
+            new.after_seq = last_seq(store, &new.session_id).await;
+            match store.append_response(new.clone(), audit.clone()).await {
+                Err(StoreError::Stale { .. }) => tokio::task::yield_now().await,
+                other => return other,
+            }
+        }
+    }
+
+    fn pause(session_id: &str, request: Option<RequestKey>) -> StateChange {
+        StateChange {
+            session_id: session_id.to_owned(),
+            from: vec![SessionState::Active],
+            to: SessionState::Paused,
+            request,
+        }
+    }
+
+    fn resume(session_id: &str, request: Option<RequestKey>) -> StateChange {
+        StateChange {
+            session_id: session_id.to_owned(),
+            from: vec![SessionState::Paused],
+            to: SessionState::Active,
+            request,
+        }
+    }
+
+    fn finish(session_id: &str, request: Option<RequestKey>) -> StateChange {
+        StateChange {
+            session_id: session_id.to_owned(),
+            from: vec![SessionState::Active, SessionState::Paused],
+            to: SessionState::Finished,
+            request,
         }
     }
 
@@ -201,16 +285,34 @@ mod checks {
             .id
     }
 
+    async fn active_session_in_centre(store: &dyn Store, centre: &str) -> String {
+        let c = store
+            .create_child(child("R-1", centre, "psy-aliya", None))
+            .await
+            .unwrap();
+        store
+            .create_session(session(&c.record.id, "psy-aliya", None))
+            .await
+            .unwrap()
+            .record
+            .id
+    }
+
+    fn new_token(role: Role, subject: &str, secret_hash: &str) -> NewToken {
+        NewToken {
+            role,
+            centre: "almaty-1".into(),
+            subject: subject.into(),
+            secret_hash: secret_hash.into(),
+            expires_at: None,
+        }
+    }
+
     pub async fn tokens_create_lookup_revoke(fx: Arc<Fixture>) {
         let store = fx.open().await;
         let hash = "a".repeat(64);
         let token = store
-            .create_token(NewToken {
-                role: Role::Psychologist,
-                centre: "almaty-1".into(),
-                subject: "psy-aliya".into(),
-                secret_hash: hash.clone(),
-            })
+            .create_token(new_token(Role::Psychologist, "psy-aliya", &hash))
             .await
             .unwrap();
         assert_eq!(token.id.len(), 26);
@@ -219,6 +321,7 @@ mod checks {
             (Role::Psychologist, "almaty-1", "psy-aliya")
         );
         assert!(!token.revoked);
+        assert_eq!(token.expires_at, None);
         assert!(token.created_at > 1_700_000_000_000);
 
         assert_eq!(store.token_by_hash(&hash).await.unwrap(), Some(token.clone()));
@@ -227,8 +330,7 @@ mod checks {
         let again = NewToken {
             role: Role::Admin,
             centre: "x".into(),
-            subject: "y".into(),
-            secret_hash: hash.clone(),
+            ..new_token(Role::Admin, "y", &hash)
         };
         assert!(matches!(
             store.create_token(again).await,
@@ -250,10 +352,8 @@ mod checks {
         for role in Role::ALL {
             let t = store
                 .create_token(NewToken {
-                    role,
                     centre: "c".into(),
-                    subject: role.as_str().into(),
-                    secret_hash: format!("{role}-hash"),
+                    ..new_token(role, role.as_str(), &format!("{role}-hash"))
                 })
                 .await
                 .unwrap();
@@ -271,10 +371,8 @@ mod checks {
         for i in 0..5 {
             let t = store
                 .create_token(NewToken {
-                    role: Role::Supervisor,
-                    centre: "almaty-1".into(),
-                    subject: format!("sup-{i}"),
-                    secret_hash: format!("{i:064}"),
+                    expires_at: (i % 2 == 0).then_some(1_900_000_000_000 + i),
+                    ..new_token(Role::Supervisor, &format!("sup-{i}"), &format!("{i:064}"))
                 })
                 .await
                 .unwrap();
@@ -298,7 +396,7 @@ mod checks {
         }
         assert_eq!(
             seen, created,
-            "every token once, in id order, revoked ones marked"
+            "every token once, in id order, revoked ones marked, expiries shown"
         );
 
         // Revoked tokens still count: a store whose tokens are all revoked is not empty (and
@@ -309,6 +407,162 @@ mod checks {
         }
         assert!(replica.has_tokens().await.unwrap());
         assert!(store.has_tokens().await.unwrap());
+    }
+
+    /// A token's expiry is stored and read back by every lookup; an expired token is still
+    /// returned (the caller refuses it). A token is read by id too.
+    pub async fn tokens_expire_and_are_read_by_id(fx: Arc<Fixture>) {
+        let store = fx.open().await;
+        let at = 1_800_000_000_123;
+        let expiring = store
+            .create_token(NewToken {
+                expires_at: Some(at),
+                ..new_token(Role::Integrator, "his-1", &"e".repeat(64))
+            })
+            .await
+            .unwrap();
+        assert_eq!(expiring.expires_at, Some(at));
+        let expired = store
+            .create_token(NewToken {
+                expires_at: Some(1),
+                ..new_token(Role::Researcher, "old", &"f".repeat(64))
+            })
+            .await
+            .unwrap();
+        let lasting = store
+            .create_token(new_token(Role::Admin, "root", &"0".repeat(64)))
+            .await
+            .unwrap();
+
+        for t in [&expiring, &expired, &lasting] {
+            assert_eq!(&store.token(&t.id).await.unwrap(), t);
+        }
+        assert_eq!(
+            store.token_by_hash(&"e".repeat(64)).await.unwrap(),
+            Some(expiring.clone())
+        );
+        assert_eq!(
+            store
+                .token_by_hash(&"f".repeat(64))
+                .await
+                .unwrap()
+                .map(|t| t.expires_at),
+            Some(Some(1)),
+            "an expired token is still found"
+        );
+        assert_eq!(
+            store.revoke_token(&expiring.id).await.unwrap().expires_at,
+            Some(at)
+        );
+        let listed = store.list_tokens(PageRequest::first(0)).await.unwrap().items;
+        let expiries: HashSet<Option<i64>> = listed.iter().map(|t| t.expires_at).collect();
+        assert_eq!(expiries, HashSet::from([Some(at), Some(1), None]));
+        let missing = store.token("0000000000000000000000000z").await;
+        assert!(
+            matches!(missing, Err(StoreError::NotFound { what: "token", .. })),
+            "{missing:?}"
+        );
+        // Another replica reads the same.
+        assert_eq!(
+            fx.open().await.token(&expiring.id).await.unwrap().expires_at,
+            Some(at)
+        );
+    }
+
+    /// Console sessions: created for an existing token, read back with their token (revoked
+    /// ones too), touched forward only, deleted idempotently, purged when idle or expired.
+    pub async fn console_sessions_are_created_touched_and_purged(fx: Arc<Fixture>) {
+        let store = fx.open().await;
+        let token = store
+            .create_token(new_token(Role::Psychologist, "psy-aliya", &"c".repeat(64)))
+            .await
+            .unwrap();
+        let hour = 3_600_000;
+        let new = |hash: &str, expires_at: i64| NewConsoleSession {
+            secret_hash: hash.to_owned(),
+            token_id: token.id.clone(),
+            expires_at,
+        };
+        let before = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64;
+        let a = store
+            .create_console_session(new("hash-a", before + hour))
+            .await
+            .unwrap();
+        assert_eq!(
+            (a.secret_hash.as_str(), a.token_id.as_str(), a.expires_at),
+            ("hash-a", token.id.as_str(), before + hour)
+        );
+        assert!(a.created_at >= before && a.last_seen_at == a.created_at);
+        assert!(
+            !format!("{a:?}").contains("hash-a"),
+            "the hash is not in Debug output"
+        );
+
+        let (found, with) = store.console_session("hash-a").await.unwrap().expect("stored");
+        assert_eq!((found, with), (a.clone(), token.clone()));
+        assert_eq!(store.console_session("hash-z").await.unwrap(), None);
+
+        let dup = store.create_console_session(new("hash-a", before + hour)).await;
+        assert!(matches!(dup, Err(StoreError::Duplicate { .. })), "{dup:?}");
+        let orphan = store
+            .create_console_session(NewConsoleSession {
+                token_id: "0000000000000000000000000z".into(),
+                ..new("hash-o", before + hour)
+            })
+            .await;
+        assert!(
+            matches!(orphan, Err(StoreError::NotFound { what: "token", .. })),
+            "{orphan:?}"
+        );
+
+        // Touched forward only; an unknown session is no error.
+        let later = a.created_at + 5_000;
+        store.touch_console_session("hash-a", later).await.unwrap();
+        store
+            .touch_console_session("hash-a", later - 1_000)
+            .await
+            .unwrap();
+        store.touch_console_session("hash-z", later).await.unwrap();
+        let (touched, _) = store.console_session("hash-a").await.unwrap().unwrap();
+        assert_eq!((touched.created_at, touched.last_seen_at), (a.created_at, later));
+
+        // The token is returned as it is, revoked or not: the caller decides.
+        store.revoke_token(&token.id).await.unwrap();
+        let (_, revoked) = store.console_session("hash-a").await.unwrap().unwrap();
+        assert!(revoked.revoked);
+
+        store.delete_console_session("hash-a").await.unwrap();
+        assert_eq!(store.console_session("hash-a").await.unwrap(), None);
+        store.delete_console_session("hash-a").await.unwrap();
+
+        // Purge: `recent` is kept; `idle` (last seen before the cut) and `expired` (absolute
+        // expiry passed, though recently seen) go.
+        let now = before + 1_000;
+        let far = now + 60_000;
+        store
+            .create_console_session(new("recent", now + hour))
+            .await
+            .unwrap();
+        store
+            .create_console_session(new("idle", now + hour))
+            .await
+            .unwrap();
+        store
+            .create_console_session(new("expired", now - 1))
+            .await
+            .unwrap();
+        store.touch_console_session("recent", far).await.unwrap();
+        store.touch_console_session("expired", far).await.unwrap();
+        assert_eq!(store.purge_console_sessions(far - 1, now).await.unwrap(), 2);
+        assert!(store.console_session("recent").await.unwrap().is_some());
+        assert_eq!(store.console_session("idle").await.unwrap(), None);
+        assert_eq!(store.console_session("expired").await.unwrap(), None);
+        assert_eq!(store.purge_console_sessions(far - 1, now).await.unwrap(), 0);
+        // Another replica sees the same sessions.
+        assert!(fx.open().await.console_session("recent").await.unwrap().is_some());
     }
 
     pub async fn child_create_is_idempotent(fx: Arc<Fixture>) {
@@ -331,10 +585,13 @@ mod checks {
         );
         assert_eq!((c.centre.as_str(), c.owner.as_str()), ("almaty-1", "psy-aliya"));
         assert_eq!(
-            (c.given_name.as_deref(), c.family_name.as_deref()),
+            (
+                c.given_name.as_ref().map(Personal::as_str),
+                c.family_name.as_ref().map(Personal::as_str)
+            ),
             (Some("Aliya"), None)
         );
-        assert_eq!(c.notes.as_deref(), Some("left-handed"));
+        assert_eq!(c.notes.as_ref().map(Personal::as_str), Some("left-handed"));
 
         let retry = store
             .create_child(child("K-17", "almaty-1", "psy-aliya", Some("req-1")))
@@ -343,9 +600,12 @@ mod checks {
         assert!(retry.existed);
         assert_eq!(retry.record, first.record);
 
-        // The same request id from another owner is another request.
+        // The same request id from another token is another request.
         let other = store
-            .create_child(child("K-18", "almaty-1", "psy-bolat", Some("req-1")))
+            .create_child(NewChild {
+                request: Some(key_of("tok-bolat", "req-1", "fp:K-17/almaty-1")),
+                ..child("K-18", "almaty-1", "psy-bolat", None)
+            })
             .await
             .unwrap();
         assert!(!other.existed);
@@ -364,10 +624,15 @@ mod checks {
             .unwrap();
         assert_eq!(all.items.len(), 2);
 
-        // Concurrent retries of one request create one child.
+        // Concurrent retries of one request create one child, also through two stores.
+        let replica = fx.open().await;
         let mut tasks = Vec::new();
-        for _ in 0..8 {
-            let store = store.clone();
+        for i in 0..8 {
+            let store = if i % 2 == 0 {
+                store.clone()
+            } else {
+                replica.clone()
+            };
             tasks.push(tokio::spawn(async move {
                 store
                     .create_child(child("K-99", "astana-2", "psy-aliya", Some("req-race")))
@@ -500,6 +765,7 @@ mod checks {
             ("AS-1", "astana-2", "psy-aliya"),
             ("al-4", "almaty-1", "psy-aliya"),
             ("A%L", "almaty-1", "psy-aliya"),
+            ("Қ-1", "almaty-1", "psy-aliya"),
         ] {
             store
                 .create_child(child(code, centre, owner, None))
@@ -528,11 +794,11 @@ mod checks {
         };
         assert_eq!(
             codes(f(Some("almaty-1"), None, None)).await,
-            ["A%L", "AL-1", "AL-2", "AL-3", "al-4"]
+            ["A%L", "AL-1", "AL-2", "AL-3", "al-4", "Қ-1"]
         );
         assert_eq!(
             codes(f(None, Some("psy-aliya"), None)).await,
-            ["A%L", "AL-1", "AL-2", "AS-1", "al-4"]
+            ["A%L", "AL-1", "AL-2", "AS-1", "al-4", "Қ-1"]
         );
         assert_eq!(
             codes(f(Some("almaty-1"), Some("psy-aliya"), Some("AL-"))).await,
@@ -547,7 +813,66 @@ mod checks {
             ["A%L"],
             "the prefix is literal, not a pattern"
         );
+        assert_eq!(
+            codes(f(None, None, Some("Қ-"))).await,
+            ["Қ-1"],
+            "a prefix is counted in characters"
+        );
         assert_eq!(codes(f(Some("nowhere"), None, None)).await, Vec::<String>::new());
+    }
+
+    /// Personal fields read back from the store (in every read) never show in `Debug`
+    /// output, and neither does an edit's text.
+    pub async fn personal_fields_never_in_debug_output(fx: Arc<Fixture>) {
+        let store = fx.open().await;
+        let c = store
+            .create_child(NewChild {
+                given_name: Some(Personal::new("Zhanar".into())),
+                family_name: Some(Personal::new("Seitkali".into())),
+                notes: Some(Personal::new("lives with her grandmother".into())),
+                ..child("D-1", "almaty-1", "psy-aliya", Some("d-1"))
+            })
+            .await
+            .unwrap();
+        let s = store
+            .create_session(session(&c.record.id, "psy-aliya", None))
+            .await
+            .unwrap()
+            .record;
+        let edit = store
+            .append_report_edit(edit(
+                &s.id,
+                "referral",
+                "Zhanar's mother asked",
+                "psy-aliya",
+                None,
+            ))
+            .await
+            .unwrap();
+        let ctx = store.subtest_context(&s.id, "voc").await.unwrap();
+        let listed = store
+            .list_children(ChildFilter::default(), PageRequest::first(0))
+            .await
+            .unwrap();
+        let edits = store.report_edits(&s.id, PageRequest::first(0)).await.unwrap();
+        for shown in [
+            format!("{c:?}"),
+            format!("{:?}", store.get_child(&c.record.id).await.unwrap()),
+            format!("{ctx:?}"),
+            format!("{listed:?}"),
+            format!("{edit:?}"),
+            format!("{edits:?}"),
+        ] {
+            for secret in ["Zhanar", "Seitkali", "grandmother", "mother"] {
+                assert!(!shown.contains(secret), "{secret} shown: {shown}");
+            }
+            assert!(shown.contains("<redacted>"), "{shown}");
+        }
+        assert_eq!(
+            ctx.child.notes.as_ref().map(Personal::as_str),
+            Some("lives with her grandmother"),
+            "the text itself is kept"
+        );
     }
 
     pub async fn session_create_is_idempotent_and_needs_child(fx: Arc<Fixture>) {
@@ -583,7 +908,10 @@ mod checks {
         assert!(retry.existed);
         assert_eq!(retry.record, first.record);
         let other = store
-            .create_session(session(&c.id, "psy-bolat", Some("s-1")))
+            .create_session(NewSession {
+                request: Some(key_of("tok-bolat", "s-1", &format!("fp:{}", c.id))),
+                ..session(&c.id, "psy-bolat", None)
+            })
             .await
             .unwrap();
         assert!(!other.existed);
@@ -596,11 +924,46 @@ mod checks {
             matches!(orphan, Err(StoreError::NotFound { what: "child", .. })),
             "{orphan:?}"
         );
+        let keyed_orphan = store
+            .create_session(session("0000000000000000000000000z", "psy-aliya", Some("s-2")))
+            .await;
+        assert!(
+            matches!(keyed_orphan, Err(StoreError::NotFound { what: "child", .. })),
+            "{keyed_orphan:?}"
+        );
         let missing = store.get_session("0000000000000000000000000z").await;
         assert!(
             matches!(missing, Err(StoreError::NotFound { what: "session", .. })),
             "{missing:?}"
         );
+
+        // Concurrent retries of one request, through two stores, open one session.
+        let replica = fx.open().await;
+        let mut tasks = Vec::new();
+        for i in 0..8 {
+            let (store, child_id) = (
+                if i % 2 == 0 {
+                    store.clone()
+                } else {
+                    replica.clone()
+                },
+                c.id.clone(),
+            );
+            tasks.push(tokio::spawn(async move {
+                store
+                    .create_session(session(&child_id, "psy-aliya", Some("s-race")))
+                    .await
+                    .unwrap()
+            }));
+        }
+        let mut ids = HashSet::new();
+        let mut created = 0;
+        for t in tasks {
+            let r = t.await.unwrap();
+            ids.insert(r.record.id);
+            created += usize::from(!r.existed);
+        }
+        assert_eq!((ids.len(), created), (1, 1));
     }
 
     pub async fn session_list_filters_and_pages(fx: Arc<Fixture>) {
@@ -685,17 +1048,24 @@ mod checks {
         assert_eq!(seen, ids);
     }
 
+    /// A change applies only from one of its `from` states (a Conflict naming the actual
+    /// state otherwise); a session already in the target state is answered as it is; finishing
+    /// sets `finished_at`, leaving it clears it.
     pub async fn session_state_compare_and_set(fx: Arc<Fixture>) {
         let store = fx.open().await;
         let id = active_session(&*store).await;
-        let paused = store
-            .set_session_state(&id, SessionState::Active, SessionState::Paused)
-            .await
-            .unwrap();
-        assert_eq!((paused.state, paused.finished_at), (SessionState::Paused, None));
+        let paused = store.set_session_state(pause(&id, None)).await.unwrap();
+        assert!(!paused.existed);
+        assert_eq!(
+            (paused.record.state, paused.record.finished_at),
+            (SessionState::Paused, None)
+        );
 
         let stale = store
-            .set_session_state(&id, SessionState::Active, SessionState::Finished)
+            .set_session_state(StateChange {
+                from: vec![SessionState::Active],
+                ..finish(&id, None)
+            })
             .await;
         match stale {
             Err(StoreError::Conflict { detail }) => assert!(detail.contains("paused"), "{detail}"),
@@ -703,64 +1073,457 @@ mod checks {
         }
         assert_eq!(store.get_session(&id).await.unwrap().state, SessionState::Paused);
 
-        store
-            .set_session_state(&id, SessionState::Paused, SessionState::Active)
-            .await
-            .unwrap();
-        let finished = store
-            .set_session_state(&id, SessionState::Active, SessionState::Finished)
-            .await
-            .unwrap();
+        // Already paused: answered as it is, nothing written.
+        let again = store.set_session_state(pause(&id, None)).await.unwrap();
+        assert!(again.existed);
+        assert_eq!(again.record, paused.record);
+
+        store.set_session_state(resume(&id, None)).await.unwrap();
+        let finished = store.set_session_state(finish(&id, None)).await.unwrap().record;
         assert_eq!(finished.state, SessionState::Finished);
         let at = finished.finished_at.expect("finished_at set");
         assert!(at >= finished.created_at);
         assert_eq!(store.get_session(&id).await.unwrap(), finished);
+        let twice = store.set_session_state(finish(&id, None)).await.unwrap();
+        assert!(twice.existed);
+        assert_eq!(twice.record.finished_at, Some(at), "finished_at is kept");
+        // Leaving `finished` (when the caller's policy allows it) clears it.
+        let reopened = store
+            .set_session_state(StateChange {
+                from: vec![SessionState::Finished],
+                ..resume(&id, None)
+            })
+            .await
+            .unwrap()
+            .record;
+        assert_eq!(
+            (reopened.state, reopened.finished_at),
+            (SessionState::Active, None)
+        );
 
         let missing = store
-            .set_session_state(
-                "0000000000000000000000000z",
-                SessionState::Active,
-                SessionState::Paused,
-            )
+            .set_session_state(pause("0000000000000000000000000z", None))
             .await;
         assert!(
             matches!(missing, Err(StoreError::NotFound { what: "session", .. })),
             "{missing:?}"
         );
 
-        // Only one of many racing compare-and-sets wins.
+        // Of many racing changes out of `active`, one applies: the finishes find it finished
+        // (answered as done), the pauses find it finished (a conflict) — or the other way round.
         let id = active_session_in_centre(&*store, "race").await;
+        let replica = fx.open().await;
         let mut tasks = Vec::new();
-        for _ in 0..8 {
-            let (store, id) = (store.clone(), id.clone());
+        for i in 0..8 {
+            let (store, id) = (
+                if i % 2 == 0 {
+                    store.clone()
+                } else {
+                    replica.clone()
+                },
+                id.clone(),
+            );
             tasks.push(tokio::spawn(async move {
-                store
-                    .set_session_state(&id, SessionState::Active, SessionState::Finished)
-                    .await
+                let change = if i % 4 == 3 {
+                    pause(&id, None)
+                } else {
+                    StateChange {
+                        from: vec![SessionState::Active],
+                        ..finish(&id, None)
+                    }
+                };
+                (change.to, store.set_session_state(change).await)
             }));
         }
-        let mut wins = 0;
+        let mut applied = Vec::new();
         for t in tasks {
             match t.await.unwrap() {
-                Ok(_) => wins += 1,
-                Err(StoreError::Conflict { .. }) => {}
-                Err(e) => panic!("unexpected {e}"),
+                (to, Ok(c)) if !c.existed => applied.push(to),
+                (_, Ok(_)) | (_, Err(StoreError::Conflict { .. })) => {}
+                (_, Err(e)) => panic!("unexpected {e}"),
             }
         }
-        assert_eq!(wins, 1);
+        assert_eq!(applied.len(), 1, "{applied:?}");
+        assert_eq!(store.get_session(&id).await.unwrap().state, applied[0]);
+        assert_eq!(store.session_changes(&id).await.unwrap().len(), 1);
     }
 
-    async fn active_session_in_centre(store: &dyn Store, centre: &str) -> String {
-        let c = store
-            .create_child(child("R-1", centre, "psy-aliya", None))
+    /// State changes are idempotent on their key and logged: a retry (even after the session
+    /// moved on) is answered with the session as it is and logs nothing; the key with another
+    /// request is refused; every applied change is one history row.
+    pub async fn session_state_changes_are_idempotent_and_logged(fx: Arc<Fixture>) {
+        let store = fx.open().await;
+        let id = active_session(&*store).await;
+        assert!(store.session_changes(&id).await.unwrap().is_empty());
+
+        let first = store
+            .set_session_state(pause(&id, Some(key("p-1", "pause"))))
             .await
             .unwrap();
+        assert!(!first.existed);
+        assert_eq!(first.record.state, SessionState::Paused);
+        let retry = store
+            .set_session_state(pause(&id, Some(key("p-1", "pause"))))
+            .await
+            .unwrap();
+        assert!(retry.existed);
+        assert_eq!(retry.record, first.record);
+
         store
-            .create_session(session(&c.record.id, "psy-aliya", None))
+            .set_session_state(resume(&id, Some(key("r-1", "resume"))))
+            .await
+            .unwrap();
+        // A late retry of the pause: the session as it is now (active), nothing applied.
+        let late = store
+            .set_session_state(pause(&id, Some(key("p-1", "pause"))))
+            .await
+            .unwrap();
+        assert!(late.existed);
+        assert_eq!(late.record.state, SessionState::Active);
+
+        let history = store.session_changes(&id).await.unwrap();
+        assert_eq!(
+            history
+                .iter()
+                .map(|c| (c.from_state, c.to_state, c.request.clone()))
+                .collect::<Vec<_>>(),
+            [
+                (
+                    SessionState::Active,
+                    SessionState::Paused,
+                    Some(key("p-1", "pause"))
+                ),
+                (
+                    SessionState::Paused,
+                    SessionState::Active,
+                    Some(key("r-1", "resume"))
+                ),
+            ]
+        );
+        assert!(history.iter().all(|c| c.session_id == id));
+        assert!(history[0].id < history[1].id && history[0].at <= history[1].at);
+
+        // The same key for another request is refused, and changes nothing.
+        let reused = store
+            .set_session_state(finish(&id, Some(key("p-1", "finish"))))
+            .await;
+        assert!(
+            matches!(
+                reused,
+                Err(StoreError::RequestReused {
+                    what: "session state change"
+                })
+            ),
+            "{reused:?}"
+        );
+        assert_eq!(store.get_session(&id).await.unwrap().state, SessionState::Active);
+        // Another token's identical request id is another key: applied.
+        let theirs = store
+            .set_session_state(pause(&id, Some(key_of("tok-dana", "p-1", "fp:pause"))))
+            .await
+            .unwrap();
+        assert!(!theirs.existed);
+        // Already in the target state: answered, not logged.
+        assert!(store.set_session_state(pause(&id, None)).await.unwrap().existed);
+        let finished = store.set_session_state(finish(&id, None)).await.unwrap().record;
+        assert!(finished.finished_at.is_some());
+        let history = store.session_changes(&id).await.unwrap();
+        assert_eq!(history.len(), 4);
+        assert_eq!(
+            (history[3].from_state, history[3].to_state, &history[3].request),
+            (SessionState::Paused, SessionState::Finished, &None)
+        );
+        // A key used on another session with the same fingerprint names that session's change.
+        let other = active_session_in_centre(&*store, "astana-2").await;
+        let elsewhere = store
+            .set_session_state(pause(&other, Some(key("r-1", "resume"))))
+            .await
+            .unwrap();
+        assert!(elsewhere.existed);
+        assert_eq!(elsewhere.record.id, id);
+        assert_eq!(
+            store.get_session(&other).await.unwrap().state,
+            SessionState::Active
+        );
+
+        let missing = store.session_changes("0000000000000000000000000z").await;
+        assert!(
+            matches!(missing, Err(StoreError::NotFound { what: "session", .. })),
+            "{missing:?}"
+        );
+
+        // Concurrent retries of one finish, through two stores: applied once, all answered.
+        let replica = fx.open().await;
+        let mut tasks = Vec::new();
+        for i in 0..8 {
+            let (store, other) = (
+                if i % 2 == 0 {
+                    store.clone()
+                } else {
+                    replica.clone()
+                },
+                other.clone(),
+            );
+            tasks.push(tokio::spawn(async move {
+                store
+                    .set_session_state(finish(&other, Some(key("f-race", "finish"))))
+                    .await
+                    .unwrap()
+            }));
+        }
+        let mut applied = 0;
+        for t in tasks {
+            let r = t.await.unwrap();
+            assert_eq!(r.record.state, SessionState::Finished);
+            applied += usize::from(!r.existed);
+        }
+        assert_eq!(applied, 1);
+        assert_eq!(store.session_changes(&other).await.unwrap().len(), 1);
+        // The history is append-only (see the schema checks) and survives reopening.
+        assert_eq!(fx.open().await.session_changes(&id).await.unwrap(), history);
+    }
+
+    /// An idempotency key is (token, request id): the same request id sent with another token
+    /// — here two tokens whose subject is the same name, in two centres — is a new request
+    /// for every kind of write, and never returns the other token's record.
+    pub async fn request_keys_belong_to_the_token(fx: Arc<Fixture>) {
+        let store = fx.open().await;
+        let c1 = store
+            .create_child(NewChild {
+                given_name: Some(Personal::new("Aliya".into())),
+                request: Some(key_of("tok-c1", "req-1", "fp-same")),
+                ..child("K-1", "c1", "psy-same", None)
+            })
+            .await
+            .unwrap();
+        let c2 = store
+            .create_child(NewChild {
+                given_name: Some(Personal::new("Bota".into())),
+                request: Some(key_of("tok-c2", "req-1", "fp-same")),
+                ..child("K-1", "c2", "psy-same", None)
+            })
+            .await
+            .unwrap();
+        assert!(!c1.existed && !c2.existed);
+        assert_ne!(c1.record.id, c2.record.id);
+        assert_eq!(c2.record.centre, "c2");
+        assert_eq!(c2.record.given_name.as_ref().map(Personal::as_str), Some("Bota"));
+        // Each token's retry gets its own child.
+        for (token, mine) in [("tok-c1", &c1.record), ("tok-c2", &c2.record)] {
+            let again = store
+                .create_child(NewChild {
+                    request: Some(key_of(token, "req-1", "fp-same")),
+                    ..child("K-9", "c9", "psy-same", None)
+                })
+                .await
+                .unwrap();
+            assert!(again.existed);
+            assert_eq!(&again.record, mine);
+        }
+
+        let s1 = store
+            .create_session(NewSession {
+                request: Some(key_of("tok-c1", "req-s", "fp-s")),
+                ..session(&c1.record.id, "psy-same", None)
+            })
+            .await
+            .unwrap();
+        let s2 = store
+            .create_session(NewSession {
+                request: Some(key_of("tok-c2", "req-s", "fp-s")),
+                ..session(&c2.record.id, "psy-same", None)
+            })
+            .await
+            .unwrap();
+        assert!(!s2.existed);
+        assert_eq!(
+            (s2.record.child_id.as_str(), s1.record.child_id.as_str()),
+            (c2.record.id.as_str(), c1.record.id.as_str())
+        );
+
+        // Two tokens writing to one session with the same request id: two responses.
+        let sid = &s1.record.id;
+        let mut stored = Vec::new();
+        for token in ["tok-c1", "tok-integrator"] {
+            let r = append(
+                &*store,
+                NewResponse {
+                    request: Some(key_of(token, "req-r", "fp-r")),
+                    ..response(sid, 1, None)
+                },
+                None,
+            )
+            .await
+            .unwrap();
+            assert!(!r.existed);
+            stored.push(r.record);
+        }
+        assert_eq!((stored[0].seq, stored[1].seq), (1, 2));
+        assert_eq!(
+            stored[1].request.as_ref().map(|k| k.token_id.as_str()),
+            Some("tok-integrator")
+        );
+        assert_eq!(store.responses(sid).await.unwrap(), stored);
+
+        for token in ["tok-c1", "tok-c2"] {
+            let e = store
+                .append_report_edit(NewReportEdit {
+                    request: Some(key_of(token, "req-e", "fp-e")),
+                    ..edit(sid, "referral", token, "psy-same", None)
+                })
+                .await
+                .unwrap();
+            assert!(!e.existed);
+        }
+        assert_eq!(
+            store
+                .report_edits(sid, PageRequest::first(0))
+                .await
+                .unwrap()
+                .items
+                .len(),
+            2
+        );
+
+        store
+            .set_session_state(pause(sid, Some(key_of("tok-c1", "req-x", "fp-x"))))
+            .await
+            .unwrap();
+        let resumed = store
+            .set_session_state(resume(sid, Some(key_of("tok-c2", "req-x", "fp-x"))))
+            .await
+            .unwrap();
+        assert!(!resumed.existed, "another token's request id is not a retry");
+        assert_eq!(resumed.record.state, SessionState::Active);
+    }
+
+    /// The same token and request id with another request (another fingerprint) is refused
+    /// for every kind of write, and writes nothing; a request id may be used once per kind.
+    pub async fn reused_request_ids_are_refused(fx: Arc<Fixture>) {
+        let store = fx.open().await;
+        let c = store
+            .create_child(NewChild {
+                request: Some(key("r", "child K-1")),
+                ..child("K-1", "almaty-1", "psy-aliya", None)
+            })
             .await
             .unwrap()
-            .record
-            .id
+            .record;
+        let reused = store
+            .create_child(NewChild {
+                request: Some(key("r", "child K-2")),
+                ..child("K-2", "almaty-1", "psy-aliya", None)
+            })
+            .await;
+        assert!(
+            matches!(reused, Err(StoreError::RequestReused { what: "child" })),
+            "{reused:?}"
+        );
+        let children = store
+            .list_children(ChildFilter::default(), PageRequest::first(0))
+            .await
+            .unwrap();
+        assert_eq!(children.items, std::slice::from_ref(&c));
+
+        // The same request id on a session is another kind of write: fine, once.
+        let s = store
+            .create_session(NewSession {
+                request: Some(key("r", "session 1")),
+                ..session(&c.id, "psy-aliya", None)
+            })
+            .await
+            .unwrap()
+            .record;
+        let reused = store
+            .create_session(NewSession {
+                request: Some(key("r", "session 2")),
+                ..session(&c.id, "psy-aliya", None)
+            })
+            .await;
+        assert!(
+            matches!(reused, Err(StoreError::RequestReused { what: "session" })),
+            "{reused:?}"
+        );
+        assert_eq!(
+            store
+                .list_sessions(SessionFilter::default(), PageRequest::first(0))
+                .await
+                .unwrap()
+                .items,
+            std::slice::from_ref(&s)
+        );
+
+        let r = store
+            .append_response(response(&s.id, 1, Some("r".into())), None)
+            .await
+            .unwrap()
+            .record;
+        for after_seq in [1, 0] {
+            // Refused before the log's end is looked at, whether `after_seq` is current or not.
+            let reused = store
+                .append_response(
+                    NewResponse {
+                        after_seq,
+                        ..response(&s.id, 2, Some("r".into()))
+                    },
+                    Some(audit_entry(&s.id, &c.id)),
+                )
+                .await;
+            assert!(
+                matches!(reused, Err(StoreError::RequestReused { what: "response" })),
+                "{reused:?}"
+            );
+        }
+        assert_eq!(store.responses(&s.id).await.unwrap(), [r]);
+
+        store
+            .append_report_edit(NewReportEdit {
+                request: Some(key("r", "edit 1")),
+                ..edit(&s.id, "referral", "one", "psy-aliya", None)
+            })
+            .await
+            .unwrap();
+        let reused = store
+            .append_report_edit(NewReportEdit {
+                request: Some(key("r", "edit 2")),
+                ..edit(&s.id, "referral", "two", "psy-aliya", None)
+            })
+            .await;
+        assert!(
+            matches!(reused, Err(StoreError::RequestReused { what: "report edit" })),
+            "{reused:?}"
+        );
+        assert_eq!(
+            store
+                .report_edits(&s.id, PageRequest::first(0))
+                .await
+                .unwrap()
+                .items
+                .len(),
+            1
+        );
+
+        store
+            .set_session_state(pause(&s.id, Some(key("r", "pause"))))
+            .await
+            .unwrap();
+        let reused = store
+            .set_session_state(finish(&s.id, Some(key("r", "finish"))))
+            .await;
+        assert!(
+            matches!(reused, Err(StoreError::RequestReused { .. })),
+            "{reused:?}"
+        );
+        assert_eq!(store.session_changes(&s.id).await.unwrap().len(), 1);
+        assert!(
+            store
+                .audit_entries(AuditFilter::default(), PageRequest::first(0))
+                .await
+                .unwrap()
+                .items
+                .is_empty(),
+            "a refused append writes no audit entry"
+        );
     }
 
     pub async fn responses_get_gapless_seqs_in_order(fx: Arc<Fixture>) {
@@ -768,7 +1531,16 @@ mod checks {
         let id = active_session(&*store).await;
         let other = active_session_in_centre(&*store, "astana-2").await;
         for n in 1..=5 {
-            let r = store.append_response(response(&id, n, None), None).await.unwrap();
+            let r = store
+                .append_response(
+                    NewResponse {
+                        after_seq: n as i64 - 1,
+                        ..response(&id, n, None)
+                    },
+                    None,
+                )
+                .await
+                .unwrap();
             assert!(!r.existed);
             assert_eq!(r.record.seq, n as i64);
             assert_eq!(r.record.payload, format!(r#"{{"item":{n},"score":1}}"#));
@@ -788,7 +1560,7 @@ mod checks {
         assert_eq!(log.iter().map(|r| r.seq).collect::<Vec<_>>(), [1, 2, 3, 4, 5]);
         assert!(
             log.iter()
-                .all(|r| r.session_id == id && r.subtest == "matrices" && r.request_id.is_none())
+                .all(|r| r.session_id == id && r.subtest == "matrices" && r.request.is_none())
         );
         assert!(log.windows(2).all(|w| w[0].recorded_at <= w[1].recorded_at));
         assert_eq!(log[2].payload, r#"{"item":3,"score":1}"#);
@@ -811,19 +1583,25 @@ mod checks {
     pub async fn response_retry_returns_stored_response(fx: Arc<Fixture>) {
         let store = fx.open().await;
         let id = active_session(&*store).await;
-        store
-            .append_response(response(&id, 1, Some("r-1".into())), None)
+        append(&*store, response(&id, 1, Some("r-1".into())), None)
             .await
             .unwrap();
-        let second = store
-            .append_response(response(&id, 2, Some("r-2".into())), None)
+        let second = append(&*store, response(&id, 2, Some("r-2".into())), None)
             .await
             .unwrap();
         assert_eq!(second.record.seq, 2);
+        assert_eq!(second.record.request, Some(key("r-2", &format!("{id}/2"))));
 
-        // The retry carries the same request id (even a different body): the stored response comes back.
+        // The retry carries the same key and fingerprint: the stored response comes back, even
+        // with the `after_seq` of its first attempt.
         let retry = store
-            .append_response(response(&id, 99, Some("r-2".into())), None)
+            .append_response(
+                NewResponse {
+                    after_seq: 1,
+                    ..response(&id, 2, Some("r-2".into()))
+                },
+                None,
+            )
             .await
             .unwrap();
         assert!(retry.existed);
@@ -834,23 +1612,32 @@ mod checks {
             "a retry adds no row"
         );
 
-        let third = store
-            .append_response(response(&id, 3, Some("r-3".into())), None)
+        let third = append(&*store, response(&id, 3, Some("r-3".into())), None)
             .await
             .unwrap();
         assert_eq!(third.record.seq, 3);
 
         // A retry still answers after the session finished.
-        store
-            .set_session_state(&id, SessionState::Active, SessionState::Finished)
-            .await
-            .unwrap();
+        store.set_session_state(finish(&id, None)).await.unwrap();
         let late = store
-            .append_response(response(&id, 3, Some("r-3".into())), None)
+            .append_response(
+                NewResponse {
+                    after_seq: 2,
+                    ..response(&id, 3, Some("r-3".into()))
+                },
+                None,
+            )
             .await
             .unwrap();
         assert!(late.existed);
         assert_eq!(late.record, third.record);
+        // Through another replica too.
+        let replica = fx.open().await;
+        let again = replica
+            .append_response(response(&id, 3, Some("r-3".into())), None)
+            .await
+            .unwrap();
+        assert_eq!((again.existed, again.record), (true, third.record));
     }
 
     pub async fn append_refused_unless_active(fx: Arc<Fixture>) {
@@ -858,22 +1645,21 @@ mod checks {
         let id = active_session(&*store).await;
         store.append_response(response(&id, 1, None), None).await.unwrap();
 
-        store
-            .set_session_state(&id, SessionState::Active, SessionState::Paused)
-            .await
-            .unwrap();
+        store.set_session_state(pause(&id, None)).await.unwrap();
         let paused = store
-            .append_response(response(&id, 2, Some("p".into())), None)
+            .append_response(
+                NewResponse {
+                    after_seq: 1,
+                    ..response(&id, 2, Some("p".into()))
+                },
+                None,
+            )
             .await;
         assert!(matches!(paused, Err(StoreError::Conflict { .. })), "{paused:?}");
 
-        store
-            .set_session_state(&id, SessionState::Paused, SessionState::Active)
-            .await
-            .unwrap();
+        store.set_session_state(resume(&id, None)).await.unwrap();
         assert_eq!(
-            store
-                .append_response(response(&id, 2, None), None)
+            append(&*store, response(&id, 2, None), None)
                 .await
                 .unwrap()
                 .record
@@ -881,12 +1667,15 @@ mod checks {
             2
         );
 
-        store
-            .set_session_state(&id, SessionState::Active, SessionState::Finished)
-            .await
-            .unwrap();
+        store.set_session_state(finish(&id, None)).await.unwrap();
         let finished = store
-            .append_response(response(&id, 3, Some("f".into())), None)
+            .append_response(
+                NewResponse {
+                    after_seq: 2,
+                    ..response(&id, 3, Some("f".into()))
+                },
+                None,
+            )
             .await;
         match finished {
             Err(StoreError::Conflict { detail }) => assert!(detail.contains("finished"), "{detail}"),
@@ -895,8 +1684,172 @@ mod checks {
         assert_eq!(store.responses(&id).await.unwrap().len(), 2);
     }
 
-    /// Appends `tasks × per_task` responses concurrently through `stores` (round robin) and
-    /// checks the log is exactly 1..=n with every task's own appends in order.
+    /// An append is stored only after the log's last seq the caller read (`after_seq`):
+    /// otherwise it is stale and writes nothing, not even its audit entry. The last seq is of
+    /// the whole log, every subtest.
+    pub async fn stale_appends_are_refused(fx: Arc<Fixture>) {
+        let store = fx.open().await;
+        let c = store
+            .create_child(child("S-1", "almaty-1", "psy-aliya", None))
+            .await
+            .unwrap()
+            .record;
+        let id = store
+            .create_session(session(&c.id, "psy-aliya", None))
+            .await
+            .unwrap()
+            .record
+            .id;
+        let entry = Some(audit_entry(&id, &c.id));
+        let first = store
+            .append_response(response(&id, 1, Some("s-1".into())), entry.clone())
+            .await
+            .unwrap();
+        assert_eq!(first.record.seq, 1);
+        for after_seq in [0, 2, -1] {
+            let stale = store
+                .append_response(
+                    NewResponse {
+                        after_seq,
+                        ..response(&id, 2, Some(format!("s-2-{after_seq}")))
+                    },
+                    entry.clone(),
+                )
+                .await;
+            match stale {
+                Err(StoreError::Stale { detail }) => {
+                    assert!(detail.contains(&id) && detail.contains("ends at 1"), "{detail}")
+                }
+                other => panic!("after_seq {after_seq}: expected Stale, got {other:?}"),
+            }
+        }
+        assert_eq!(
+            store.responses(&id).await.unwrap(),
+            std::slice::from_ref(&first.record)
+        );
+        let audited = store
+            .audit_entries(AuditFilter::default(), PageRequest::first(0))
+            .await
+            .unwrap();
+        assert_eq!(audited.items.len(), 1, "a stale append writes no audit entry");
+
+        // The last seq counts every subtest's responses.
+        let voc = store
+            .append_response(
+                NewResponse {
+                    subtest: "voc".into(),
+                    after_seq: 1,
+                    ..response(&id, 2, Some("s-2".into()))
+                },
+                None,
+            )
+            .await
+            .unwrap();
+        assert_eq!(voc.record.seq, 2);
+        let ctx = store.subtest_context(&id, "matrices").await.unwrap();
+        assert_eq!((ctx.responses.len(), ctx.last_seq), (1, 2));
+        assert_eq!(store.subtest_context(&id, "voc").await.unwrap().last_seq, 2);
+        // A retry of a stored key is answered before the log's end is looked at.
+        let retry = store
+            .append_response(response(&id, 1, Some("s-1".into())), None)
+            .await
+            .unwrap();
+        assert_eq!((retry.existed, retry.record), (true, first.record));
+        let fresh = active_session_in_centre(&*store, "astana-2").await;
+        assert_eq!(store.subtest_context(&fresh, "voc").await.unwrap().last_seq, 0);
+    }
+
+    /// Of `racers` appends after the same last seq, sent at once through `stores` (round
+    /// robin; SQLite commits them in one group), exactly one is stored and the others are
+    /// stale, with no audit entry; `rounds` times over.
+    async fn race_after_the_same_seq(stores: &[Arc<dyn Store>], rounds: usize, racers: usize) {
+        let store = &stores[0];
+        let c = store
+            .create_child(child("X-1", "race", "psy-aliya", None))
+            .await
+            .unwrap()
+            .record;
+        let id = store
+            .create_session(session(&c.id, "psy-aliya", None))
+            .await
+            .unwrap()
+            .record
+            .id;
+        for round in 0..rounds {
+            let after = last_seq(&**store, &id).await;
+            assert_eq!(after, round as i64);
+            let mut tasks = Vec::new();
+            for r in 0..racers {
+                let (store, id, child_id) = (stores[r % stores.len()].clone(), id.clone(), c.id.clone());
+                tasks.push(tokio::spawn(async move {
+                    let new = NewResponse {
+                        after_seq: after,
+                        ..response(&id, r, Some(format!("race-{round}-{r}")))
+                    };
+                    store
+                        .append_response(new, Some(audit_entry(&id, &child_id)))
+                        .await
+                }));
+            }
+            let (mut stored, mut stale) = (Vec::new(), 0);
+            for t in tasks {
+                match t.await.unwrap() {
+                    Ok(r) => stored.push(r),
+                    Err(StoreError::Stale { .. }) => stale += 1,
+                    Err(e) => panic!("unexpected {e}"),
+                }
+            }
+            assert_eq!((stored.len(), stale), (1, racers - 1), "round {round}");
+            assert!(!stored[0].existed);
+            assert_eq!(stored[0].record.seq, after + 1);
+        }
+        for s in stores {
+            let log = s.responses(&id).await.unwrap();
+            assert_eq!(
+                log.iter().map(|r| r.seq).collect::<Vec<_>>(),
+                (1..=rounds as i64).collect::<Vec<_>>()
+            );
+        }
+        let audited = store
+            .audit_entries(
+                AuditFilter {
+                    child_id: Some(c.id.clone()),
+                    ..AuditFilter::default()
+                },
+                PageRequest::first(0),
+            )
+            .await
+            .unwrap();
+        assert_eq!(audited.items.len(), rounds, "one audit entry per stored response");
+    }
+
+    pub async fn racing_appends_after_the_same_seq(fx: Arc<Fixture>) {
+        let store = fx.open().await;
+        race_after_the_same_seq(std::slice::from_ref(&store), 6, 8).await;
+        // Two appends after the same seq, sent together (likely one SQLite group).
+        let id = active_session(&*store).await;
+        let (a, b) = tokio::join!(
+            store.append_response(response(&id, 1, Some("pair-a".into())), None),
+            store.append_response(response(&id, 2, Some("pair-b".into())), None),
+        );
+        let stale = |r: &Result<Created<Response>, StoreError>| matches!(r, Err(StoreError::Stale { .. }));
+        assert!(
+            (a.is_ok() && stale(&b)) || (stale(&a) && b.is_ok()),
+            "{a:?} {b:?}"
+        );
+        assert_eq!(store.responses(&id).await.unwrap().len(), 1);
+    }
+
+    /// Two stores on one database (two server replicas, or two processes on one SQLite file)
+    /// racing to append after the same seq: one wins, the other is stale.
+    pub async fn two_stores_racing_after_the_same_seq(fx: Arc<Fixture>) {
+        let stores = [fx.open().await, fx.open().await];
+        race_after_the_same_seq(&stores, 6, 6).await;
+    }
+
+    /// Appends `tasks × per_task` responses concurrently through `stores` (round robin), each
+    /// after the log's end as the task last read it (retrying when stale), and checks the log
+    /// is exactly 1..=n with every task's own appends in order.
     async fn append_concurrently(stores: &[Arc<dyn Store>], session_id: &str, tasks: usize, per_task: usize) {
         let mut handles = Vec::new();
         for t in 0..tasks {
@@ -906,9 +1859,7 @@ mod checks {
                 let mut seqs = Vec::new();
                 for i in 0..per_task {
                     let n = t * 1000 + i;
-                    let r = store
-                        .append_response(response(&session_id, n, Some(format!("t{t}-{i}"))), None)
-                        .await;
+                    let r = append(&*store, response(&session_id, n, Some(format!("t{t}-{i}"))), None).await;
                     seqs.push(
                         r.unwrap_or_else(|e| panic!("task {t} append {i}: {e}"))
                             .record
@@ -936,14 +1887,17 @@ mod checks {
             log.iter().map(|r| r.seq).collect::<Vec<_>>(),
             (1..=n).collect::<Vec<_>>()
         );
-        let distinct: HashSet<&str> = log.iter().filter_map(|r| r.request_id.as_deref()).collect();
+        let distinct: HashSet<&str> = log
+            .iter()
+            .filter_map(|r| r.request.as_ref().map(|k| k.request_id.as_str()))
+            .collect();
         assert_eq!(distinct.len(), tasks * per_task);
     }
 
     pub async fn concurrent_appends_are_gapless(fx: Arc<Fixture>) {
         let store = fx.open().await;
         let id = active_session(&*store).await;
-        append_concurrently(&[store], &id, 8, 25).await;
+        append_concurrently(&[store], &id, 8, 12).await;
     }
 
     /// Two stores on one database behave like two server replicas (or two processes on one
@@ -952,7 +1906,7 @@ mod checks {
         let a = fx.open().await;
         let b = fx.open().await;
         let id = active_session(&*a).await;
-        append_concurrently(&[a.clone(), b.clone()], &id, 8, 10).await;
+        append_concurrently(&[a.clone(), b.clone()], &id, 6, 8).await;
         // A retry through the other replica finds the stored response.
         let r = b
             .append_response(response(&id, 0, Some("t0-0".into())), None)
@@ -971,8 +1925,7 @@ mod checks {
         let mut acked = Vec::new();
         for n in 1..=3 {
             acked.push(
-                store
-                    .append_response(response(&id, n, Some(format!("d{n}"))), None)
+                append(&*store, response(&id, n, Some(format!("d{n}"))), None)
                     .await
                     .unwrap()
                     .record,
@@ -983,8 +1936,7 @@ mod checks {
         let store = fx.open().await;
         assert_eq!(store.responses(&id).await.unwrap(), acked);
         assert_eq!(
-            store
-                .append_response(response(&id, 4, None), None)
+            append(&*store, response(&id, 4, None), None)
                 .await
                 .unwrap()
                 .record
@@ -996,52 +1948,250 @@ mod checks {
         assert_eq!(store.responses(&id).await.unwrap().len(), 4);
     }
 
-    pub async fn audit_entries_recorded_and_filtered(fx: Arc<Fixture>) {
-        let store = fx.open().await;
-        let entry = |action: &str, child: Option<&str>| AuditEntry {
-            principal: "psy-aliya".into(),
-            action: action.into(),
-            resource: child.map_or("children".into(), |c| format!("children/{c}")),
-            child_id: child.map(str::to_owned),
-        };
-        let first = store.audit(entry("child.create", Some("c1"))).await.unwrap();
-        assert_eq!(
-            (
-                first.principal.as_str(),
-                first.action.as_str(),
-                first.resource.as_str()
-            ),
-            ("psy-aliya", "child.create", "children/c1")
-        );
-        assert!(first.at > 1_700_000_000_000);
-        store.audit(entry("child.list", None)).await.unwrap();
-        store.audit(entry("child.read", Some("c2"))).await.unwrap();
-        store.audit(entry("child.read", Some("c1"))).await.unwrap();
-
-        let all = store.audit_entries(None).await.unwrap();
-        assert_eq!(all.len(), 4);
-        assert_eq!(all[0], first);
-        assert!(all.windows(2).all(|w| w[0].id < w[1].id && w[0].at <= w[1].at));
-        let c1 = store.audit_entries(Some("c1")).await.unwrap();
-        assert_eq!(
-            c1.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
-            ["child.create", "child.read"]
-        );
-        assert!(c1.iter().all(|e| e.child_id.as_deref() == Some("c1")));
-        assert!(store.audit_entries(Some("nobody")).await.unwrap().is_empty());
-    }
-
+    /// The audit entry of an append by the test's token.
     fn audit_entry(session_id: &str, child_id: &str) -> AuditEntry {
         AuditEntry {
-            principal: "psy-aliya".into(),
-            action: "record_response".into(),
+            token_id: Some(TOKEN.into()),
+            role: Some(Role::Psychologist),
+            centre: "almaty-1".into(),
+            subject: "psy-aliya".into(),
+            action: "assessment.record_response".into(),
             resource: format!("sessions/{session_id}"),
             child_id: Some(child_id.to_owned()),
+            outcome: AuditOutcome::Ok,
+            peer: Some("127.0.0.1:53412".into()),
+            detail: None,
         }
     }
 
+    /// Every field of an entry comes back as written, with an increasing id and the time.
+    pub async fn audit_entries_recorded_and_filtered(fx: Arc<Fixture>) {
+        let store = fx.open().await;
+        let entries = [
+            audit_entry("s1", "c1"),
+            AuditEntry {
+                token_id: None,
+                role: None,
+                centre: String::new(),
+                subject: String::new(),
+                action: "assessment.get_child".into(),
+                resource: "children/c1".into(),
+                child_id: Some("c1".into()),
+                outcome: AuditOutcome::Unauthenticated,
+                peer: Some("console 127.0.0.1:40000".into()),
+                detail: None,
+            },
+            AuditEntry {
+                token_id: Some("tok-dana".into()),
+                role: Some(Role::Supervisor),
+                centre: "astana-2".into(),
+                subject: "sup-dana".into(),
+                action: "assessment.get_child".into(),
+                resource: "children/c2".into(),
+                child_id: Some("c2".into()),
+                outcome: AuditOutcome::Denied,
+                peer: None,
+                detail: Some("another centre".into()),
+            },
+            AuditEntry {
+                action: "assessment.list_children".into(),
+                resource: "children".into(),
+                child_id: None,
+                detail: Some("listed 2: c1 c2".into()),
+                ..audit_entry("s1", "c1")
+            },
+            AuditEntry {
+                token_id: Some("tok-root".into()),
+                role: Some(Role::Admin),
+                centre: "*".into(),
+                subject: "root".into(),
+                action: "token.create".into(),
+                resource: "tokens/t9".into(),
+                child_id: None,
+                outcome: AuditOutcome::Ok,
+                peer: Some("cli".into()),
+                detail: None,
+            },
+        ];
+        let mut recorded = Vec::new();
+        for e in &entries {
+            let r = store.audit(e.clone()).await.unwrap();
+            assert!(r.at > 1_700_000_000_000);
+            assert_eq!(
+                (
+                    &r.token_id,
+                    &r.role,
+                    &r.centre,
+                    &r.subject,
+                    &r.action,
+                    &r.resource
+                ),
+                (
+                    &e.token_id,
+                    &e.role,
+                    &e.centre,
+                    &e.subject,
+                    &e.action,
+                    &e.resource
+                )
+            );
+            assert_eq!(
+                (&r.child_id, r.outcome, &r.peer, &r.detail),
+                (&e.child_id, e.outcome, &e.peer, &e.detail)
+            );
+            recorded.push(r);
+        }
+        let all = store
+            .audit_entries(AuditFilter::default(), PageRequest::first(0))
+            .await
+            .unwrap();
+        assert_eq!((&all.items, all.next), (&recorded, None));
+        assert!(
+            all.items
+                .windows(2)
+                .all(|w| w[0].id < w[1].id && w[0].at <= w[1].at)
+        );
+
+        let actions = |filter: AuditFilter| {
+            let store = store.clone();
+            async move {
+                store
+                    .audit_entries(filter, PageRequest::first(0))
+                    .await
+                    .unwrap()
+                    .items
+                    .into_iter()
+                    .map(|e| (e.action, e.outcome))
+                    .collect::<Vec<_>>()
+            }
+        };
+        let filter = |child: Option<&str>, token: Option<&str>, outcome: Option<AuditOutcome>| AuditFilter {
+            child_id: child.map(str::to_owned),
+            token_id: token.map(str::to_owned),
+            outcome,
+        };
+        use AuditOutcome::*;
+        assert_eq!(
+            actions(filter(Some("c1"), None, None)).await,
+            [
+                ("assessment.record_response".to_owned(), Ok),
+                ("assessment.get_child".to_owned(), Unauthenticated)
+            ]
+        );
+        assert_eq!(
+            actions(filter(None, Some(TOKEN), None)).await,
+            [
+                ("assessment.record_response".to_owned(), Ok),
+                ("assessment.list_children".to_owned(), Ok)
+            ]
+        );
+        assert_eq!(
+            actions(filter(None, None, Some(Denied))).await,
+            [("assessment.get_child".to_owned(), Denied)]
+        );
+        assert_eq!(
+            actions(filter(Some("c1"), Some(TOKEN), Some(Ok))).await,
+            [("assessment.record_response".to_owned(), Ok)]
+        );
+        assert_eq!(actions(filter(None, None, Some(Ok))).await.len(), 3);
+        assert!(actions(filter(Some("nobody"), None, None)).await.is_empty());
+        assert!(actions(filter(None, None, Some(Unavailable))).await.is_empty());
+
+        // Every role and every outcome round-trips.
+        for (role, outcome) in Role::ALL.into_iter().zip(AuditOutcome::ALL.into_iter().cycle()) {
+            let r = store
+                .audit(AuditEntry {
+                    role: Some(role),
+                    outcome,
+                    ..audit_entry("s", "c")
+                })
+                .await
+                .unwrap();
+            assert_eq!((r.role, r.outcome), (Some(role), outcome));
+        }
+        for outcome in AuditOutcome::ALL {
+            let r = store
+                .audit(AuditEntry {
+                    outcome,
+                    ..audit_entry("s", "c")
+                })
+                .await
+                .unwrap();
+            assert_eq!(
+                store
+                    .audit_entries(filter(None, None, Some(outcome)), PageRequest::first(0))
+                    .await
+                    .unwrap()
+                    .items
+                    .last(),
+                Some(&r)
+            );
+        }
+    }
+
+    pub async fn audit_entries_paginate_in_order(fx: Arc<Fixture>) {
+        let store = fx.open().await;
+        let mut ids = Vec::new();
+        for n in 0..7 {
+            let e = AuditEntry {
+                child_id: Some(if n % 2 == 0 { "even" } else { "odd" }.into()),
+                detail: Some(n.to_string()),
+                ..audit_entry("s", "c")
+            };
+            ids.push(store.audit(e).await.unwrap().id);
+        }
+        let pages = |filter: AuditFilter| {
+            let store = store.clone();
+            async move {
+                let (mut seen, mut sizes, mut after) = (Vec::new(), Vec::new(), None);
+                loop {
+                    let page = store
+                        .audit_entries(filter.clone(), PageRequest { size: 3, after })
+                        .await
+                        .unwrap();
+                    sizes.push(page.items.len());
+                    seen.extend(page.items.iter().map(|e| e.detail.clone().unwrap()));
+                    match page.next {
+                        Some(next) => {
+                            assert_eq!(next, page.items.last().unwrap().id.to_string());
+                            after = Some(next);
+                        }
+                        None => break,
+                    }
+                }
+                (seen, sizes)
+            }
+        };
+        let (seen, sizes) = pages(AuditFilter::default()).await;
+        assert_eq!(seen, ["0", "1", "2", "3", "4", "5", "6"]);
+        assert_eq!(sizes, [3, 3, 1]);
+        let (seen, sizes) = pages(AuditFilter {
+            child_id: Some("even".into()),
+            ..AuditFilter::default()
+        })
+        .await;
+        assert_eq!(
+            (seen, sizes),
+            (
+                vec!["0", "2", "4", "6"].into_iter().map(String::from).collect(),
+                vec![3, 1]
+            )
+        );
+        let bad = store
+            .audit_entries(
+                AuditFilter::default(),
+                PageRequest {
+                    size: 3,
+                    after: Some("not-a-cursor".into()),
+                },
+            )
+            .await;
+        assert!(matches!(bad, Err(StoreError::Conflict { .. })), "{bad:?}");
+        assert!(ids.windows(2).all(|w| w[0] < w[1]));
+    }
+
     /// The audit entry given with an append is stored with the response, and only when the
-    /// response is: a retry or a refused append writes none.
+    /// response is: a retry, a stale or a refused append writes none.
     pub async fn append_writes_its_audit_entry_with_it(fx: Arc<Fixture>) {
         let store = fx.open().await;
         let c = store
@@ -1055,33 +2205,82 @@ mod checks {
             .unwrap()
             .record
             .id;
-        let entry = audit_entry(&id, &c.id);
+        let of_child = || AuditFilter {
+            child_id: Some(c.id.clone()),
+            ..AuditFilter::default()
+        };
+        let count = |filter: AuditFilter| {
+            let store = store.clone();
+            async move {
+                store
+                    .audit_entries(filter, PageRequest::first(0))
+                    .await
+                    .unwrap()
+                    .items
+                    .len()
+            }
+        };
+        let entry = AuditEntry {
+            detail: Some("item mat01, score 1".into()),
+            ..audit_entry(&id, &c.id)
+        };
         let first = store
             .append_response(response(&id, 1, Some("a-1".into())), Some(entry.clone()))
             .await
             .unwrap();
         assert!(!first.existed);
-        let audited = store.audit_entries(Some(&c.id)).await.unwrap();
+        let audited = store
+            .audit_entries(of_child(), PageRequest::first(0))
+            .await
+            .unwrap()
+            .items;
         assert_eq!(audited.len(), 1);
         let a = &audited[0];
         assert_eq!(
-            (&a.principal, &a.action, &a.resource, &a.child_id),
-            (&entry.principal, &entry.action, &entry.resource, &entry.child_id)
+            (
+                &a.token_id,
+                &a.role,
+                &a.centre,
+                &a.subject,
+                &a.action,
+                &a.resource
+            ),
+            (
+                &entry.token_id,
+                &entry.role,
+                &entry.centre,
+                &entry.subject,
+                &entry.action,
+                &entry.resource
+            )
         );
-        assert!(a.at >= first.record.recorded_at - 1000 && a.at <= first.record.recorded_at + 1000);
+        assert_eq!(
+            (&a.child_id, a.outcome, &a.peer, &a.detail),
+            (&entry.child_id, entry.outcome, &entry.peer, &entry.detail)
+        );
+        assert_eq!(a.at, first.record.recorded_at, "written together");
 
         // A retry: the stored response, no second entry.
         let retry = store
-            .append_response(response(&id, 9, Some("a-1".into())), Some(entry.clone()))
+            .append_response(response(&id, 1, Some("a-1".into())), Some(entry.clone()))
             .await
             .unwrap();
         assert!(retry.existed);
         assert_eq!(retry.record, first.record);
-        assert_eq!(store.audit_entries(Some(&c.id)).await.unwrap().len(), 1);
+        assert_eq!(count(of_child()).await, 1);
 
         // Without an entry, none is written.
-        store.append_response(response(&id, 2, None), None).await.unwrap();
-        assert_eq!(store.audit_entries(None).await.unwrap().len(), 1);
+        store
+            .append_response(
+                NewResponse {
+                    after_seq: 1,
+                    ..response(&id, 2, None)
+                },
+                None,
+            )
+            .await
+            .unwrap();
+        assert_eq!(count(AuditFilter::default()).await, 1);
 
         // Refused appends write none.
         let missing = store
@@ -1091,15 +2290,22 @@ mod checks {
             )
             .await;
         assert!(matches!(missing, Err(StoreError::NotFound { .. })), "{missing:?}");
-        store
-            .set_session_state(&id, SessionState::Active, SessionState::Finished)
-            .await
-            .unwrap();
-        let refused = store
+        let stale = store
             .append_response(response(&id, 3, Some("a-3".into())), Some(entry.clone()))
             .await;
+        assert!(matches!(stale, Err(StoreError::Stale { .. })), "{stale:?}");
+        store.set_session_state(finish(&id, None)).await.unwrap();
+        let refused = store
+            .append_response(
+                NewResponse {
+                    after_seq: 2,
+                    ..response(&id, 3, Some("a-3".into()))
+                },
+                Some(entry.clone()),
+            )
+            .await;
         assert!(matches!(refused, Err(StoreError::Conflict { .. })), "{refused:?}");
-        assert_eq!(store.audit_entries(None).await.unwrap().len(), 1);
+        assert_eq!(count(AuditFilter::default()).await, 1);
         assert_eq!(store.responses(&id).await.unwrap().len(), 2);
     }
 
@@ -1111,6 +2317,7 @@ mod checks {
         for (n, subtest) in subtests.iter().enumerate() {
             let new = NewResponse {
                 subtest: (*subtest).to_owned(),
+                after_seq: n as i64,
                 ..response(&id, n, Some(format!("r{n}")))
             };
             store.append_response(new, None).await.unwrap();
@@ -1158,13 +2365,13 @@ mod checks {
             "{missing:?}"
         );
 
-        // The same, with the session and its child, in one read.
-        for (sid, subtest) in [
-            (&id, "voc"),
-            (&id, "sim"),
-            (&id, "ds"),
-            (&fresh, "voc"),
-            (&other, "voc"),
+        // The same, with the session, its child and the whole log's last seq, in one read.
+        for (sid, subtest, last) in [
+            (&id, "voc", 6),
+            (&id, "sim", 6),
+            (&id, "ds", 6),
+            (&fresh, "voc", 0),
+            (&other, "voc", 1),
         ] {
             let ctx = store.subtest_context(sid, subtest).await.unwrap();
             let session = store.get_session(sid).await.unwrap();
@@ -1175,6 +2382,7 @@ mod checks {
                 ctx.responses,
                 store.responses_for_subtest(sid, subtest).await.unwrap()
             );
+            assert_eq!(ctx.last_seq, last);
         }
         let missing = store.subtest_context("0000000000000000000000000z", "voc").await;
         assert!(
@@ -1183,7 +2391,7 @@ mod checks {
         );
     }
 
-    /// Makes the database refuse audit entries whose principal is "refuse-me" (a trigger), so
+    /// Makes the database refuse audit entries whose subject is "refuse-me" (a trigger), so
     /// that the second write of an append fails after the first succeeded.
     async fn refuse_some_audit_entries(fx: &Fixture) {
         match fx {
@@ -1192,7 +2400,7 @@ mod checks {
                 let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
                 sqlx::query(
                     "CREATE TRIGGER audit_refuse BEFORE INSERT ON audit_log \
-                     WHEN NEW.principal = 'refuse-me' \
+                     WHEN NEW.subject = 'refuse-me' \
                      BEGIN SELECT RAISE(ABORT, 'refused by the test trigger'); END",
                 )
                 .execute(&mut conn)
@@ -1208,7 +2416,7 @@ mod checks {
                      BEGIN RAISE EXCEPTION 'refused by the test trigger'; END $$"
                         .to_owned(),
                     "CREATE TRIGGER audit_refuse BEFORE INSERT ON audit_log FOR EACH ROW \
-                     WHEN (NEW.principal = 'refuse-me') EXECUTE FUNCTION audit_refuse()"
+                     WHEN (NEW.subject = 'refuse-me') EXECUTE FUNCTION audit_refuse()"
                         .to_owned(),
                 ] {
                     sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -1240,20 +2448,18 @@ mod checks {
         refuse_some_audit_entries(&fx).await;
         let mut handles = Vec::new();
         for (si, sid) in sessions.iter().enumerate() {
-            for t in 0..4 {
+            for t in 0..3 {
                 let (store, sid, child_id) = (store.clone(), sid.clone(), c.id.clone());
                 handles.push(tokio::spawn(async move {
                     let mut outcomes = Vec::new();
-                    for i in 0..12 {
+                    for i in 0..10 {
                         let refused = (t + i) % 3 == 0;
                         let entry = AuditEntry {
-                            principal: if refused { "refuse-me" } else { "psy-aliya" }.into(),
+                            subject: if refused { "refuse-me" } else { "psy-aliya" }.into(),
                             ..audit_entry(&sid, &child_id)
                         };
                         let rid = format!("s{si}-t{t}-{i}");
-                        let r = store
-                            .append_response(response(&sid, i, Some(rid.clone())), Some(entry))
-                            .await;
+                        let r = append(&*store, response(&sid, i, Some(rid.clone())), Some(entry)).await;
                         outcomes.push((rid, refused, r));
                     }
                     outcomes
@@ -1284,7 +2490,17 @@ mod checks {
             logged += log.len();
         }
         assert_eq!(logged, stored, "only the appends acknowledged are stored");
-        assert_eq!(store.audit_entries(Some(&c.id)).await.unwrap().len(), stored);
+        let audited = store
+            .audit_entries(
+                AuditFilter {
+                    child_id: Some(c.id.clone()),
+                    ..AuditFilter::default()
+                },
+                PageRequest::first(MAX_PAGE_SIZE),
+            )
+            .await
+            .unwrap();
+        assert_eq!(audited.items.len(), stored);
     }
 
     /// Many concurrent appends across many sessions (SQLite commits them in groups): seqs
@@ -1292,185 +2508,10 @@ mod checks {
     /// racing its first attempt (likely in the same group) and a later retry (in another
     /// group) get the same response, and appends refused in the middle of the others (a
     /// finished session) fail alone.
-    fn edit(
-        session_id: &str,
-        item: &str,
-        text: &str,
-        author: &str,
-        request_id: Option<&str>,
-    ) -> NewReportEdit {
-        NewReportEdit {
-            session_id: session_id.to_owned(),
-            item: item.to_owned(),
-            text: text.to_owned(),
-            author: author.to_owned(),
-            request_id: request_id.map(str::to_owned),
-        }
-    }
-
-    /// Issue 6, part 4: an edit is appended beside the generated report and earlier edits;
-    /// two edits of one item both stay, in order, the later with the higher id.
-    pub async fn report_edits_are_appended_never_overwritten(fx: Arc<Fixture>) {
-        let store = fx.open().await;
-        let id = active_session(&*store).await;
-        let other = active_session_in_centre(&*store, "astana-2").await;
-        let first = store
-            .append_report_edit(edit(&id, "referral", "Первый вариант", "psy-aliya", Some("e-1")))
-            .await
-            .unwrap();
-        assert!(!first.existed);
-        store
-            .append_report_edit(edit(&other, "referral", "elsewhere", "psy-aliya", Some("e-x")))
-            .await
-            .unwrap();
-        let second = store
-            .append_report_edit(edit(&id, "referral", "Second text", "psy-aliya", Some("e-2")))
-            .await
-            .unwrap();
-        assert!(second.record.id > first.record.id);
-        assert!(second.record.created_at >= first.record.created_at);
-        let page = store.report_edits(&id, PageRequest::first(0)).await.unwrap();
-        assert_eq!(page.next, None);
-        assert_eq!(
-            page.items
-                .iter()
-                .map(|e| (e.item.as_str(), e.text.as_str(), e.author.as_str()))
-                .collect::<Vec<_>>(),
-            [
-                ("referral", "Первый вариант", "psy-aliya"),
-                ("referral", "Second text", "psy-aliya")
-            ],
-            "both edits kept, oldest first, texts as written"
-        );
-        assert_eq!(page.items[0], first.record);
-        assert_eq!(page.items[1].request_id.as_deref(), Some("e-2"));
-        // Edits are kept whatever the session's state.
-        store
-            .set_session_state(&id, SessionState::Active, SessionState::Finished)
-            .await
-            .unwrap();
-        store
-            .append_report_edit(edit(&id, "summary/1", "x", "psy-aliya", None))
-            .await
-            .unwrap();
-        assert_eq!(
-            store
-                .report_edits(&id, PageRequest::first(0))
-                .await
-                .unwrap()
-                .items
-                .len(),
-            3
-        );
-        // Unknown sessions.
-        let orphan = store
-            .append_report_edit(edit("0000000000000000000000000z", "referral", "x", "p", None))
-            .await;
-        assert!(
-            matches!(orphan, Err(StoreError::NotFound { what: "session", .. })),
-            "{orphan:?}"
-        );
-        let none = store
-            .report_edits("0000000000000000000000000z", PageRequest::first(0))
-            .await;
-        assert!(matches!(none, Err(StoreError::NotFound { .. })), "{none:?}");
-        // Reopened: still there.
-        let again = fx.open().await;
-        assert_eq!(
-            again
-                .report_edits(&id, PageRequest::first(0))
-                .await
-                .unwrap()
-                .items
-                .len(),
-            3
-        );
-    }
-
-    /// A retry with the same (author, request id) returns the stored edit and writes nothing,
-    /// even with another text; the same request id of another author is another edit.
-    pub async fn report_edit_retry_is_applied_once(fx: Arc<Fixture>) {
-        let store = fx.open().await;
-        let id = active_session(&*store).await;
-        let first = store
-            .append_report_edit(edit(&id, "strengths/verbal", "text", "psy-aliya", Some("r-1")))
-            .await
-            .unwrap();
-        let retry = store
-            .append_report_edit(edit(&id, "strengths/verbal", "changed", "psy-aliya", Some("r-1")))
-            .await
-            .unwrap();
-        assert!(retry.existed);
-        assert_eq!(retry.record, first.record);
-        let colleague = store
-            .append_report_edit(edit(&id, "strengths/verbal", "theirs", "psy-dana", Some("r-1")))
-            .await
-            .unwrap();
-        assert!(!colleague.existed);
-        // Without a request id every call is a new edit.
-        for _ in 0..2 {
-            store
-                .append_report_edit(edit(&id, "interests", "same", "psy-aliya", None))
-                .await
-                .unwrap();
-        }
-        let texts: Vec<String> = store
-            .report_edits(&id, PageRequest::first(0))
-            .await
-            .unwrap()
-            .items
-            .into_iter()
-            .map(|e| e.text)
-            .collect();
-        assert_eq!(texts, ["text", "theirs", "same", "same"]);
-    }
-
-    pub async fn report_edits_paginate_in_order(fx: Arc<Fixture>) {
-        let store = fx.open().await;
-        let id = active_session(&*store).await;
-        for n in 0..7 {
-            store
-                .append_report_edit(edit(
-                    &id,
-                    &format!("caveats/{}", n % 3 + 1),
-                    &n.to_string(),
-                    "p",
-                    None,
-                ))
-                .await
-                .unwrap();
-        }
-        let mut seen = Vec::new();
-        let mut after = None;
-        loop {
-            let page = store
-                .report_edits(&id, PageRequest { size: 3, after })
-                .await
-                .unwrap();
-            assert!(page.items.len() <= 3);
-            seen.extend(page.items.iter().map(|e| e.text.clone()));
-            match page.next {
-                Some(next) => after = Some(next),
-                None => break,
-            }
-        }
-        assert_eq!(seen, ["0", "1", "2", "3", "4", "5", "6"]);
-        let bad = store
-            .report_edits(
-                &id,
-                PageRequest {
-                    size: 3,
-                    after: Some("not-a-cursor".into()),
-                },
-            )
-            .await;
-        assert!(matches!(bad, Err(StoreError::Conflict { .. })), "{bad:?}");
-    }
-
     pub async fn grouped_appends_keep_their_own_outcomes(fx: Arc<Fixture>) {
-        const SESSIONS: usize = 16;
-        const TASKS: usize = 8;
-        const PER_TASK: usize = 20;
+        const SESSIONS: usize = 12;
+        const TASKS: usize = 4;
+        const PER_TASK: usize = 12;
         let store = fx.open().await;
         let c = store
             .create_child(child("G-1", "almaty-1", "psy-aliya", None))
@@ -1495,10 +2536,7 @@ mod checks {
             .append_response(response(&finished, 0, Some("before".into())), None)
             .await
             .unwrap();
-        store
-            .set_session_state(&finished, SessionState::Active, SessionState::Finished)
-            .await
-            .unwrap();
+        store.set_session_state(finish(&finished, None)).await.unwrap();
 
         let mut handles = Vec::new();
         for (si, sid) in sessions.iter().enumerate() {
@@ -1508,26 +2546,45 @@ mod checks {
                 handles.push(tokio::spawn(async move {
                     let mut acked = Vec::new();
                     for i in 0..PER_TASK {
-                        let rid = Some(format!("s{si}-t{t}-{i}"));
+                        let rid = format!("s{si}-t{t}-{i}");
                         let n = t * 1000 + i;
                         let entry = || Some(audit_entry(&sid, &child_id));
                         if i % 4 == 0 {
-                            let (a, b, refused) = tokio::join!(
-                                store.append_response(response(&sid, n, rid.clone()), entry()),
-                                store.append_response(response(&sid, n, rid.clone()), entry()),
-                                store.append_response(response(&finished, n, rid.clone()), entry()),
-                            );
-                            let (a, b) = (
-                                a.unwrap_or_else(|e| panic!("s{si} t{t} {i}: {e}")),
-                                b.unwrap_or_else(|e| panic!("s{si} t{t} {i} (retry): {e}")),
-                            );
-                            assert_eq!(a.record, b.record, "a racing retry gets the same response");
-                            assert_ne!(a.existed, b.existed, "exactly one of the two stored it");
-                            assert!(matches!(refused, Err(StoreError::Conflict { .. })), "{refused:?}");
-                            acked.push(a.record);
+                            // The same append twice at once (a retry racing its first attempt),
+                            // and one to the finished session: again while both are stale.
+                            let stored = loop {
+                                let new = NewResponse {
+                                    after_seq: last_seq(&*store, &sid).await,
+                                    ..response(&sid, n, Some(rid.clone()))
+                                };
+                                let late = NewResponse {
+                                    after_seq: 1,
+                                    ..response(&finished, n, Some(format!("{rid}-late")))
+                                };
+                                let (a, b, refused) = tokio::join!(
+                                    store.append_response(new.clone(), entry()),
+                                    store.append_response(new, entry()),
+                                    store.append_response(late, entry()),
+                                );
+                                assert!(matches!(refused, Err(StoreError::Conflict { .. })), "{refused:?}");
+                                match (a, b) {
+                                    (Err(StoreError::Stale { .. }), Err(StoreError::Stale { .. })) => {
+                                        continue;
+                                    }
+                                    (Ok(a), Ok(b)) => {
+                                        assert_eq!(
+                                            a.record, b.record,
+                                            "a racing retry gets the same response"
+                                        );
+                                        assert_ne!(a.existed, b.existed, "exactly one of the two stored it");
+                                        break a.record;
+                                    }
+                                    (a, b) => panic!("s{si} t{t} {i}: {a:?} / {b:?}"),
+                                }
+                            };
+                            acked.push(stored);
                         } else {
-                            let r = store
-                                .append_response(response(&sid, n, rid), entry())
+                            let r = append(&*store, response(&sid, n, Some(rid)), entry())
                                 .await
                                 .unwrap_or_else(|e| panic!("s{si} t{t} {i}: {e}"));
                             assert!(!r.existed);
@@ -1569,9 +2626,14 @@ mod checks {
         for r in acked.iter().step_by(3) {
             let (store, r, child_id) = (store.clone(), r.clone(), c.id.clone());
             retries.push(tokio::spawn(async move {
+                let n = {
+                    let item: serde_json::Value = serde_json::from_str(&r.payload).unwrap();
+                    item["item"].as_u64().unwrap() as usize
+                };
+                let rid = r.request.as_ref().map(|k| k.request_id.clone());
                 let again = store
                     .append_response(
-                        response(&r.session_id, 99_999, r.request_id.clone()),
+                        response(&r.session_id, n, rid),
                         Some(audit_entry(&r.session_id, &child_id)),
                     )
                     .await
@@ -1583,11 +2645,392 @@ mod checks {
         for h in retries {
             h.await.unwrap();
         }
-        // One audit entry per stored response: none for retries or refused appends.
+        // One audit entry per stored response: none for retries, stale or refused appends.
+        let audited = store
+            .audit_entries(
+                AuditFilter {
+                    child_id: Some(c.id.clone()),
+                    ..AuditFilter::default()
+                },
+                PageRequest::first(MAX_PAGE_SIZE),
+            )
+            .await
+            .unwrap();
+        assert_eq!(audited.items.len(), SESSIONS * TASKS * PER_TASK);
+    }
+
+    fn edit(
+        session_id: &str,
+        item: &str,
+        text: &str,
+        author: &str,
+        request_id: Option<&str>,
+    ) -> NewReportEdit {
+        NewReportEdit {
+            session_id: session_id.to_owned(),
+            item: item.to_owned(),
+            text: Personal::new(text.to_owned()),
+            author: author.to_owned(),
+            request: request_id.map(|r| key(r, &format!("{session_id}/{item}/{text}"))),
+        }
+    }
+
+    /// An edit is appended beside the generated report and earlier edits; two edits of one
+    /// item both stay, in order, the later with the higher id.
+    pub async fn report_edits_are_appended_never_overwritten(fx: Arc<Fixture>) {
+        let store = fx.open().await;
+        let id = active_session(&*store).await;
+        let other = active_session_in_centre(&*store, "astana-2").await;
+        let first = store
+            .append_report_edit(edit(&id, "referral", "Первый вариант", "psy-aliya", Some("e-1")))
+            .await
+            .unwrap();
+        assert!(!first.existed);
+        store
+            .append_report_edit(edit(&other, "referral", "elsewhere", "psy-aliya", Some("e-x")))
+            .await
+            .unwrap();
+        let second = store
+            .append_report_edit(edit(&id, "referral", "Second text", "psy-aliya", Some("e-2")))
+            .await
+            .unwrap();
+        assert!(second.record.id > first.record.id);
+        assert!(second.record.created_at >= first.record.created_at);
+        let page = store.report_edits(&id, PageRequest::first(0)).await.unwrap();
+        assert_eq!(page.next, None);
         assert_eq!(
-            store.audit_entries(Some(&c.id)).await.unwrap().len(),
-            SESSIONS * TASKS * PER_TASK
+            page.items
+                .iter()
+                .map(|e| (e.item.as_str(), e.text.as_str(), e.author.as_str()))
+                .collect::<Vec<_>>(),
+            [
+                ("referral", "Первый вариант", "psy-aliya"),
+                ("referral", "Second text", "psy-aliya")
+            ],
+            "both edits kept, oldest first, texts as written"
         );
+        assert_eq!(page.items[0], first.record);
+        assert_eq!(
+            page.items[1].request,
+            Some(key("e-2", &format!("{id}/referral/Second text")))
+        );
+        // Edits are kept whatever the session's state.
+        store.set_session_state(finish(&id, None)).await.unwrap();
+        store
+            .append_report_edit(edit(&id, "summary/1", "x", "psy-aliya", None))
+            .await
+            .unwrap();
+        assert_eq!(
+            store
+                .report_edits(&id, PageRequest::first(0))
+                .await
+                .unwrap()
+                .items
+                .len(),
+            3
+        );
+        // Unknown sessions.
+        for rid in [None, Some("e-orphan")] {
+            let orphan = store
+                .append_report_edit(edit("0000000000000000000000000z", "referral", "x", "p", rid))
+                .await;
+            assert!(
+                matches!(orphan, Err(StoreError::NotFound { what: "session", .. })),
+                "{orphan:?}"
+            );
+        }
+        let none = store
+            .report_edits("0000000000000000000000000z", PageRequest::first(0))
+            .await;
+        assert!(matches!(none, Err(StoreError::NotFound { .. })), "{none:?}");
+        // Reopened: still there.
+        let again = fx.open().await;
+        assert_eq!(
+            again
+                .report_edits(&id, PageRequest::first(0))
+                .await
+                .unwrap()
+                .items
+                .len(),
+            3
+        );
+    }
+
+    /// A retry with the same key returns the stored edit and writes nothing; the same request
+    /// id of another token is another edit; concurrent retries store one.
+    pub async fn report_edit_retry_is_applied_once(fx: Arc<Fixture>) {
+        let store = fx.open().await;
+        let id = active_session(&*store).await;
+        let first = store
+            .append_report_edit(edit(&id, "strengths/verbal", "text", "psy-aliya", Some("r-1")))
+            .await
+            .unwrap();
+        let retry = store
+            .append_report_edit(edit(&id, "strengths/verbal", "text", "psy-aliya", Some("r-1")))
+            .await
+            .unwrap();
+        assert!(retry.existed);
+        assert_eq!(retry.record, first.record);
+        let colleague = store
+            .append_report_edit(NewReportEdit {
+                request: Some(key_of("tok-dana", "r-1", "fp:theirs")),
+                ..edit(&id, "strengths/verbal", "theirs", "psy-dana", None)
+            })
+            .await
+            .unwrap();
+        assert!(!colleague.existed);
+        // Without a request id every call is a new edit.
+        for _ in 0..2 {
+            store
+                .append_report_edit(edit(&id, "interests", "same", "psy-aliya", None))
+                .await
+                .unwrap();
+        }
+        // Concurrent retries through two stores: one edit.
+        let replica = fx.open().await;
+        let mut tasks = Vec::new();
+        for i in 0..6 {
+            let (store, id) = (
+                if i % 2 == 0 {
+                    store.clone()
+                } else {
+                    replica.clone()
+                },
+                id.clone(),
+            );
+            tasks.push(tokio::spawn(async move {
+                store
+                    .append_report_edit(edit(&id, "referral", "raced", "psy-aliya", Some("r-race")))
+                    .await
+                    .unwrap()
+            }));
+        }
+        let mut stored = 0;
+        for t in tasks {
+            stored += usize::from(!t.await.unwrap().existed);
+        }
+        assert_eq!(stored, 1);
+        let texts: Vec<String> = store
+            .report_edits(&id, PageRequest::first(0))
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|e| e.text.into_inner())
+            .collect();
+        assert_eq!(texts, ["text", "theirs", "same", "same", "raced"]);
+    }
+
+    pub async fn report_edits_paginate_in_order(fx: Arc<Fixture>) {
+        let store = fx.open().await;
+        let id = active_session(&*store).await;
+        for n in 0..7 {
+            store
+                .append_report_edit(edit(
+                    &id,
+                    &format!("caveats/{}", n % 3 + 1),
+                    &n.to_string(),
+                    "p",
+                    None,
+                ))
+                .await
+                .unwrap();
+        }
+        let mut seen = Vec::new();
+        let mut after = None;
+        loop {
+            let page = store
+                .report_edits(&id, PageRequest { size: 3, after })
+                .await
+                .unwrap();
+            assert!(page.items.len() <= 3);
+            seen.extend(page.items.iter().map(|e| e.text.as_str().to_owned()));
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(seen, ["0", "1", "2", "3", "4", "5", "6"]);
+        let bad = store
+            .report_edits(
+                &id,
+                PageRequest {
+                    size: 3,
+                    after: Some("not-a-cursor".into()),
+                },
+            )
+            .await;
+        assert!(matches!(bad, Err(StoreError::Conflict { .. })), "{bad:?}");
+    }
+
+    /// Rows in the schema of migrations 0001–0003, one in every table (ids, times and
+    /// request ids as that schema stored them).
+    const OLD_ROWS: &str = "\
+        INSERT INTO tokens (id, role, centre, subject, secret_hash, created_at) \
+            VALUES ('t-old', 'psychologist', 'almaty-1', 'psy-aliya', 'old-hash', 1); \
+        INSERT INTO children (id, code, birth_date, sex, test_language, centre, owner, given_name, \
+            family_name, notes, request_id, created_at) \
+            VALUES ('c-old', 'OLD-1', '2017-01-01', NULL, 'ru', 'almaty-1', 'psy-aliya', 'Old', NULL, \
+            NULL, 'req-old', 2); \
+        INSERT INTO sessions (id, child_id, battery_id, norm_set_hash, test_date, examiner, request_id, \
+            state, created_at) \
+            VALUES ('s-old', 'c-old', 'demo', 'h', '2026-01-01', 'psy-aliya', 'req-old', 'active', 3); \
+        INSERT INTO responses (session_id, seq, subtest, payload, request_id, recorded_at) \
+            VALUES ('s-old', 1, 'voc', '{}', 'req-old', 4); \
+        INSERT INTO report_edits (session_id, item, text, author, request_id, created_at) \
+            VALUES ('s-old', 'referral', 'old text', 'psy-aliya', 'req-old', 5); \
+        INSERT INTO audit_log (at, principal, action, resource, child_id) \
+            VALUES (6, 'psy-aliya', 'create_child', 'children/c-old', 'c-old');";
+
+    /// Applies the migrations up to `version` (not the later ones) to the fixture's database
+    /// and writes [`OLD_ROWS`].
+    async fn old_database(fx: &Fixture, version: i64) {
+        use std::borrow::Cow;
+        let keep = |m: sqlx::migrate::Migrator| sqlx::migrate::Migrator {
+            migrations: Cow::Owned(
+                m.migrations
+                    .iter()
+                    .filter(|m| m.version <= version)
+                    .cloned()
+                    .collect(),
+            ),
+            ..m
+        };
+        match fx {
+            Fixture::Sqlite { url, .. } => {
+                use std::str::FromStr;
+                let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)
+                    .unwrap()
+                    .create_if_missing(true);
+                let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+                keep(sqlx::migrate!("migrations/sqlite"))
+                    .run(&pool)
+                    .await
+                    .unwrap();
+                sqlx::raw_sql(OLD_ROWS).execute(&pool).await.unwrap();
+                pool.close().await;
+            }
+            Fixture::Postgres { url, schema } => {
+                let options: sqlx::postgres::PgConnectOptions = url.parse().unwrap();
+                let pool = sqlx::PgPool::connect_with(options.options([("search_path", schema.as_str())]))
+                    .await
+                    .unwrap();
+                keep(sqlx::migrate!("migrations/postgres"))
+                    .run(&pool)
+                    .await
+                    .unwrap();
+                sqlx::raw_sql(OLD_ROWS).execute(&pool).await.unwrap();
+                pool.close().await;
+            }
+        }
+    }
+
+    /// A database of the previous schema, with data, migrates when a store opens it: every
+    /// row reads as before (an audit row keeps its subject; it had no token, role or centre,
+    /// and was a successful call); the old request ids are not honoured, and do not get in
+    /// the way of new keys.
+    pub async fn old_databases_migrate(fx: Arc<Fixture>) {
+        old_database(&fx, 3).await;
+        let store = fx.open().await;
+        let token = store.token("t-old").await.unwrap();
+        assert_eq!(
+            (token.subject.as_str(), token.revoked, token.expires_at),
+            ("psy-aliya", false, None)
+        );
+        let c = store.get_child("c-old").await.unwrap();
+        assert_eq!(
+            (c.code.as_str(), c.given_name.as_ref().map(Personal::as_str)),
+            ("OLD-1", Some("Old"))
+        );
+        let s = store.get_session("s-old").await.unwrap();
+        assert_eq!((s.child_id.as_str(), s.state), ("c-old", SessionState::Active));
+        let log = store.responses("s-old").await.unwrap();
+        assert_eq!(
+            log.iter()
+                .map(|r| (r.seq, r.subtest.as_str(), r.request.clone()))
+                .collect::<Vec<_>>(),
+            [(1, "voc", None)]
+        );
+        let edits = store.report_edits("s-old", PageRequest::first(0)).await.unwrap();
+        assert_eq!(edits.items.len(), 1);
+        assert_eq!(
+            (edits.items[0].text.as_str(), &edits.items[0].request),
+            ("old text", &None)
+        );
+        let audit = store
+            .audit_entries(AuditFilter::default(), PageRequest::first(0))
+            .await
+            .unwrap()
+            .items;
+        assert_eq!(audit.len(), 1);
+        let a = &audit[0];
+        assert_eq!(
+            (a.at, a.subject.as_str(), a.action.as_str(), a.child_id.as_deref()),
+            (6, "psy-aliya", "create_child", Some("c-old"))
+        );
+        assert_eq!(
+            (
+                &a.token_id,
+                a.role,
+                a.centre.as_str(),
+                a.outcome,
+                &a.peer,
+                &a.detail
+            ),
+            (&None, None, "", AuditOutcome::Ok, &None, &None)
+        );
+
+        // The old request id, sent again by its owner through a token: new writes.
+        let new_child = store
+            .create_child(NewChild {
+                request: Some(key("req-old", "new child")),
+                ..child("NEW-1", "almaty-1", "psy-aliya", None)
+            })
+            .await
+            .unwrap();
+        assert!(!new_child.existed);
+        let new_session = store
+            .create_session(NewSession {
+                request: Some(key("req-old", "new session")),
+                ..session("c-old", "psy-aliya", None)
+            })
+            .await
+            .unwrap();
+        assert!(!new_session.existed);
+        let appended = store
+            .append_response(
+                NewResponse {
+                    after_seq: 1,
+                    ..response("s-old", 2, Some("req-old".into()))
+                },
+                Some(audit_entry("s-old", "c-old")),
+            )
+            .await
+            .unwrap();
+        assert_eq!((appended.existed, appended.record.seq), (false, 2));
+        let edited = store
+            .append_report_edit(edit(
+                "s-old",
+                "referral",
+                "new text",
+                "psy-aliya",
+                Some("req-old"),
+            ))
+            .await
+            .unwrap();
+        assert!(!edited.existed);
+        assert!(
+            store
+                .set_session_state(finish("s-old", None))
+                .await
+                .unwrap()
+                .record
+                .finished_at
+                .is_some()
+        );
+        // Reopening migrates nothing more.
+        drop(store);
+        assert_eq!(fx.open().await.responses("s-old").await.unwrap().len(), 2);
     }
 }
 
@@ -1602,10 +3045,13 @@ async fn sqlite_urls_and_wal_mode() {
     assert!(path.exists());
     let id = checks_session(&store).await;
     store.append_response(checks_response(&id), None).await.unwrap();
+    store.audit(checks_audit()).await.unwrap();
     store
-        .audit(AuditEntry {
-            principal: "p".into(),
-            ..AuditEntry::default()
+        .set_session_state(StateChange {
+            session_id: id.clone(),
+            from: vec![SessionState::Active],
+            to: SessionState::Paused,
+            request: None,
         })
         .await
         .unwrap();
@@ -1622,24 +3068,16 @@ async fn sqlite_urls_and_wal_mode() {
         .unwrap();
     assert_eq!(mode, "wal");
     // The logs are append-only in the schema itself.
-    assert!(
-        sqlx::query("UPDATE responses SET payload = 'x'")
-            .execute(&mut conn)
-            .await
-            .is_err()
-    );
-    assert!(
-        sqlx::query("DELETE FROM responses")
-            .execute(&mut conn)
-            .await
-            .is_err()
-    );
-    assert!(
-        sqlx::query("DELETE FROM audit_log")
-            .execute(&mut conn)
-            .await
-            .is_err()
-    );
+    for sql in [
+        "UPDATE responses SET payload = 'x'",
+        "DELETE FROM responses",
+        "DELETE FROM audit_log",
+        "UPDATE audit_log SET outcome = 'denied'",
+        "UPDATE session_changes SET to_state = 'finished'",
+        "DELETE FROM session_changes",
+    ] {
+        assert!(sqlx::query(sql).execute(&mut conn).await.is_err(), "{sql}");
+    }
 
     let memory = open_store("sqlite::memory:").await.unwrap();
     let c = memory.create_child(checks_child()).await.unwrap();
@@ -1662,6 +3100,21 @@ fn checks_child() -> NewChild {
     }
 }
 
+fn checks_audit() -> AuditEntry {
+    AuditEntry {
+        token_id: None,
+        role: None,
+        centre: String::new(),
+        subject: String::new(),
+        action: "a".into(),
+        resource: "r".into(),
+        child_id: None,
+        outcome: AuditOutcome::Unauthenticated,
+        peer: None,
+        detail: None,
+    }
+}
+
 /// The PostgreSQL schema rejects changes to the append-only logs, and migrations are
 /// idempotent across replicas (a second connect finds them applied).
 #[tokio::test(flavor = "multi_thread")]
@@ -1670,10 +3123,13 @@ async fn postgres_logs_are_append_only() {
         let store = fx.open().await;
         let id = checks_session(&*store).await;
         store.append_response(checks_response(&id), None).await.unwrap();
+        store.audit(checks_audit()).await.unwrap();
         store
-            .audit(AuditEntry {
-                principal: "p".into(),
-                ..AuditEntry::default()
+            .set_session_state(StateChange {
+                session_id: id.clone(),
+                from: vec![SessionState::Active],
+                to: SessionState::Paused,
+                request: None,
             })
             .await
             .unwrap();
@@ -1685,18 +3141,14 @@ async fn postgres_logs_are_append_only() {
             .execute(&mut conn)
             .await
             .unwrap();
-        assert!(
-            sqlx::query("UPDATE responses SET payload = 'x'")
-                .execute(&mut conn)
-                .await
-                .is_err()
-        );
-        assert!(
-            sqlx::query("DELETE FROM audit_log")
-                .execute(&mut conn)
-                .await
-                .is_err()
-        );
+        for sql in [
+            "UPDATE responses SET payload = 'x'",
+            "DELETE FROM audit_log",
+            "UPDATE session_changes SET to_state = 'finished'",
+            "DELETE FROM session_changes",
+        ] {
+            assert!(sqlx::query(sql).execute(&mut conn).await.is_err(), "{sql}");
+        }
         let again = fx.open().await;
         assert_eq!(again.responses(&id).await.unwrap().len(), 1);
     })
@@ -1708,7 +3160,8 @@ fn checks_response(session_id: &str) -> NewResponse {
         session_id: session_id.into(),
         subtest: "s".into(),
         payload: "{}".into(),
-        request_id: None,
+        after_seq: 0,
+        request: None,
     }
 }
 
@@ -1721,7 +3174,7 @@ async fn checks_session(store: &dyn Store) -> String {
             norm_set_hash: "h".into(),
             test_date: "2026-01-01".into(),
             examiner: "o".into(),
-            request_id: None,
+            request: None,
         })
         .await
         .unwrap()

@@ -113,7 +113,10 @@ fn acknowledged_responses_survive_sigkill() {
         for session in &sessions {
             let id = session.strip_prefix("sessions/").expect("name");
             let log = store.responses(id).await.expect("responses");
-            let ids: Vec<String> = log.iter().filter_map(|r| r.request_id.clone()).collect();
+            let ids: Vec<String> = log
+                .iter()
+                .filter_map(|r| r.request.as_ref().map(|k| k.request_id.clone()))
+                .collect();
             for (_, rid) in acked.iter().filter(|(s, _)| s == session) {
                 assert!(ids.contains(rid), "{session}: acknowledged {rid} is missing");
             }

@@ -1,7 +1,7 @@
 //! `qabilet token` end to end: the real binary on a temporary SQLite file creates a token
 //! (its secret printed once), lists it without the secret, revokes it, and refuses bad input
 //! with exit code 2. The server's own authenticator, on the same file, accepts the secret
-//! until the revocation.
+//! until the revocation, and a token with an expiry until it expires.
 
 use std::process::Output;
 
@@ -31,7 +31,7 @@ fn list(db: &str) -> Vec<csv::StringRecord> {
     let mut r = csv::Reader::from_reader(stdout.as_bytes());
     assert_eq!(
         r.headers().expect("header"),
-        vec!["id", "role", "centre", "subject", "created", "revoked"]
+        vec!["id", "role", "centre", "subject", "created", "revoked", "expires"]
     );
     r.records().map(|x| x.expect("record")).collect()
 }
@@ -116,7 +116,10 @@ async fn create_list_revoke() {
     let id = psy[0].to_owned();
     assert_eq!(id.len(), 26);
     assert!(stderr.contains(&id), "create names the id: {stderr}");
-    assert_eq!((&psy[1], &psy[2], &psy[5]), ("psychologist", "almaty-1", "false"));
+    assert_eq!(
+        (&psy[1], &psy[2], &psy[5], &psy[6]),
+        ("psychologist", "almaty-1", "false", "")
+    );
     assert!(
         psy[4].starts_with("20") && psy[4].ends_with('Z'),
         "RFC 3339: {}",
@@ -147,6 +150,45 @@ async fn create_list_revoke() {
 
     // Revoking again is fine; an unknown id is bad input.
     assert!(run(&db, &["revoke", "--id", &id]).status.success());
+
+    // A token with an expiry: listed with it, accepted until then, refused after.
+    let expiring = run(
+        &db,
+        &[
+            "create",
+            "--role",
+            "integrator",
+            "--centre",
+            "almaty-1",
+            "--subject",
+            "his-1",
+            "--expires-in",
+            "2s",
+        ],
+    );
+    assert!(expiring.status.success(), "{}", text(&expiring.stderr));
+    assert!(
+        text(&expiring.stderr).contains("expires 20"),
+        "{}",
+        text(&expiring.stderr)
+    );
+    let secret = text(&expiring.stdout).trim().to_owned();
+    let rows = list(&db);
+    let his = rows.iter().find(|r| &r[3] == "his-1").expect("listed");
+    assert!(
+        his[6].starts_with("20") && his[6].ends_with('Z') && his[6] != his[4],
+        "RFC 3339, after its creation: {}",
+        &his[6]
+    );
+    assert_eq!(
+        authenticates(&db, &secret).await,
+        Ok("integrator almaty-1 his-1".to_owned())
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(
+        authenticates(&db, &secret).await,
+        Err(tonic::Code::Unauthenticated)
+    );
     let unknown = run(&db, &["revoke", "--id", "0000000000000000000000000z"]);
     assert_eq!(unknown.status.code(), Some(2), "{}", text(&unknown.stderr));
     assert!(
@@ -181,6 +223,27 @@ fn bad_input_is_exit_2_and_touches_nothing() {
         assert!(stderr.contains(role), "the message lists {role}: {stderr}");
     }
     assert!(bad_role.stdout.is_empty());
+
+    let bad_duration = run(
+        &db,
+        &[
+            "create",
+            "--role",
+            "admin",
+            "--centre",
+            "*",
+            "--subject",
+            "x",
+            "--expires-in",
+            "90 days",
+        ],
+    );
+    assert_eq!(bad_duration.status.code(), Some(2));
+    assert!(
+        text(&bad_duration.stderr).contains("--expires-in"),
+        "{}",
+        text(&bad_duration.stderr)
+    );
 
     let empty_subject = run(
         &db,

@@ -17,6 +17,11 @@
 //! tokens are never cached (every attempt with one reaches the store, so a token created a
 //! moment ago works at once). [`Authenticator::with_cache_ttl`] with [`Duration::ZERO`] turns
 //! the cache off.
+//!
+//! # Expiry
+//!
+//! A token may carry an expiry time; from that moment it is refused like a revoked one, the
+//! cached ones included (the cache keeps each token's expiry and checks it on every call).
 
 pub mod policy;
 
@@ -101,8 +106,9 @@ fn well_formed(secret: &str) -> bool {
     })
 }
 
-/// Creates a token for `role`, `centre` and `subject` and returns it with its secret (shown
-/// to the user once; the store keeps only [`hash_secret`] of it).
+/// Creates a token for `role`, `centre` and `subject`, expiring at `expires_at` (Unix
+/// milliseconds; `None` for never), and returns it with its secret (shown to the user once;
+/// the store keeps only [`hash_secret`] of it).
 ///
 /// # Errors
 ///
@@ -112,6 +118,7 @@ pub async fn issue_token(
     role: Role,
     centre: &str,
     subject: &str,
+    expires_at: Option<i64>,
 ) -> Result<(Token, String), StoreError> {
     let secret = new_secret();
     let token = store
@@ -120,6 +127,7 @@ pub async fn issue_token(
             centre: centre.to_owned(),
             subject: subject.to_owned(),
             secret_hash: hash_secret(&secret),
+            expires_at,
         })
         .await?;
     Ok((token, secret))
@@ -139,8 +147,22 @@ pub async fn bootstrap_admin(store: &dyn Store) -> Result<Option<String>, StoreE
     if store.has_tokens().await? {
         return Ok(None);
     }
-    let (_, secret) = issue_token(store, Role::Admin, policy::ALL_CENTRES, BOOTSTRAP_SUBJECT).await?;
+    let (_, secret) = issue_token(store, Role::Admin, policy::ALL_CENTRES, BOOTSTRAP_SUBJECT, None).await?;
     Ok(Some(secret))
+}
+
+/// An accepted token in the cache.
+struct Cached {
+    principal: Principal,
+    /// When it was looked up.
+    at: Instant,
+    /// The token's expiry, Unix milliseconds.
+    expires_at: Option<i64>,
+}
+
+/// Whether a token expiring at `expires_at` has expired.
+fn expired(expires_at: Option<i64>) -> bool {
+    expires_at.is_some_and(|at| at <= crate::store::now_ms())
 }
 
 /// Checks the bearer token of each call against the store (see the module docs for the
@@ -148,8 +170,8 @@ pub async fn bootstrap_admin(store: &dyn Store) -> Result<Option<String>, StoreE
 pub struct Authenticator {
     store: Arc<dyn Store>,
     ttl: Duration,
-    /// Accepted tokens by secret hash, with when they were looked up.
-    cache: Mutex<HashMap<String, (Principal, Instant)>>,
+    /// Accepted tokens by secret hash, with when they were looked up and when they expire.
+    cache: Mutex<HashMap<String, Cached>>,
 }
 
 impl fmt::Debug for Authenticator {
@@ -207,8 +229,9 @@ impl Authenticator {
         }
         match self.store.token_by_hash(&hash).await {
             Ok(Some(token)) if usable(&token) => {
+                let expires_at = token.expires_at;
                 let p = Principal::from(token);
-                self.remember(hash, &p);
+                self.remember(hash, &p, expires_at);
                 Ok(p)
             }
             Ok(_) => Err(AuthError::Invalid),
@@ -239,7 +262,7 @@ impl Authenticator {
         }
         let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
         match cache.get(hash) {
-            Some((p, at)) if at.elapsed() < self.ttl => Some(p.clone()),
+            Some(c) if c.at.elapsed() < self.ttl && !expired(c.expires_at) => Some(c.principal.clone()),
             Some(_) => {
                 cache.remove(hash);
                 None
@@ -248,25 +271,32 @@ impl Authenticator {
         }
     }
 
-    fn remember(&self, hash: String, p: &Principal) {
+    fn remember(&self, hash: String, p: &Principal, expires_at: Option<i64>) {
         if self.ttl.is_zero() {
             return;
         }
         let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
         if cache.len() >= CACHE_CAPACITY {
             let ttl = self.ttl;
-            cache.retain(|_, (_, at)| at.elapsed() < ttl);
+            cache.retain(|_, c| c.at.elapsed() < ttl);
             if cache.len() >= CACHE_CAPACITY {
                 cache.clear();
             }
         }
-        cache.insert(hash, (p.clone(), Instant::now()));
+        cache.insert(
+            hash,
+            Cached {
+                principal: p.clone(),
+                at: Instant::now(),
+                expires_at,
+            },
+        );
     }
 }
 
 /// Whether a stored token authenticates: not revoked, not expired.
 fn usable(token: &Token) -> bool {
-    !token.revoked && token.expires_at.is_none_or(|at| at > crate::store::now_ms())
+    !token.revoked && !expired(token.expires_at)
 }
 
 /// Why a caller is not authenticated.
@@ -370,7 +400,7 @@ mod tests {
     #[tokio::test]
     async fn accepts_a_stored_token_and_refuses_everything_else() {
         let store = memory_store().await;
-        let (token, secret) = issue_token(&*store, Role::Psychologist, "almaty-1", "psy-aliya")
+        let (token, secret) = issue_token(&*store, Role::Psychologist, "almaty-1", "psy-aliya", None)
             .await
             .unwrap();
         let auth = Authenticator::with_cache_ttl(store.clone(), Duration::ZERO);
@@ -447,7 +477,7 @@ mod tests {
     #[tokio::test]
     async fn the_cache_forgets_a_revoked_token_after_its_ttl() {
         let store = memory_store().await;
-        let (token, secret) = issue_token(&*store, Role::Supervisor, "almaty-1", "sup")
+        let (token, secret) = issue_token(&*store, Role::Supervisor, "almaty-1", "sup", None)
             .await
             .unwrap();
         let ttl = Duration::from_millis(200);
@@ -470,9 +500,44 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_expired_token_is_refused_even_when_cached() {
+        let store = memory_store().await;
+        let now = crate::store::now_ms();
+        let (_, old) = issue_token(&*store, Role::Psychologist, "c", "old", Some(now - 1))
+            .await
+            .unwrap();
+        let auth = Authenticator::with_cache_ttl(store.clone(), Duration::from_secs(60));
+        assert_refused(
+            check(&auth, &bearer(&old)).await,
+            AuthError::Invalid,
+            &old,
+        );
+        let (_, soon) = issue_token(&*store, Role::Psychologist, "c", "soon", Some(now + 300))
+            .await
+            .unwrap();
+        let (_, never) = issue_token(&*store, Role::Psychologist, "c", "never", None)
+            .await
+            .unwrap();
+        assert!(
+            check(&auth, &bearer(&soon)).await.is_ok(),
+            "valid until its expiry"
+        );
+        assert!(check(&auth, &bearer(&never)).await.is_ok());
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        assert_refused(
+            check(&auth, &bearer(&soon)).await,
+            AuthError::Invalid,
+            &soon,
+        );
+        assert!(check(&auth, &bearer(&never)).await.is_ok());
+    }
+
+    #[tokio::test]
     async fn store_failure_is_unavailable() {
         let store = memory_store().await;
-        let (_, secret) = issue_token(&*store, Role::Admin, "*", "root").await.unwrap();
+        let (_, secret) = issue_token(&*store, Role::Admin, "*", "root", None)
+            .await
+            .unwrap();
         let auth = Authenticator::new(store.clone());
         store.close().await;
         let e = check(&auth, &bearer(&secret)).await.unwrap_err();

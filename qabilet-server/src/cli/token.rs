@@ -2,6 +2,7 @@
 //! in its database (no running server needed).
 
 use std::io::Write;
+use std::time::Duration;
 
 use clap::{Args, Subcommand};
 
@@ -30,11 +31,13 @@ lost secret cannot be recovered (revoke the token and create another). A revoked
 refused by running servers within 5 seconds. When the server starts on a database with no
 token at all it creates an admin token and prints its secret once.
 
+A token may expire (--expires-in): from then on it is refused like a revoked one.
+
 Exit codes: 0 done; 1 the database failed while writing; 2 bad input (an unknown role, an
-empty subject, an unknown token id, a database that cannot be opened).
+empty subject, a malformed duration, an unknown token id, a database that cannot be opened).
 
 Example:
-  qabilet token create --role psychologist --centre almaty-1 --subject psy-aliya";
+  qabilet token create --role psychologist --centre almaty-1 --subject psy-aliya --expires-in 90d";
 
 /// `qabilet token …`.
 #[derive(Debug, Subcommand)]
@@ -42,7 +45,7 @@ pub enum TokenCommand {
     /// Create a token and print its secret on standard output (once: keep it).
     #[command(after_help = ROLES)]
     Create(CreateArgs),
-    /// List the tokens: id, role, centre, subject, created, revoked (never secrets).
+    /// List the tokens: id, role, centre, subject, created, revoked, expires (never secrets).
     List(DbArgs),
     /// Revoke a token: running servers refuse it within 5 seconds.
     Revoke(RevokeArgs),
@@ -77,6 +80,10 @@ pub struct CreateArgs {
     /// the sessions it starts.
     #[arg(long, value_name = "SUBJECT")]
     pub subject: String,
+    /// How long the token is valid: a whole number and a unit, s, m, h or d (e.g. 90d, 12h);
+    /// without it the token never expires.
+    #[arg(long, value_name = "DURATION")]
+    pub expires_in: Option<String>,
 }
 
 /// Arguments of `qabilet token revoke`.
@@ -95,6 +102,7 @@ enum Op<'a> {
         role: Role,
         centre: &'a str,
         subject: &'a str,
+        expires_in: Option<Duration>,
     },
     List,
     Revoke {
@@ -117,11 +125,13 @@ pub fn run(command: &TokenCommand) -> Result<(), CliError> {
             })?;
             let centre = name("--centre", &args.centre)?;
             let subject = name("--subject", &args.subject)?;
+            let expires_in = args.expires_in.as_deref().map(duration).transpose()?;
             (
                 Op::Create {
                     role,
                     centre,
                     subject,
+                    expires_in,
                 },
                 &args.db.db,
             )
@@ -142,13 +152,42 @@ pub fn run(command: &TokenCommand) -> Result<(), CliError> {
                 role,
                 centre,
                 subject,
-            } => create_token(&*store, db, role, centre, subject).await,
+                expires_in,
+            } => create_token(&*store, db, role, centre, subject, expires_in).await,
             Op::List => list(&*store, db).await,
             Op::Revoke { id } => revoke(&*store, db, id).await,
         };
         store.close().await;
         result
     })
+}
+
+/// A duration of `--expires-in`: a whole number (at least 1) and a unit, `s`, `m`, `h` or `d`.
+fn duration(value: &str) -> Result<Duration, CliError> {
+    let bad = || {
+        CliError::Usage(format!(
+            "--expires-in: {value:?} is not a duration: a whole number and a unit, s, m, h or d (e.g. 90d, 12h)"
+        ))
+    };
+    let (unit_at, _) = value.char_indices().last().ok_or_else(bad)?;
+    let (number, unit) = value.split_at(unit_at);
+    let seconds: u64 = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(bad()),
+    };
+    if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let n: u64 = number.parse().map_err(|_| bad())?;
+    // Up to 100 years: far enough for any token, and well inside the timestamps' range.
+    let total = n
+        .checked_mul(seconds)
+        .filter(|t| (1..=100 * 366 * 86_400).contains(t))
+        .ok_or_else(bad)?;
+    Ok(Duration::from_secs(total))
 }
 
 /// A centre or subject: not empty, no surrounding spaces, no control characters.
@@ -167,17 +206,23 @@ async fn create_token(
     role: Role,
     centre: &str,
     subject: &str,
+    expires_in: Option<Duration>,
 ) -> Result<(), CliError> {
-    let (token, secret) = auth::issue_token(store, role, centre, subject)
+    let expires_at = expires_in.map(|d| crate::store::now_ms() + d.as_millis() as i64);
+    let (token, secret) = auth::issue_token(store, role, centre, subject, expires_at)
         .await
         .map_err(|e| store_error(db, e))?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "{secret}")
         .and_then(|()| out.flush())
         .map_err(|e| CliError::write("standard output", e))?;
+    let expiry = token.expires_at.map_or_else(
+        || "never expires".to_owned(),
+        |at| format!("expires {}", time(at)),
+    );
     eprintln!(
-        "qabilet: created token {} ({role}, centre {centre}, subject {subject}). Keep the secret printed \
-         above somewhere safe: it is shown only this once and cannot be recovered.",
+        "qabilet: created token {} ({role}, centre {centre}, subject {subject}; {expiry}). Keep the secret \
+         printed above somewhere safe: it is shown only this once and cannot be recovered.",
         token.id
     );
     Ok(())
@@ -196,7 +241,13 @@ async fn revoke(store: &dyn Store, db: &str, id: &str) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Writes `id,role,centre,subject,created,revoked` (created in RFC 3339, UTC).
+/// A store timestamp in RFC 3339, UTC (the milliseconds themselves if out of range).
+fn time(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms).map_or_else(|_| ms.to_string(), |ts| ts.to_string())
+}
+
+/// Writes `id,role,centre,subject,created,revoked,expires` (times in RFC 3339, UTC; `expires`
+/// empty for a token that never expires).
 async fn list(store: &dyn Store, db: &str) -> Result<(), CliError> {
     let stdout = std::io::stdout().lock();
     let mut out = csv::Writer::from_writer(stdout);
@@ -204,7 +255,7 @@ async fn list(store: &dyn Store, db: &str) -> Result<(), CliError> {
         csv::ErrorKind::Io(e) => CliError::write("standard output", e),
         other => CliError::write("standard output", std::io::Error::other(format!("{other:?}"))),
     };
-    out.write_record(["id", "role", "centre", "subject", "created", "revoked"])
+    out.write_record(["id", "role", "centre", "subject", "created", "revoked", "expires"])
         .map_err(write_err)?;
     let mut page = PageRequest::first(crate::store::MAX_PAGE_SIZE);
     loop {
@@ -213,15 +264,14 @@ async fn list(store: &dyn Store, db: &str) -> Result<(), CliError> {
             .await
             .map_err(|e| store_error(db, e))?;
         for t in &tokens.items {
-            let created = jiff::Timestamp::from_millisecond(t.created_at)
-                .map_or_else(|_| t.created_at.to_string(), |ts| ts.to_string());
             out.write_record([
                 t.id.as_str(),
                 t.role.as_str(),
                 &t.centre,
                 &t.subject,
-                &created,
+                &time(t.created_at),
                 if t.revoked { "true" } else { "false" },
+                &t.expires_at.map(time).unwrap_or_default(),
             ])
             .map_err(write_err)?;
         }
@@ -237,9 +287,11 @@ async fn list(store: &dyn Store, db: &str) -> Result<(), CliError> {
 fn store_error(db: &str, e: StoreError) -> CliError {
     match e {
         StoreError::Backend(_) => CliError::write(redacted(db), std::io::Error::other(e.to_string())),
-        StoreError::NotFound { .. } | StoreError::Duplicate { .. } | StoreError::Conflict { .. } => {
-            CliError::Usage(e.to_string())
-        }
+        StoreError::NotFound { .. }
+        | StoreError::Duplicate { .. }
+        | StoreError::Conflict { .. }
+        | StoreError::RequestReused { .. }
+        | StoreError::Stale { .. } => CliError::Usage(e.to_string()),
     }
 }
 
@@ -275,6 +327,29 @@ mod tests {
         assert_eq!(redacted("postgres://qab@db/q"), "postgres://qab@db/q");
         assert_eq!(redacted("sqlite://qabilet.db"), "sqlite://qabilet.db");
         assert_eq!(redacted("sqlite:x.db"), "sqlite:x.db");
+    }
+
+    #[test]
+    fn durations_are_a_number_and_a_unit() {
+        assert_eq!(duration("90d").unwrap(), Duration::from_secs(90 * 86_400));
+        assert_eq!(duration("12h").unwrap(), Duration::from_secs(12 * 3600));
+        assert_eq!(duration("30m").unwrap(), Duration::from_secs(1800));
+        assert_eq!(duration("45s").unwrap(), Duration::from_secs(45));
+        for bad in [
+            "",
+            "d",
+            "90",
+            "0d",
+            "-1d",
+            "1.5h",
+            "90 d",
+            "1w",
+            "+3d",
+            "99999999999999d",
+            "9д",
+        ] {
+            assert!(duration(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-/// An error from a [`Store`] operation.
+/// An error from a [`Store`](super::Store) operation.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// The named record does not exist.
@@ -28,6 +28,20 @@ pub enum StoreError {
         /// What was expected and what was found.
         detail: String,
     },
+    /// An idempotency key (token and request id) already stored with another request: a
+    /// different request's fingerprint, so nothing was written.
+    #[error("request_id already used for a different request ({what})")]
+    RequestReused {
+        /// Kind of record the key was used for ("child", "session", "response", …).
+        what: &'static str,
+    },
+    /// The record changed since the caller read it (a response appended after `after_seq`):
+    /// nothing was written; read again, check again, retry.
+    #[error("stale: {detail}")]
+    Stale {
+        /// What the caller expected and what was found.
+        detail: String,
+    },
     /// The database failed; the text names the operation and the driver's message.
     #[error("storage backend: {0}")]
     Backend(String),
@@ -40,11 +54,21 @@ impl StoreError {
     }
 }
 
+/// A driver error as [`StoreError::Backend`], naming the operation: `.map_err(db("…"))`.
+pub(crate) fn db(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |e| StoreError::backend(context, e)
+}
+
+/// Whether a write failed on a uniqueness rule (a unique index or primary key), in either backend.
+pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
 /// A value that could not be parsed into one of the store's enums.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown {what} {value:?}")]
 pub struct ParseEnumError {
-    /// Which enum ("role", "session state").
+    /// Which enum ("role", "session state", "audit outcome").
     pub what: &'static str,
     /// The text that did not match.
     pub value: String,

@@ -1,9 +1,10 @@
 //! Storage of the gRPC service: one [`Store`] trait, two real backends (SQLite, PostgreSQL).
 //!
-//! The store keeps bearer tokens (hashed), pseudonymous children, test sessions, the
-//! append-only log of item responses, the append-only log of psychologists' edits to report
-//! items, and the audit log. Scores and reports are derived from the response log and are
-//! not stored here; an edit is stored beside the generated text, never in place of it.
+//! The store keeps bearer tokens (hashed, with an optional expiry), console sessions,
+//! pseudonymous children, test sessions with the append-only history of their state changes,
+//! the append-only log of item responses, the append-only log of psychologists' edits to
+//! report items, and the audit log. Scores and reports are derived from the response log and
+//! are not stored here; an edit is stored beside the generated text, never in place of it.
 //!
 //! Conventions shared by both backends:
 //!
@@ -11,45 +12,59 @@
 //!   48-bit millisecond timestamp followed by 80 random bits, so ids sort roughly by creation
 //!   time and lists ordered by id are stable for cursor pagination;
 //! * timestamps are `i64` Unix milliseconds (UTC), taken from the clock of the server process;
-//! * writes that carry a `request_id` are idempotent: a retry returns the stored record with
-//!   [`Created::existed`] set;
+//! * a write that carries a [`RequestKey`] is idempotent per (`token_id`, `request_id`): a
+//!   retry with the same fingerprint writes nothing and returns the stored record with
+//!   [`Created::existed`] set, another fingerprint is [`StoreError::RequestReused`], and the
+//!   same request id from another token is another key (a unique index on the key in each
+//!   table, so concurrent replicas cannot both insert);
 //! * a write is acknowledged only after it is durable (SQLite: WAL with `synchronous=FULL`;
 //!   PostgreSQL: a committed transaction);
 //! * nothing relies on in-process state, so several server replicas may share one PostgreSQL
 //!   database.
 //!
-//! Personal fields (names, notes) are never put into errors or logs, and [`Child`] and
-//! [`NewChild`] redact them in their `Debug` output.
+//! Personal fields (names, notes, edit texts) are [`Personal`]: never in errors, logs or
+//! `Debug` output.
 //!
-//! Files: `records.rs` (what is stored), `vocab.rs` (roles, session states), `paging.rs`,
-//! `ids.rs`, `error.rs`, `rows.rs` (row decoding for both backends), and one file per
-//! backend, `sqlite.rs` and `postgres.rs`.
+//! Files: `records.rs` and `audit.rs` (what is stored), `personal.rs`, `vocab.rs` (roles,
+//! session states, audit outcomes), `paging.rs`, `ids.rs`, `error.rs`; `sql.rs` (every
+//! statement both backends run, and the column lists), `rows.rs` (row decoding), `conn.rs`
+//! (a statement and the connection that runs it) and `ops.rs` (the operations, written once);
+//! then one file per backend, `sqlite.rs` (group commit of responses) and `postgres.rs` (row
+//! locks).
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
+mod audit;
+mod conn;
 mod error;
 mod ids;
+mod ops;
 mod paging;
+mod personal;
 pub mod postgres;
 mod records;
 pub(crate) mod rows;
+mod sql;
 pub mod sqlite;
 mod vocab;
 
+pub use audit::{AuditEntry, AuditFilter, AuditRecord};
 pub use error::{ParseEnumError, StoreError};
 pub(crate) use ids::{new_id, now_ms};
 pub use ids::rfc3339;
 pub(crate) use paging::seq_cursor;
 pub use paging::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest};
+pub use personal::Personal;
 pub use postgres::PostgresStore;
 pub use records::{
-    AuditEntry, AuditRecord, Child, ChildFilter, Created, NewChild, NewReportEdit, NewResponse, NewSession,
-    NewToken, ReportEdit, Response, Session, SessionFilter, SubtestContext, Token,
+    Child, ChildFilter, ConsoleSession, Created, NewChild, NewConsoleSession, NewReportEdit, NewResponse,
+    NewSession, NewToken, ReportEdit, RequestKey, Response, Session, SessionChange, SessionFilter,
+    StateChange, SubtestContext, Token,
 };
 pub use sqlite::SqliteStore;
-pub use vocab::{Role, SessionState};
+pub use vocab::{AuditOutcome, Role, SessionState};
 
 /// The storage of the service. Both backends implement exactly the same behaviour; the
 /// shared test suite (`tests/store_suite.rs`) runs against each.
@@ -58,9 +73,12 @@ pub trait Store: Send + Sync {
     /// Stores a token. [`StoreError::Duplicate`] when the secret hash is already stored.
     async fn create_token(&self, new: NewToken) -> Result<Token, StoreError>;
 
-    /// Finds a token by the SHA-256 hex of its secret (revoked tokens are returned too, with
-    /// `revoked` set).
+    /// Finds a token by the SHA-256 hex of its secret (revoked and expired tokens are
+    /// returned too, with `revoked` and `expires_at`: the caller refuses them).
     async fn token_by_hash(&self, secret_hash: &str) -> Result<Option<Token>, StoreError>;
+
+    /// One token by id ([`StoreError::NotFound`] for an unknown id).
+    async fn token(&self, id: &str) -> Result<Token, StoreError>;
 
     /// Revokes a token (idempotent) and returns it.
     async fn revoke_token(&self, id: &str) -> Result<Token, StoreError>;
@@ -69,13 +87,31 @@ pub trait Store: Send + Sync {
     /// bootstrap admin token only into a store that has none).
     async fn has_tokens(&self) -> Result<bool, StoreError>;
 
-    /// Tokens (revoked ones included), ordered by id, one page at a time. Secrets and their
-    /// hashes are never returned.
+    /// Tokens (revoked and expired ones included), ordered by id, one page at a time. Secrets
+    /// and their hashes are never returned.
     async fn list_tokens(&self, page: PageRequest) -> Result<Page<Token>, StoreError>;
 
-    /// Registers a child. A `request_id` already used by the same owner returns the child
-    /// created then (`existed: true`); a code already used in the centre is
-    /// [`StoreError::Duplicate`].
+    /// Stores a console session for an existing token ([`StoreError::NotFound`] otherwise),
+    /// created and last seen now. [`StoreError::Duplicate`] when the secret hash is already
+    /// stored.
+    async fn create_console_session(&self, new: NewConsoleSession) -> Result<ConsoleSession, StoreError>;
+
+    /// The console session and its token (revoked/expired tokens returned too; the caller decides).
+    async fn console_session(&self, secret_hash: &str)
+    -> Result<Option<(ConsoleSession, Token)>, StoreError>;
+
+    /// Records a use of the console session at `at` (its `last_seen_at` only moves forward);
+    /// nothing happens for an unknown one.
+    async fn touch_console_session(&self, secret_hash: &str, at: i64) -> Result<(), StoreError>;
+
+    /// Deletes the console session (idempotent: an unknown one is fine).
+    async fn delete_console_session(&self, secret_hash: &str) -> Result<(), StoreError>;
+
+    /// Deletes sessions last seen before `idle_before` or whose `expires_at` < `now`; returns how many.
+    async fn purge_console_sessions(&self, idle_before: i64, now: i64) -> Result<u64, StoreError>;
+
+    /// Registers a child. Idempotent on its key (see the module conventions); a code already
+    /// used in the centre is [`StoreError::Duplicate`].
     async fn create_child(&self, new: NewChild) -> Result<Created<Child>, StoreError>;
 
     /// One child by id.
@@ -85,7 +121,8 @@ pub trait Store: Send + Sync {
     async fn list_children(&self, filter: ChildFilter, page: PageRequest) -> Result<Page<Child>, StoreError>;
 
     /// Opens a session for an existing child ([`StoreError::NotFound`] otherwise), in state
-    /// [`SessionState::Active`]. Idempotent on (`examiner`, `request_id`).
+    /// [`SessionState::Active`]. Idempotent on its key (a stored key is answered before the
+    /// child is looked at).
     async fn create_session(&self, new: NewSession) -> Result<Created<Session>, StoreError>;
 
     /// One session by id.
@@ -98,29 +135,44 @@ pub trait Store: Send + Sync {
         page: PageRequest,
     ) -> Result<Page<Session>, StoreError>;
 
-    /// Compare-and-set of the session state: changes it to `new` only if it is `expected`
-    /// ([`StoreError::Conflict`] naming the actual state otherwise). Moving to
-    /// [`SessionState::Finished`] sets `finished_at` (kept if already set); moving to another
-    /// state clears it. Which transitions are allowed is the caller's policy.
-    async fn set_session_state(
-        &self,
-        id: &str,
-        expected: SessionState,
-        new: SessionState,
-    ) -> Result<Session, StoreError>;
-
-    /// Appends a response to the session's log with the next sequence number (gapless, safe
-    /// under concurrent appends from any number of tasks and replicas), together with `audit`
-    /// (if given) in the same transaction: both are stored, or neither.
+    /// Changes a session's state, in one transaction (PostgreSQL: under the session's row
+    /// lock), checking in this order:
     ///
-    /// A retry with the same (`session_id`, `request_id`) returns the stored response
-    /// (`existed: true`) without writing anything — no second response and **no audit
-    /// entry**, so each stored response has exactly one audit entry (the one of the request
-    /// that stored it) — even if the session has finished since. Appending to a session that
-    /// is not active is [`StoreError::Conflict`]; to an unknown one, [`StoreError::NotFound`].
-    /// Returns only once the write is durable. (The SQLite backend commits concurrent appends
-    /// together, one transaction and one disk flush for the whole group; each still succeeds
-    /// or fails on its own.)
+    /// * an unknown session is [`StoreError::NotFound`];
+    /// * a retry of a stored key returns the session as it is now (`existed: true`); the key
+    ///   with another fingerprint is [`StoreError::RequestReused`];
+    /// * a session already in `to` is returned as it is (`existed: true`, nothing written);
+    /// * a session in one of `from` is moved to `to` and one [`SessionChange`] is appended to
+    ///   its history (`existed: false`). Moving to [`SessionState::Finished`] sets
+    ///   `finished_at` (kept if already set); moving to another state clears it;
+    /// * otherwise [`StoreError::Conflict`] naming the actual state.
+    ///
+    /// Which transitions are allowed is the caller's policy (`from`).
+    async fn set_session_state(&self, change: StateChange) -> Result<Created<Session>, StoreError>;
+
+    /// The session's history of state changes, oldest first ([`StoreError::NotFound`] if the
+    /// session does not exist).
+    async fn session_changes(&self, session_id: &str) -> Result<Vec<SessionChange>, StoreError>;
+
+    /// Appends a response to the session's log as sequence number `after_seq + 1`, together
+    /// with `audit` (if given) in the same transaction: both are stored, or neither. Checked
+    /// in this order, nothing written unless all pass:
+    ///
+    /// * a retry of a stored key returns the stored response (`existed: true`) — no second
+    ///   response and **no audit entry**, so each stored response has exactly one audit entry
+    ///   (the one of the request that stored it) — even if the session has finished or the
+    ///   log moved on since; the key with another fingerprint is
+    ///   [`StoreError::RequestReused`];
+    /// * an unknown session is [`StoreError::NotFound`]; one that is not active,
+    ///   [`StoreError::Conflict`];
+    /// * a log whose last sequence number is not `after_seq` (another response was appended
+    ///   since the caller read it) is [`StoreError::Stale`]: the caller reads again, checks
+    ///   the rules again and retries.
+    ///
+    /// This holds across any number of tasks and replicas: of several appends after the same
+    /// `after_seq`, one is stored and the others are stale. Returns only once the write is
+    /// durable. (The SQLite backend commits concurrent appends together, one transaction and
+    /// one disk flush for the whole group; each still succeeds or fails on its own.)
     async fn append_response(
         &self,
         new: NewResponse,
@@ -140,26 +192,30 @@ pub trait Store: Send + Sync {
         subtest: &str,
     ) -> Result<Vec<Response>, StoreError>;
 
-    /// The session, its child and the session's responses to `subtest` in sequence order: what
-    /// a response to that subtest is checked against. [`StoreError::NotFound`] if the session
+    /// The session, its child, the session's responses to `subtest` in sequence order and the
+    /// last sequence number of its whole log: what a response to that subtest is checked
+    /// against, and the `after_seq` of its append. [`StoreError::NotFound`] if the session
     /// does not exist. Both backends read it in one round trip (PostgreSQL: one statement;
     /// SQLite: two statements sent together); this default reads it piecewise.
     async fn subtest_context(&self, session_id: &str, subtest: &str) -> Result<SubtestContext, StoreError> {
         let session = self.get_session(session_id).await?;
         let child = self.get_child(&session.child_id).await?;
-        let responses = self.responses_for_subtest(session_id, subtest).await?;
+        let all = self.responses(session_id).await?;
+        let last_seq = all.last().map_or(0, |r| r.seq);
+        let responses = all.into_iter().filter(|r| r.subtest == subtest).collect();
         Ok(SubtestContext {
             session,
             child,
             responses,
+            last_seq,
         })
     }
 
-    /// Appends an edit of a report item to the session's log of edits ([`StoreError::NotFound`]
-    /// for an unknown session). Nothing is updated or deleted, ever: the generated report and
-    /// earlier edits stay as they were. A retry with the same (`author`, `request_id`) returns
-    /// the stored edit (`existed: true`) without writing anything. Which items and sessions may
-    /// be edited is the caller's policy. Returns only once the write is durable.
+    /// Appends an edit of a report item to the session's log of edits. Nothing is updated or
+    /// deleted, ever: the generated report and earlier edits stay as they were. Idempotent on
+    /// its key (a stored key is answered before the session is looked at); an unknown session
+    /// is [`StoreError::NotFound`]. Which items and sessions may be edited is the caller's
+    /// policy. Returns only once the write is durable.
     async fn append_report_edit(&self, new: NewReportEdit) -> Result<Created<ReportEdit>, StoreError>;
 
     /// The session's report edits, oldest first (by id), one page at a time
@@ -170,8 +226,13 @@ pub trait Store: Send + Sync {
     /// Records an audit event (append-only).
     async fn audit(&self, entry: AuditEntry) -> Result<AuditRecord, StoreError>;
 
-    /// Audit events in the order recorded, all or only those about one child.
-    async fn audit_entries(&self, child_id: Option<&str>) -> Result<Vec<AuditRecord>, StoreError>;
+    /// Audit records matching `filter`, oldest first, one page at a time (the cursor is a
+    /// record's id).
+    async fn audit_entries(
+        &self,
+        filter: AuditFilter,
+        page: PageRequest,
+    ) -> Result<Page<AuditRecord>, StoreError>;
 
     /// Closes the connection pool, waiting for connections in use to be returned. Calls made
     /// afterwards fail with [`StoreError::Backend`].

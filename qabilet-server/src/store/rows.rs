@@ -1,8 +1,12 @@
-//! Row decoding shared by both backends (the column names are the same in both schemas).
+//! Row decoding shared by both backends (the column names are the same in both schemas, and
+//! the select lists are those of `sql.rs`).
 
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
-use super::{AuditRecord, Child, ReportEdit, Response, Session, StoreError, SubtestContext, Token};
+use super::{
+    AuditRecord, Child, ConsoleSession, Personal, ReportEdit, RequestKey, Response, Session, SessionChange,
+    StoreError, SubtestContext, Token,
+};
 
 /// Typed column access on a row of either backend.
 pub(crate) trait Get {
@@ -10,6 +14,29 @@ pub(crate) trait Get {
     fn opt_text(&self, col: &str) -> Result<Option<String>, StoreError>;
     fn int(&self, col: &str) -> Result<i64, StoreError>;
     fn opt_int(&self, col: &str) -> Result<Option<i64>, StoreError>;
+
+    /// A text column parsed into one of the store's enums.
+    fn parsed<T: std::str::FromStr>(&self, col: &str) -> Result<T, StoreError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        self.text(col)?
+            .parse()
+            .map_err(|e| StoreError::backend(&format!("decoding column {col}"), e))
+    }
+
+    /// An optional text column parsed into one of the store's enums.
+    fn opt_parsed<T: std::str::FromStr>(&self, col: &str) -> Result<Option<T>, StoreError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        self.opt_text(col)?
+            .map(|v| {
+                v.parse()
+                    .map_err(|e| StoreError::backend(&format!("decoding column {col}"), e))
+            })
+            .transpose()
+    }
 }
 
 fn column_err(col: &str, e: sqlx::Error) -> StoreError {
@@ -37,18 +64,78 @@ where
     }
 }
 
-pub(crate) fn token(r: &impl Get) -> Result<Token, StoreError> {
+/// The idempotency key stored in the `token_id`, `request_id` and `fingerprint` columns
+/// (`None` for a write that carried none).
+pub(crate) fn request_key(r: &impl Get) -> Result<Option<RequestKey>, StoreError> {
+    Ok(
+        match (
+            r.opt_text("token_id")?,
+            r.opt_text("request_id")?,
+            r.opt_text("fingerprint")?,
+        ) {
+            (Some(token_id), Some(request_id), Some(fingerprint)) => Some(RequestKey {
+                token_id,
+                request_id,
+                fingerprint,
+            }),
+            _ => None,
+        },
+    )
+}
+
+/// The columns of a token, in the order of [`Token`]'s fields.
+type TokenColumns = [&'static str; 7];
+
+const TOKEN: TokenColumns = [
+    "id",
+    "role",
+    "centre",
+    "subject",
+    "created_at",
+    "revoked_at",
+    "expires_at",
+];
+
+/// The token's columns in a console session row (aliased: the session's come first).
+const CONSOLE_TOKEN: TokenColumns = [
+    "t_id",
+    "t_role",
+    "t_centre",
+    "t_subject",
+    "t_created_at",
+    "t_revoked_at",
+    "t_expires_at",
+];
+
+fn token_in(r: &impl Get, c: &TokenColumns) -> Result<Token, StoreError> {
     Ok(Token {
-        id: r.text("id")?,
-        role: r
-            .text("role")?
-            .parse()
-            .map_err(|e| StoreError::backend("decoding token", e))?,
-        centre: r.text("centre")?,
-        subject: r.text("subject")?,
-        created_at: r.int("created_at")?,
-        revoked: r.opt_int("revoked_at")?.is_some(),
+        id: r.text(c[0])?,
+        role: r.parsed(c[1])?,
+        centre: r.text(c[2])?,
+        subject: r.text(c[3])?,
+        created_at: r.int(c[4])?,
+        revoked: r.opt_int(c[5])?.is_some(),
+        expires_at: r.opt_int(c[6])?,
     })
+}
+
+pub(crate) fn token(r: &impl Get) -> Result<Token, StoreError> {
+    token_in(r, &TOKEN)
+}
+
+pub(crate) fn console_session(r: &impl Get) -> Result<ConsoleSession, StoreError> {
+    Ok(ConsoleSession {
+        secret_hash: r.text("secret_hash")?,
+        token_id: r.text("token_id")?,
+        created_at: r.int("created_at")?,
+        last_seen_at: r.int("last_seen_at")?,
+        expires_at: r.int("expires_at")?,
+    })
+}
+
+/// A console session and its token from a row of `CONSOLE_SESSION_WITH_TOKEN`.
+pub(crate) fn console_session_with_token(r: &impl Get) -> Result<(ConsoleSession, Token), StoreError> {
+    Ok((console_session(r)?, token_in(r, &CONSOLE_TOKEN)?))
 }
 
 /// The columns of a child, in the order of [`Child`]'s fields.
@@ -84,6 +171,7 @@ const CONTEXT_CHILD: ChildColumns = [
 ];
 
 fn child_in(r: &impl Get, c: &ChildColumns) -> Result<Child, StoreError> {
+    let personal = |col| Ok::<_, StoreError>(r.opt_text(col)?.map(Personal::new));
     Ok(Child {
         id: r.text(c[0])?,
         code: r.text(c[1])?,
@@ -92,9 +180,9 @@ fn child_in(r: &impl Get, c: &ChildColumns) -> Result<Child, StoreError> {
         test_language: r.text(c[4])?,
         centre: r.text(c[5])?,
         owner: r.text(c[6])?,
-        given_name: r.opt_text(c[7])?,
-        family_name: r.opt_text(c[8])?,
-        notes: r.opt_text(c[9])?,
+        given_name: personal(c[7])?,
+        family_name: personal(c[8])?,
+        notes: personal(c[9])?,
         created_at: r.int(c[10])?,
     })
 }
@@ -103,20 +191,8 @@ pub(crate) fn child(r: &impl Get) -> Result<Child, StoreError> {
     child_in(r, &CHILD)
 }
 
-/// The select list of a session joined with its child (`sessions s`, `children c`): the
-/// session's columns, then the child's aliased `c_…`.
-macro_rules! session_child_cols {
-    () => {
-        "s.id, s.child_id, s.battery_id, s.norm_set_hash, s.test_date, s.examiner, s.state, \
-         s.created_at, s.finished_at, c.id AS c_id, c.code AS c_code, c.birth_date AS c_birth_date, \
-         c.sex AS c_sex, c.test_language AS c_test_language, c.centre AS c_centre, \
-         c.owner AS c_owner, c.given_name AS c_given_name, c.family_name AS c_family_name, \
-         c.notes AS c_notes, c.created_at AS c_created_at"
-    };
-}
-pub(crate) use session_child_cols;
-
-/// A subtest context from a row selected with [`session_child_cols`] and the responses.
+/// A subtest context from a row selected with `session_child_cols!` and a `last_seq`
+/// column, and the responses.
 pub(crate) fn subtest_context(
     session_child: &impl Get,
     responses: Vec<Response>,
@@ -125,6 +201,7 @@ pub(crate) fn subtest_context(
         session: session(session_child)?,
         child: child_in(session_child, &CONTEXT_CHILD)?,
         responses,
+        last_seq: session_child.int("last_seq")?,
     })
 }
 
@@ -136,12 +213,20 @@ pub(crate) fn session(r: &impl Get) -> Result<Session, StoreError> {
         norm_set_hash: r.text("norm_set_hash")?,
         test_date: r.text("test_date")?,
         examiner: r.text("examiner")?,
-        state: r
-            .text("state")?
-            .parse()
-            .map_err(|e| StoreError::backend("decoding session", e))?,
+        state: r.parsed("state")?,
         created_at: r.int("created_at")?,
         finished_at: r.opt_int("finished_at")?,
+    })
+}
+
+pub(crate) fn session_change(r: &impl Get) -> Result<SessionChange, StoreError> {
+    Ok(SessionChange {
+        id: r.int("id")?,
+        session_id: r.text("session_id")?,
+        from_state: r.parsed("from_state")?,
+        to_state: r.parsed("to_state")?,
+        request: request_key(r)?,
+        at: r.int("at")?,
     })
 }
 
@@ -151,7 +236,7 @@ pub(crate) fn response(r: &impl Get) -> Result<Response, StoreError> {
         seq: r.int("seq")?,
         subtest: r.text("subtest")?,
         payload: r.text("payload")?,
-        request_id: r.opt_text("request_id")?,
+        request: request_key(r)?,
         recorded_at: r.int("recorded_at")?,
     })
 }
@@ -161,9 +246,9 @@ pub(crate) fn report_edit(r: &impl Get) -> Result<ReportEdit, StoreError> {
         id: r.int("id")?,
         session_id: r.text("session_id")?,
         item: r.text("item")?,
-        text: r.text("text")?,
+        text: Personal::new(r.text("text")?),
         author: r.text("author")?,
-        request_id: r.opt_text("request_id")?,
+        request: request_key(r)?,
         created_at: r.int("created_at")?,
     })
 }
@@ -172,9 +257,15 @@ pub(crate) fn audit(r: &impl Get) -> Result<AuditRecord, StoreError> {
     Ok(AuditRecord {
         id: r.int("id")?,
         at: r.int("at")?,
-        principal: r.text("principal")?,
+        token_id: r.opt_text("token_id")?,
+        role: r.opt_parsed("role")?,
+        centre: r.text("centre")?,
+        subject: r.text("subject")?,
         action: r.text("action")?,
         resource: r.text("resource")?,
         child_id: r.opt_text("child_id")?,
+        outcome: r.parsed("outcome")?,
+        peer: r.opt_text("peer")?,
+        detail: r.opt_text("detail")?,
     })
 }

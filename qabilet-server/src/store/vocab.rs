@@ -1,4 +1,5 @@
-//! The closed vocabularies the store keeps as text: token roles and session states.
+//! The closed vocabularies the store keeps as text: token roles, session states and audit
+//! outcomes.
 
 use std::fmt;
 use std::str::FromStr;
@@ -107,6 +108,76 @@ impl fmt::Display for SessionState {
     }
 }
 
+/// How a call that was audited ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuditOutcome {
+    /// Done as asked.
+    Ok,
+    /// Refused by the policy: the caller may not do this.
+    Denied,
+    /// Refused as bad input.
+    Invalid,
+    /// What was named does not exist.
+    NotFound,
+    /// Refused by the record's state (or a request id already used for another request).
+    Conflict,
+    /// No valid token.
+    Unauthenticated,
+    /// A dependency (the store) could not be reached.
+    Unavailable,
+    /// Failed for another reason.
+    Error,
+}
+
+impl AuditOutcome {
+    /// Every outcome, in declaration order.
+    pub const ALL: [AuditOutcome; 8] = [
+        AuditOutcome::Ok,
+        AuditOutcome::Denied,
+        AuditOutcome::Invalid,
+        AuditOutcome::NotFound,
+        AuditOutcome::Conflict,
+        AuditOutcome::Unauthenticated,
+        AuditOutcome::Unavailable,
+        AuditOutcome::Error,
+    ];
+
+    /// The stored name: "ok", "denied", "invalid", "not_found", "conflict",
+    /// "unauthenticated", "unavailable" or "error".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditOutcome::Ok => "ok",
+            AuditOutcome::Denied => "denied",
+            AuditOutcome::Invalid => "invalid",
+            AuditOutcome::NotFound => "not_found",
+            AuditOutcome::Conflict => "conflict",
+            AuditOutcome::Unauthenticated => "unauthenticated",
+            AuditOutcome::Unavailable => "unavailable",
+            AuditOutcome::Error => "error",
+        }
+    }
+}
+
+impl FromStr for AuditOutcome {
+    type Err = ParseEnumError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        AuditOutcome::ALL
+            .into_iter()
+            .find(|o| o.as_str() == s)
+            .ok_or_else(|| ParseEnumError {
+                what: "audit outcome",
+                value: s.to_owned(),
+            })
+    }
+}
+
+impl fmt::Display for AuditOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,6 +190,10 @@ mod tests {
         for s in SessionState::ALL {
             assert_eq!(s.as_str().parse::<SessionState>(), Ok(s));
         }
+        for o in AuditOutcome::ALL {
+            assert_eq!(o.as_str().parse::<AuditOutcome>(), Ok(o));
+        }
         assert!("root".parse::<Role>().is_err());
+        assert!("fine".parse::<AuditOutcome>().is_err());
     }
 }
