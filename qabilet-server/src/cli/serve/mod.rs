@@ -1,16 +1,16 @@
 //! `qabilet serve`: the gRPC service on its embedded defaults — the batteries of the norms
 //! folder, the guidance tables of reports (`norms/guidance`), an SQLite database
 //! (`qabilet.db`), health and reflection — and the psychologist's console (HTML over HTTP on
-//! `--http-addr`, calling the same service objects), with structured logs and a graceful
-//! shutdown of both on SIGTERM or Ctrl-C (requests in flight finish; no new ones are
-//! accepted).
+//! `--http-addr`, calling the same service objects), with structured logs, the limits of
+//! [`limits`] on both listeners, and a graceful shutdown of both on SIGTERM or Ctrl-C
+//! (requests in flight finish; no new ones are accepted).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Args;
-use tonic::transport::{Server, ServerTlsConfig};
+use tonic::transport::ServerTlsConfig;
 
 use crate::auth::Authenticator;
 use crate::error::CliError;
@@ -26,6 +26,9 @@ use crate::grpc::reports::{Guidance, ReportsService};
 use crate::grpc::scoring::ScoringService;
 use crate::store::Store;
 
+mod conn;
+mod console;
+pub mod limits;
 mod settings;
 
 use settings::{Settings, TlsFiles};
@@ -199,13 +202,13 @@ async fn serve(
         .local_addr()
         .map_err(|e| CliError::Usage(format!("{http_addr}: {e}")))?;
     let mut http_stopped = stopped.clone();
-    let console_task = tokio::spawn(async move {
-        axum::serve(http, crate::console::router(Arc::new(console)))
-            .with_graceful_shutdown(async move {
-                let _ = http_stopped.wait_for(|s| *s).await;
-            })
-            .await
-    });
+    let console_task = tokio::spawn(console::serve(
+        http,
+        crate::console::router(Arc::new(console)),
+        async move {
+            let _ = http_stopped.wait_for(|s| *s).await;
+        },
+    ));
     tokio::spawn(async move {
         shutdown().await;
         let _ = stop.send(true);
@@ -217,10 +220,10 @@ async fn serve(
     tracing::info!(%local, batteries = %batteries.join(", "), transport = scheme, "qabilet serving gRPC");
     // The line scripts and tests wait for.
     eprintln!("qabilet: serving gRPC on {local} ({scheme})");
-    let mut builder = Server::builder();
+    let mut builder = limits::grpc_server();
     if let Some(tls) = tls {
         builder = builder
-            .tls_config(tls)
+            .tls_config(tls.timeout(limits::GRPC_HANDSHAKE_TIMEOUT))
             .map_err(|e| CliError::Usage(format!("TLS: {e}")))?;
     }
     builder
@@ -237,7 +240,12 @@ async fn serve(
         )
         .add_service(ReportsServer::from_arc(reports).max_decoding_message_size(MAX_REQUEST_BYTES))
         .serve_with_incoming_shutdown(
-            tokio_stream::wrappers::TcpListenerStream::new(listener),
+            conn::Incoming::new(
+                listener,
+                limits::GRPC_MAX_CONNECTIONS,
+                limits::GRPC_DEADLINES,
+                limits::TCP_KEEPALIVE,
+            ),
             async move {
                 let mut stopped = stopped;
                 let _ = stopped.wait_for(|s| *s).await;
@@ -245,11 +253,9 @@ async fn serve(
         )
         .await
         .map_err(|e| CliError::Usage(format!("gRPC server: {e}")))?;
-    match console_task.await {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => return Err(CliError::Usage(format!("console server: {e}"))),
-        Err(e) => return Err(CliError::Usage(format!("console server: {e}"))),
-    }
+    console_task
+        .await
+        .map_err(|e| CliError::Usage(format!("console server: {e}")))?;
     tracing::info!("qabilet stopped");
     Ok(())
 }
