@@ -6,6 +6,9 @@
 //! streams than the server advertises (written as raw frames, since a well-behaved client
 //! would queue them). Loopback only, a few hundred sockets, each test a few times the 10 s
 //! timeouts at most.
+//!
+//! Two probes, ignored by default, measure the figures of BENCHMARKS.md against a server
+//! started by hand (`QABILET_PROBE_*` variables).
 
 use std::collections::BTreeMap;
 use std::io::{ErrorKind, Read, Write};
@@ -438,4 +441,182 @@ fn one_grpc_connection_gets_no_more_concurrent_streams_than_advertised() {
         }
     }
     assert_eq!(finished.into_iter().collect::<Vec<_>>(), admitted);
+}
+
+/// A probe's setting from the environment.
+fn probe_env(name: &str) -> Option<String> {
+    std::env::var(format!("QABILET_PROBE_{name}")).ok()
+}
+
+fn probe_number(name: &str, default: usize) -> usize {
+    probe_env(name).map_or(default, |v| v.parse().expect("a number"))
+}
+
+/// The resident memory of process `pid`, MiB (`VmRSS` of /proc/PID/status).
+fn rss_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc/PID/status");
+    let kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS");
+    kib / 1024.0
+}
+
+/// Probe for BENCHMARKS.md: `QABILET_PROBE_STREAMS` BatchScore calls of
+/// `QABILET_PROBE_CHILDREN` children each, spread over `QABILET_PROBE_CONNECTIONS`
+/// connections, never read; prints the server's memory and how many calls it started.
+/// Against a server started by hand: `QABILET_PROBE_URL`, `QABILET_PROBE_PID`,
+/// `QABILET_PROBE_TOKEN`.
+#[test]
+#[ignore = "a measurement for BENCHMARKS.md, against a server started by hand"]
+fn probe_unread_batch_streams() {
+    use qabilet_server::grpc::pb::scoring_client::ScoringClient;
+    use qabilet_server::grpc::pb::{BatchScoreRequest, ChildScores};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let url = probe_env("URL").expect("QABILET_PROBE_URL");
+    let pid: u32 = probe_env("PID").expect("QABILET_PROBE_PID").parse().expect("pid");
+    let token = probe_env("TOKEN").expect("QABILET_PROBE_TOKEN");
+    let streams = probe_number("STREAMS", 600);
+    let children = probe_number("CHILDREN", 1000);
+    let connections = probe_number("CONNECTIONS", 1);
+    // The example children, cycled.
+    let text = std::fs::read_to_string(qabilet_e2e::repo().join("examples/children.csv")).expect("read");
+    let mut rows = csv::Reader::from_reader(text.as_bytes());
+    let header = rows.headers().expect("header").clone();
+    let examples: Vec<ChildScores> = rows
+        .records()
+        .map(|row| {
+            let row = row.expect("record");
+            let mut child = ChildScores::default();
+            for (name, cell) in header.iter().zip(row.iter()) {
+                match name {
+                    "id" => child.id = cell.to_owned(),
+                    "birth_date" => child.birth_date = cell.to_owned(),
+                    "test_date" => child.test_date = cell.to_owned(),
+                    _ if !cell.is_empty() => {
+                        child
+                            .raw_scores
+                            .insert(name.to_owned(), cell.parse().expect("raw"));
+                    }
+                    _ => {}
+                }
+            }
+            child
+        })
+        .collect();
+    let batch: Vec<ChildScores> = examples.iter().cycle().take(children).cloned().collect();
+    let before = rss_mib(pid);
+    let started = Arc::new(AtomicUsize::new(0));
+    runtime().block_on(async {
+        let mut clients = Vec::new();
+        for _ in 0..connections {
+            let channel = tonic::transport::Channel::from_shared(url.clone())
+                .expect("url")
+                .connect()
+                .await
+                .expect("connect");
+            clients.push(ScoringClient::new(channel).max_decoding_message_size(64 << 20));
+        }
+        let mut held = Vec::new();
+        for i in 0..streams {
+            let mut client = clients[i % connections].clone();
+            let request = qabilet_e2e::authed(
+                &token,
+                BatchScoreRequest {
+                    battery: qabilet_e2e::DEMO_BATTERY.into(),
+                    children: batch.clone(),
+                    options: None,
+                },
+            );
+            let started = started.clone();
+            held.push(tokio::spawn(async move {
+                let stream = client.batch_score(request).await;
+                started.fetch_add(1, Ordering::Relaxed);
+                // Held, never read.
+                std::future::pending::<()>().await;
+                drop(stream);
+            }));
+        }
+        // Until every call has started, or none has for 15 s (at most 3 minutes).
+        let (mut most, mut last, mut still) = (before, 0, 0);
+        for second in 1..=180 {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let rss = rss_mib(pid);
+            most = most.max(rss);
+            let now = started.load(Ordering::Relaxed);
+            (last, still) = if now == last { (now, still + 1) } else { (now, 0) };
+            if second % 10 == 0 || now == streams || still == 15 {
+                println!("after {second:>3} s: {now} of {streams} calls started, server RSS {rss:.0} MiB");
+            }
+            if now == streams || still == 15 {
+                break;
+            }
+        }
+        println!("server RSS before {before:.0} MiB, most {most:.0} MiB");
+        for task in held {
+            task.abort();
+        }
+    });
+    std::thread::sleep(Duration::from_secs(10));
+    println!(
+        "10 s after the client closed its connections: RSS {:.0} MiB",
+        rss_mib(pid)
+    );
+}
+
+/// Probe for BENCHMARKS.md: `QABILET_PROBE_CLIENTS` console connections that send nothing;
+/// prints the server's open files and the time a new gRPC health check takes meanwhile.
+/// Against a server started by hand: `QABILET_PROBE_CONSOLE` (HOST:PORT), `QABILET_PROBE_URL`,
+/// `QABILET_PROBE_PID`.
+#[test]
+#[ignore = "a measurement for BENCHMARKS.md, against a server started by hand"]
+fn probe_silent_console_clients() {
+    let console: SocketAddr = probe_env("CONSOLE")
+        .expect("QABILET_PROBE_CONSOLE")
+        .parse()
+        .expect("HOST:PORT");
+    let url = probe_env("URL").expect("QABILET_PROBE_URL");
+    let pid: u32 = probe_env("PID").expect("QABILET_PROBE_PID").parse().expect("pid");
+    let clients = probe_number("CLIENTS", 600);
+    let before = open_files(pid);
+    let silent: Vec<TcpStream> = (0..clients)
+        .map(|_| TcpStream::connect(console).expect("connect"))
+        .collect();
+    std::thread::sleep(Duration::from_secs(2));
+    println!(
+        "{clients} silent console clients: server open files {before} → {}",
+        open_files(pid)
+    );
+    let start = Instant::now();
+    let answer = runtime().block_on(async {
+        tokio::time::timeout(Duration::from_secs(5), async {
+            let channel = tonic::transport::Channel::from_shared(url)
+                .expect("url")
+                .connect()
+                .await
+                .map_err(|e| format!("connect: {e}"))?;
+            tonic_health::pb::health_client::HealthClient::new(channel)
+                .check(tonic_health::pb::HealthCheckRequest::default())
+                .await
+                .map(|r| r.into_inner().status)
+                .map_err(|e| format!("check: {e}"))
+        })
+        .await
+        .unwrap_or_else(|_| Err("no answer within 5 s".to_owned()))
+    });
+    println!(
+        "a new gRPC health check meanwhile: {answer:?} after {:?}",
+        start.elapsed()
+    );
+    for second in [10, 20] {
+        std::thread::sleep(Duration::from_secs(10));
+        let open = silent.iter().filter(|s| still_open(s)).count();
+        println!(
+            "after {second} s: {open} of {clients} still connected, server open files {}",
+            open_files(pid)
+        );
+    }
 }
