@@ -8,7 +8,7 @@ mod norms;
 mod norms_build;
 mod report;
 mod score;
-mod serve;
+pub mod serve;
 mod stats;
 mod token;
 

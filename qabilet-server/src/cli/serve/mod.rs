@@ -1,16 +1,16 @@
 //! `qabilet serve`: the gRPC service on its embedded defaults — the batteries of the norms
 //! folder, the guidance tables of reports (`norms/guidance`), an SQLite database
 //! (`qabilet.db`), health and reflection — and the psychologist's console (HTML over HTTP on
-//! `--http-addr`, calling the same service objects), with structured logs and a graceful
-//! shutdown of both on SIGTERM or Ctrl-C (requests in flight finish; no new ones are
-//! accepted).
+//! `--http-addr`, calling the same service objects), with structured logs, the limits of
+//! [`limits`] on both listeners, and a graceful shutdown of both on SIGTERM or Ctrl-C
+//! (requests in flight finish; no new ones are accepted).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Args;
-use tonic::transport::{Server, ServerTlsConfig};
+use tonic::transport::ServerTlsConfig;
 
 use crate::app::{App, AppParts, BatchLimits, Caller};
 use crate::error::CliError;
@@ -28,6 +28,9 @@ use crate::grpc::scoring::ScoringService;
 use crate::guidance_dir::Guidance;
 use crate::store::Store;
 
+mod conn;
+mod console;
+pub mod limits;
 mod settings;
 
 use settings::{Settings, TlsFiles};
@@ -191,16 +194,13 @@ async fn serve(
         .local_addr()
         .map_err(|e| CliError::Usage(format!("{http_addr}: {e}")))?;
     let mut http_stopped = stopped.clone();
-    let console_task = tokio::spawn(async move {
-        axum::serve(
-            http,
-            crate::console::router(Arc::new(console)).into_make_service_with_connect_info::<SocketAddr>(),
-        )
-            .with_graceful_shutdown(async move {
-                let _ = http_stopped.wait_for(|s| *s).await;
-            })
-            .await
-    });
+    let console_task = tokio::spawn(console::serve(
+        http,
+        crate::console::router(Arc::new(console)),
+        async move {
+            let _ = http_stopped.wait_for(|s| *s).await;
+        },
+    ));
     tokio::spawn(async move {
         shutdown().await;
         let _ = stop.send(true);
@@ -223,10 +223,10 @@ async fn serve(
     tracing::info!(%local, batteries = %batteries.join(", "), transport = scheme, "qabilet serving gRPC");
     // The line scripts and tests wait for.
     eprintln!("qabilet: serving gRPC on {local} ({scheme})");
-    let mut builder = Server::builder();
+    let mut builder = limits::grpc_server();
     if let Some(tls) = tls {
         builder = builder
-            .tls_config(tls)
+            .tls_config(tls.timeout(limits::GRPC_HANDSHAKE_TIMEOUT))
             .map_err(|e| CliError::Usage(format!("TLS: {e}")))?;
     }
     builder
@@ -250,7 +250,12 @@ async fn serve(
             ReportsServer::new(ReportsService::new(app.clone())).max_decoding_message_size(MAX_REQUEST_BYTES),
         ))
         .serve_with_incoming_shutdown(
-            tokio_stream::wrappers::TcpListenerStream::new(listener),
+            conn::Incoming::new(
+                listener,
+                limits::GRPC_MAX_CONNECTIONS,
+                limits::GRPC_DEADLINES,
+                limits::TCP_KEEPALIVE,
+            ),
             async move {
                 let mut stopped = stopped;
                 let _ = stopped.wait_for(|s| *s).await;
@@ -258,11 +263,9 @@ async fn serve(
         )
         .await
         .map_err(|e| CliError::Usage(format!("gRPC server: {e}")))?;
-    match console_task.await {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => return Err(CliError::Usage(format!("console server: {e}"))),
-        Err(e) => return Err(CliError::Usage(format!("console server: {e}"))),
-    }
+    console_task
+        .await
+        .map_err(|e| CliError::Usage(format!("console server: {e}")))?;
     tracing::info!("qabilet stopped");
     Ok(())
 }
