@@ -33,8 +33,14 @@
 //! 4. **Discontinue**, with a `discontinue` rule: the subtest ends when k consecutive items in
 //!    item order among those administered (reversal items included, as the published
 //!    manuals count) have scored 0 — at once, even in the middle of a reversal. The
-//!    discontinue point is the last item of the lowest such run; items above it earn no
-//!    credit, even if administered (under an override).
+//!    discontinue point is the last item of the lowest such run; items above it that were
+//!    not administered are not reached. Credit follows the order of administration, not
+//!    item order: the rule is met at one event of the log, every item first scored up to
+//!    that event keeps its score (the latest, after corrections) wherever it stands — an
+//!    item above the run given before the reversal reached the run included — and an item
+//!    first scored after it (under an override) earns no credit wherever it stands. When a
+//!    correction breaks the run, the rule no longer holds, and it is met anew at the event
+//!    that completes a run again.
 //! 5. **Last item.** The subtest also ends when no item follows the highest one administered.
 //! 6. **Overrides.** A score for an item that is not due — past the end, skipping ahead,
 //!    below the start — is accepted only with an override reason, and so is a new score for

@@ -49,6 +49,11 @@ pub struct Administration {
     total: Option<u16>,
     /// Items in the order first scored.
     order: Vec<usize>,
+    /// Per item, the position in the log of the event that first scored it.
+    first_scored: Vec<Option<usize>>,
+    /// Position in the log of the event after which the discontinue rule has held ever
+    /// since; `None` while it does not hold.
+    discontinued_at: Option<usize>,
     overrides: Vec<OverrideRecord>,
 }
 
@@ -65,6 +70,8 @@ impl Administration {
             scores: vec![None; subtest.items.len()],
             total: None,
             order: Vec::new(),
+            first_scored: vec![None; subtest.items.len()],
+            discontinued_at: None,
             overrides: Vec::new(),
         }
     }
@@ -150,12 +157,22 @@ impl Administration {
                 kind,
             });
         }
+        let position = self.events.len();
         match item {
             Some(i) => {
                 if self.scores[i].is_none() {
                     self.order.push(i);
+                    self.first_scored[i] = Some(position);
                 }
                 self.scores[i] = Some(score);
+                let met = self
+                    .start
+                    .is_some_and(|s| self.progress(s).discontinued_after().is_some());
+                self.discontinued_at = match (met, self.discontinued_at) {
+                    (true, Some(at)) => Some(at),
+                    (true, None) => Some(position),
+                    (false, _) => None,
+                };
             }
             None => self.total = Some(score),
         }
@@ -238,11 +255,12 @@ impl Administration {
                 items: Vec::new(),
                 basal_item: None,
                 discontinued_after: None,
+                discontinued_at_event: None,
                 overrides,
             };
         };
         let progress = self.progress(start);
-        let items = credit::item_credits(&progress);
+        let items = credit::item_credits(&progress, &self.first_scored, self.discontinued_at);
         let sum: u32 = items.iter().map(|c| u32::from(c.credit)).sum();
         RawScore {
             // The battery keeps the sum of item maxima within u16.
@@ -251,6 +269,7 @@ impl Administration {
             items,
             basal_item: self.item_id(progress.basal()),
             discontinued_after: self.item_id(progress.discontinued_after()),
+            discontinued_at_event: self.discontinued_at,
             overrides,
         }
     }
