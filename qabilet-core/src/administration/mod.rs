@@ -1,8 +1,12 @@
-//! Examiner-led administration of one subtest: which item comes next, which scores are
-//! accepted, and the raw score the rules give. (Adaptive subtests, whose items the CAT
-//! engine chooses: [`AdaptiveAdministration`].) The state is a function of the subtest, the
-//! child's age in whole months and the ordered log of [`Event`]s, so a session resumes
-//! exactly after a restart ([`Administration::replay`]).
+//! Administration of a battery to one child: which item comes next, which scores are
+//! accepted, and the raw score the rules give. A subtest is given by the examiner under the
+//! fixed-form rules below ([`Administration`]) or adaptively, its items chosen by the CAT
+//! engine ([`AdaptiveAdministration`]); [`SubtestAdministration`] is either, with its
+//! [`SubtestState`]; [`SessionAdministration`] holds every subtest of a session, built once
+//! from the norm set, the dates and the session's log, and gives the raw scores to score.
+//! The state is a function of the subtest, the child's age in whole months and the ordered
+//! log of [`Event`]s, so a session resumes exactly after a restart
+//! ([`Administration::replay`]).
 //!
 //! # Rules
 //!
@@ -74,8 +78,11 @@
 mod adaptive;
 mod credit;
 mod event;
+mod fixed;
 mod rules;
 mod session;
+mod state;
+mod subtest;
 
 use thiserror::Error;
 
@@ -84,8 +91,11 @@ pub use adaptive::{
 };
 pub use credit::{CreditBasis, ItemCredit, RawScore};
 pub use event::{Event, OverrideKind, OverrideRecord};
+pub use fixed::{Administration, Summary};
 pub use rules::{DoneReason, Next, Phase};
-pub use session::{Administration, Summary};
+pub use session::{SessionAdministration, SessionError};
+pub use state::{AdaptiveEstimate, EndReason, SubtestPhase, SubtestState};
+pub use subtest::SubtestAdministration;
 
 /// Why an event is refused.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]

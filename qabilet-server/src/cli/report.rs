@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 use qabilet_core::Lang;
-use qabilet_core::guidance::{GuidanceFiles, GuidanceTables, Interests, ScoredRecord};
+use qabilet_core::guidance::{GuidanceFiles, GuidanceTables, Interests};
+use qabilet_core::profile::ScoredProfile;
 use qabilet_core::report::{consultation, message_keys};
 
 use crate::error::CliError;
@@ -116,33 +117,41 @@ fn usage(path: &Path, reason: impl std::fmt::Display) -> CliError {
 }
 
 /// The record of `input`: the only one, or the one with `id`.
-fn select_record(path: &Path, text: &str, id: Option<&str>) -> Result<ScoredRecord, CliError> {
-    let values: Vec<serde_json::Value> = match serde_json::from_str::<serde_json::Value>(text) {
-        Ok(v) => vec![v],
-        Err(_) => text
-            .lines()
+fn select_record(path: &Path, text: &str, id: Option<&str>) -> Result<ScoredProfile, CliError> {
+    /// The id of a record, read alone to choose among several.
+    #[derive(serde::Deserialize)]
+    struct RecordId {
+        #[serde(default)]
+        id: Option<String>,
+    }
+    let records: Vec<&str> = if serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok() {
+        vec![text]
+    } else {
+        text.lines()
             .enumerate()
             .filter(|(_, l)| !l.trim().is_empty())
             .map(|(n, l)| {
-                serde_json::from_str(l).map_err(|e| usage(path, format!("line {}: not JSON: {e}", n + 1)))
+                serde_json::from_str::<serde::de::IgnoredAny>(l)
+                    .map(|_| l)
+                    .map_err(|e| usage(path, format!("line {}: not JSON: {e}", n + 1)))
             })
-            .collect::<Result<_, _>>()?,
+            .collect::<Result<_, _>>()?
     };
-    let record_id = |v: &serde_json::Value| v.get("id").and_then(|i| i.as_str()).map(str::to_owned);
+    let record_id = |r: &str| serde_json::from_str::<RecordId>(r).ok().and_then(|r| r.id);
     let chosen = match id {
-        Some(id) => values
+        Some(id) => records
             .iter()
-            .find(|v| record_id(v).as_deref() == Some(id))
+            .find(|r| record_id(r).as_deref() == Some(id))
             .ok_or_else(|| usage(path, format!("no record with id '{id}'")))?,
-        None if values.len() == 1 => &values[0],
+        None if records.len() == 1 => &records[0],
         None => {
             return Err(usage(
                 path,
-                format!("{} records: choose one with --id", values.len()),
+                format!("{} records: choose one with --id", records.len()),
             ));
         }
     };
-    ScoredRecord::from_json(&chosen.to_string()).map_err(|e| usage(path, e))
+    ScoredProfile::from_json(chosen).map_err(|e| usage(path, e))
 }
 
 /// Writes `<out>.partial`, then renames it to `out`; the partial file is removed on failure.

@@ -10,12 +10,11 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use qabilet_core::administration::Event;
-use qabilet_core::profile::Scorer;
-use qabilet_core::{ChronologicalAge, NormSet, ScoreRequest, age};
+use qabilet_core::administration::{Event, SessionAdministration, SessionError};
+use qabilet_core::profile::ScoredProfile;
+use qabilet_core::{Date, NormSet, ScoringOptions, age};
 use tonic::{Request, Response, Status};
 
-use super::administer::SubtestAdministration;
 use super::pb;
 use super::pb::assessment_server::Assessment;
 use super::registry::{Registry, battery_id};
@@ -131,31 +130,15 @@ impl AssessmentService {
         Ok(norms)
     }
 
-    /// Every subtest's administration, replayed from the session's response log.
-    async fn administrations(
+    /// The session's administration, replayed from its whole response log.
+    async fn administration(
         &self,
         session: &store::Session,
         child: &store::Child,
-        norms: &NormSet,
-    ) -> Result<(Vec<SubtestAdministration>, Vec<store::Response>), Status> {
-        let months = age_months(child, session)?;
+        norms: Arc<NormSet>,
+    ) -> Result<SessionAdministration, Status> {
         let log = self.store.responses(&session.id).await.map_err(status::store)?;
-        let mut events: Vec<Vec<Event>> = vec![Vec::new(); norms.battery.subtests.len()];
-        for r in &log {
-            let s = norms
-                .battery
-                .subtest_index(&r.subtest)
-                .ok_or_else(|| Status::internal(format!("response {} names unknown subtest", r.seq)))?;
-            let event: Event = serde_json::from_str(&r.payload)
-                .map_err(|e| Status::internal(format!("response {} is unreadable: {e}", r.seq)))?;
-            events[s].push(event);
-        }
-        let admins = events
-            .iter()
-            .enumerate()
-            .map(|(index, ev)| SubtestAdministration::replay(norms, index, &session.id, months, ev))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok((admins, log))
+        replay(norms, session, child, &log)
     }
 
     /// The session named `name`, its child and its responses to `subtest` (read together, in
@@ -193,47 +176,36 @@ impl AssessmentService {
         }
     }
 
-    /// The normed results of session `s` (named `name`) as GetResults returns them before any
-    /// de-identification: computed from the session's response log with the norm set it is
-    /// pinned to; `FAILED_PRECONDITION` while nothing is recorded. Reports are built from
-    /// exactly these (`profile_json`). Neither authorises nor audits: the caller does both.
+    /// The scored profile of session `s` (named `name`): computed from the session's response
+    /// log with the norm set it is pinned to; `FAILED_PRECONDITION` while nothing is recorded.
+    /// Reports are built from exactly this. Neither authorises nor audits: the caller does both.
+    pub(super) async fn scored(
+        &self,
+        s: &store::Session,
+        child: &store::Child,
+        name: &str,
+    ) -> Result<ScoredProfile, Status> {
+        let norms = self.pinned_norms(s)?;
+        self.administration(s, child, norms)
+            .await?
+            .scored_profile(name, ScoringOptions::default())
+            .map_err(|e| match e {
+                SessionError::NothingRecorded => {
+                    Status::failed_precondition(format!("{name} has no responses yet"))
+                }
+                other => Status::internal(other.to_string()),
+            })
+    }
+
+    /// The normed results of session `s` as GetResults returns them before any
+    /// de-identification: [`AssessmentService::scored`] as a message.
     pub(super) async fn results(
         &self,
         s: &store::Session,
         child: &store::Child,
         name: &str,
     ) -> Result<pb::Profile, Status> {
-        let norms = self.pinned_norms(s)?;
-        let (admins, _) = self.administrations(s, child, &norms).await?;
-        // A subtest counts once anything was recorded for it; its raw score is the rules'.
-        // An adaptive subtest's is the raw-score equivalent of its θ̂.
-        let raw: Vec<Option<u16>> = admins.iter().map(SubtestAdministration::raw_for_norms).collect();
-        if raw.iter().all(Option::is_none) {
-            return Err(Status::failed_precondition(format!(
-                "{name} has no responses yet"
-            )));
-        }
-        let birth =
-            age::parse_date(&child.birth_date).map_err(|e| Status::internal(format!("birth date: {e}")))?;
-        let test = age::parse_date(&s.test_date).map_err(|e| Status::internal(format!("test date: {e}")))?;
-        let req = ScoreRequest::new(&norms, birth, test, raw.clone())
-            .map_err(|e| Status::internal(e.to_string()))?;
-        let profile = Scorer::new(&norms, qabilet_core::ScoringOptions::default()).score(&req);
-        let scores = pb::ChildScores {
-            id: name.to_owned(),
-            birth_date: child.birth_date.clone(),
-            test_date: s.test_date.clone(),
-            raw_scores: norms
-                .battery
-                .subtests
-                .iter()
-                .zip(&raw)
-                .filter_map(|(st, r)| r.map(|r| (st.id.clone(), u32::from(r))))
-                .collect(),
-        };
-        let mut message = convert::profile(&norms, &scores, &profile);
-        add_adaptive_scores(&mut message, &norms, &admins);
-        Ok(message)
+        Ok(convert::profile(&self.scored(s, child, name).await?))
     }
 
     async fn session_message(
@@ -243,9 +215,13 @@ impl AssessmentService {
     ) -> Result<pb::Session, Status> {
         let mut message = records::session(session, None);
         if let Ok(norms) = self.pinned_norms(session) {
-            let (admins, _) = self.administrations(session, child, &norms).await?;
             message.norm_set = Some(convert::norm_set(&norms.id));
-            message.subtests = admins.iter().map(SubtestAdministration::state).collect();
+            let administration = self.administration(session, child, norms).await?;
+            message.subtests = administration
+                .states()
+                .iter()
+                .map(convert::subtest_state)
+                .collect();
         }
         Ok(message)
     }
@@ -306,14 +282,32 @@ fn authorize_session(
     }
 }
 
-/// The child's age in whole months on the session's test date.
-fn age_months(child: &store::Child, session: &store::Session) -> Result<u16, Status> {
-    let birth =
-        age::parse_date(&child.birth_date).map_err(|e| Status::internal(format!("birth date: {e}")))?;
-    let test =
-        age::parse_date(&session.test_date).map_err(|e| Status::internal(format!("test date: {e}")))?;
-    let a = ChronologicalAge::between(birth, test).map_err(|e| Status::internal(e.to_string()))?;
-    Ok(a.in_months().0)
+/// A date as the store keeps it (ISO, checked when it was written).
+fn stored_date(text: &str, what: &str) -> Result<Date, Status> {
+    age::parse_date(text).map_err(|e| Status::internal(format!("{what}: {e}")))
+}
+
+/// The session's administration after `responses` (its whole log, or one subtest's part of
+/// it): the dates and the events read from the store, the rules the core's.
+fn replay(
+    norms: Arc<NormSet>,
+    session: &store::Session,
+    child: &store::Child,
+    responses: &[store::Response],
+) -> Result<SessionAdministration, Status> {
+    let birth = stored_date(&child.birth_date, "birth date")?;
+    let test = stored_date(&session.test_date, "test date")?;
+    let log = responses
+        .iter()
+        .map(|r| {
+            serde_json::from_str::<Event>(&r.payload)
+                .map(|e| (r.subtest.as_str(), e))
+                .map_err(|e| Status::internal(format!("response {} is unreadable: {e}", r.seq)))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let internal = |e: SessionError| Status::internal(e.to_string());
+    let events = SessionAdministration::group_log(&norms, log).map_err(internal)?;
+    SessionAdministration::replay(norms, &session.id, birth, test, events).map_err(internal)
 }
 
 #[tonic::async_trait]
@@ -439,10 +433,11 @@ impl Assessment for AssessmentService {
             .ok_or_else(|| status::not_found("battery", &battery))?;
         let test =
             age::parse_date(&test_date).map_err(|e| status::invalid_argument("test_date", e.to_string()))?;
-        let birth =
-            age::parse_date(&child.birth_date).map_err(|e| Status::internal(format!("birth date: {e}")))?;
+        let birth = stored_date(&child.birth_date, "birth date")?;
         // The same age check as scoring: the child must be within the norms on the test date.
-        ScoreRequest::new(&norms, birth, test, vec![None; norms.battery.subtests.len()])
+        norms
+            .battery
+            .age_on(birth, test)
             .map_err(|e| status::invalid_argument("test_date", e.to_string()))?;
         let created = self
             .store
@@ -582,8 +577,8 @@ impl Assessment for AssessmentService {
             .await?;
         let norms = self.pinned_norms(&ctx.session)?;
         let index = subtest_index(&norms, &subtest)?;
-        let admin = replay_subtest(&ctx, &norms, index)?;
-        Ok(Response::new(admin.state()))
+        let admin = replay_subtest(&ctx, norms)?;
+        Ok(Response::new(state(&admin, index)))
     }
 
     async fn record_response(
@@ -636,10 +631,10 @@ impl Assessment for AssessmentService {
             }
         };
         let rid = request_id(rid);
-        let mut admin = replay_subtest(&ctx, &norms, index)?;
+        let mut admin = replay_subtest(&ctx, Arc::clone(&norms))?;
         // A retry of an acknowledged response: answer from the log, apply nothing.
         if rid.is_some() && ctx.responses.iter().any(|r| r.request_id == rid) {
-            return Ok(Response::new(admin.state()));
+            return Ok(Response::new(state(&admin, index)));
         }
         if s.state != SessionState::Active {
             // A retry of a response to another subtest, acknowledged before the session was
@@ -647,7 +642,7 @@ impl Assessment for AssessmentService {
             if rid.is_some() {
                 let all = self.store.responses(&s.id).await.map_err(status::store)?;
                 if all.iter().any(|r| r.request_id == rid) {
-                    return Ok(Response::new(admin.state()));
+                    return Ok(Response::new(state(&admin, index)));
                 }
             }
             return Err(Status::failed_precondition(format!(
@@ -655,7 +650,9 @@ impl Assessment for AssessmentService {
                 s.state.as_str()
             )));
         }
-        admin.record(event.clone()).map_err(status::administration)?;
+        admin
+            .record(index, event.clone())
+            .map_err(status::administration)?;
         let payload = serde_json::to_string(&event).map_err(|e| Status::internal(e.to_string()))?;
         // The audit entry is written in the same transaction as the response (and not at all
         // when the store finds the request id already used).
@@ -685,9 +682,9 @@ impl Assessment for AssessmentService {
                 .subtest_context(&s.id, &subtest)
                 .await
                 .map_err(status::store)?;
-            return Ok(Response::new(replay_subtest(&now, &norms, index)?.state()));
+            return Ok(Response::new(state(&replay_subtest(&now, norms)?, index)));
         }
-        Ok(Response::new(admin.state()))
+        Ok(Response::new(state(&admin, index)))
     }
 
     async fn get_results(
@@ -706,23 +703,15 @@ impl Assessment for AssessmentService {
     }
 }
 
-/// Subtest `index`'s administration, replayed from the context's responses (that subtest's
-/// part of the session's log).
-fn replay_subtest(
-    ctx: &store::SubtestContext,
-    norms: &NormSet,
-    index: usize,
-) -> Result<SubtestAdministration, Status> {
-    let months = age_months(&ctx.child, &ctx.session)?;
-    let events = ctx
-        .responses
-        .iter()
-        .map(|r| {
-            serde_json::from_str(&r.payload)
-                .map_err(|e| Status::internal(format!("response {} is unreadable: {e}", r.seq)))
-        })
-        .collect::<Result<Vec<Event>, _>>()?;
-    SubtestAdministration::replay(norms, index, &ctx.session.id, months, &events)
+/// The session as far as one subtest goes: replayed from the context's responses (that
+/// subtest's part of the session's log).
+fn replay_subtest(ctx: &store::SubtestContext, norms: Arc<NormSet>) -> Result<SessionAdministration, Status> {
+    replay(norms, &ctx.session, &ctx.child, &ctx.responses)
+}
+
+/// Subtest `index`'s state as the API reports it.
+fn state(admin: &SessionAdministration, index: usize) -> pb::SubtestState {
+    convert::subtest_state(&admin.subtest(index).state())
 }
 
 fn subtest_index(norms: &NormSet, id: &str) -> Result<usize, Status> {
@@ -730,32 +719,4 @@ fn subtest_index(norms: &NormSet, id: &str) -> Result<usize, Status> {
         .battery
         .subtest_index(id)
         .ok_or_else(|| status::invalid_argument("subtest", format!("battery has no subtest '{id}'")))
-}
-
-/// Marks the adaptive subtests of `message`: θ̂ and SE on their scores, and a note each.
-fn add_adaptive_scores(message: &mut pb::Profile, norms: &NormSet, admins: &[SubtestAdministration]) {
-    for (subtest, admin) in norms.battery.subtests.iter().zip(admins) {
-        let Some(adaptive) = admin.adaptive_score() else {
-            continue;
-        };
-        let Some(score) = message.subtests.iter_mut().find(|s| s.subtest == subtest.id) else {
-            continue;
-        };
-        message.notes.push(format!(
-            "{} was given adaptively ({} of {} items, {}): θ = {:.2}, SE {:.2}; its raw score {} is the \
-             raw-score equivalent of θ on the full form (IRT true-score equating)",
-            subtest.id,
-            adaptive.items_administered,
-            adaptive.bank_items,
-            if adaptive.stop_reason.is_empty() {
-                "not finished".to_owned()
-            } else {
-                format!("stopped at {}", adaptive.stop_reason)
-            },
-            adaptive.theta,
-            adaptive.theta_se,
-            score.raw
-        ));
-        score.adaptive = Some(adaptive);
-    }
 }

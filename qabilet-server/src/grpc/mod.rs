@@ -2,7 +2,6 @@
 //! one module per service, the conversions from `qabilet-core` types, and the one place where
 //! errors become gRPC statuses.
 
-mod administer;
 pub mod assessment;
 pub mod catalog;
 pub mod convert;

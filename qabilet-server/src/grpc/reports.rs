@@ -20,7 +20,8 @@ use std::sync::Arc;
 
 use qabilet_core::Lang;
 use qabilet_core::NormSet;
-use qabilet_core::guidance::{GuidanceFiles, GuidanceTables, Interests, ScoredRecord};
+use qabilet_core::guidance::{GuidanceFiles, GuidanceTables, Interests};
+use qabilet_core::profile::ScoredProfile;
 use qabilet_core::report::{ConsultationReport, ReportError, consultation, message_keys};
 use serde::Serialize;
 use tonic::{Request, Response, Status};
@@ -112,7 +113,7 @@ pub struct ReportsService {
 struct Built {
     session: store::Session,
     child: store::Child,
-    profile: pb::Profile,
+    profile: ScoredProfile,
     norms: Arc<NormSet>,
     report: ConsultationReport,
 }
@@ -147,11 +148,12 @@ impl ReportsService {
             .then(|| Interests::from_json(interests_json, &tables.interests))
             .transpose()
             .map_err(|e| status::invalid_argument("interests_json", e.to_string()))?;
-        let profile = self.assessment.results(&session, &child, name).await?;
-        let mut record = ScoredRecord::from_json(&profile.profile_json)
-            .map_err(|e| Status::internal(format!("{name}: results unreadable as a record: {e}")))?;
+        let profile = self.assessment.scored(&session, &child, name).await?;
         // The report names the child by its pseudonymous code (the results' id is the session).
-        record.id = child.code.clone();
+        let record = ScoredProfile {
+            id: child.code.clone(),
+            ..profile.clone()
+        };
         // The norm set the results were scored with (pinned when the session started).
         let norms = self.assessment.pinned_norms(&session)?;
         let report =
@@ -377,8 +379,8 @@ impl Reports for ReportsService {
             session,
             language: lang.code().to_owned(),
             format: format as i32,
-            norm_set: built.profile.norm_set.clone(),
-            notice: built.profile.notice.clone(),
+            norm_set: Some(super::convert::norm_set(&built.profile.norm_set)),
+            notice: built.profile.notice.clone().unwrap_or_default(),
             report_json: json,
             content: rendered.content,
             content_type: rendered.content_type,

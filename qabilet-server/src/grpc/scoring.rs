@@ -3,7 +3,7 @@
 use std::pin::Pin;
 use std::sync::Arc;
 
-use qabilet_core::profile::Scorer;
+use qabilet_core::profile::{ScoredProfile, Scorer};
 use qabilet_core::{NormSet, RowError, ScoreRequest};
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
@@ -100,7 +100,9 @@ impl Scoring for ScoringService {
         let req = score_request(&norms, &child, "child")
             .map_err(|(field, reason)| status::invalid_argument(&field, reason))?;
         let profile = Scorer::new(&norms, convert::options(options.as_ref())).score(&req);
-        Ok(Response::new(convert::profile(&norms, &child, &profile)))
+        Ok(Response::new(convert::profile(&ScoredProfile::new(
+            &child.id, &req, &profile,
+        ))))
     }
 
     type BatchScoreStream = ResultStream;
@@ -129,11 +131,11 @@ impl Scoring for ScoringService {
             let scorer = Scorer::new(&norms, options);
             for (index, child) in children.iter().enumerate() {
                 let result = match score_request(&norms, child, &format!("children[{index}]")) {
-                    Ok(req) => batch_score_result::Result::Profile(convert::profile(
-                        &norms,
-                        child,
+                    Ok(req) => batch_score_result::Result::Profile(convert::profile(&ScoredProfile::new(
+                        &child.id,
+                        &req,
                         &scorer.score(&req),
-                    )),
+                    ))),
                     Err((field, reason)) => batch_score_result::Result::Error(format!("{field}: {reason}")),
                 };
                 let item = BatchScoreResult {
