@@ -1090,6 +1090,36 @@ fn every_editable_item_has_a_unique_stable_id() {
         for row in &r.profile {
             assert!(ids.contains(&format!("profile/{}", row.domain)));
         }
+        // One id per message, in the order of the sections a renderer draws, each section
+        // headed by a key the texts must have.
+        assert_eq!(ids.len(), r.messages().len(), "{}", case.name);
+        let sections = r.sections();
+        let drawn: Vec<String> = sections
+            .iter()
+            .flat_map(|s| s.items.iter().map(|i| i.id.clone()))
+            .collect();
+        assert_eq!(drawn, ids, "{}", case.name);
+        let headings: Vec<&str> = sections.iter().map(|s| s.heading).collect();
+        assert_eq!(
+            headings,
+            [
+                "section-summary",
+                "section-profile",
+                "section-strengths",
+                "section-support",
+                "section-learning",
+                "section-activities",
+                "section-directions",
+                "section-referral",
+                "section-interests",
+                "section-caveats"
+            ]
+        );
+        assert!(headings.iter().all(|h| qabilet_core::report::RENDERER_KEYS.contains(h)));
+        for d in r.directions.iter().filter(|d| !d.isco08.is_empty()) {
+            let item = r.item(&format!("directions/{}", d.key)).expect("direction");
+            assert_eq!(item.isco08, d.isco08.as_slice());
+        }
         // The same inputs give the same ids.
         assert_eq!(build(&norms, &tables, case).item_ids(), ids);
     }

@@ -44,27 +44,6 @@ Example:
       --format json --output scored.jsonl
   qabilet report --input scored.jsonl --id child-003 --lang kk --format pdf --out child-003.kk.pdf";
 
-/// Language of `report`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LangArg {
-    /// Kazakh.
-    Kk,
-    /// Russian.
-    Ru,
-    /// English.
-    En,
-}
-
-impl From<LangArg> for Lang {
-    fn from(l: LangArg) -> Self {
-        match l {
-            LangArg::Kk => Lang::Kk,
-            LangArg::Ru => Lang::Ru,
-            LangArg::En => Lang::En,
-        }
-    }
-}
-
 /// Output format of `report`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {
@@ -86,8 +65,8 @@ pub struct ReportArgs {
     #[arg(long, value_name = "ID")]
     pub id: Option<String>,
     /// Language of the report.
-    #[arg(long, value_enum, value_name = "kk|ru|en")]
-    pub lang: LangArg,
+    #[arg(long, value_name = "kk|ru|en")]
+    pub lang: Lang,
     /// Output format.
     #[arg(long, value_enum, value_name = "html|pdf|json")]
     pub format: ReportFormat,
@@ -174,7 +153,7 @@ fn write_atomically(out: &Path, bytes: &[u8]) -> Result<(), CliError> {
 /// [`CliError`] naming the file and the reason (exit code 2), or the output that could not
 /// be written (1).
 pub fn run(args: &ReportArgs) -> Result<(), CliError> {
-    let lang = Lang::from(args.lang);
+    let lang = args.lang;
     let record = select_record(&args.input, &read(&args.input)?, args.id.as_deref())?;
 
     let battery_dir = args.norms.join(&record.norm_set.battery);
@@ -243,7 +222,7 @@ pub fn run(args: &ReportArgs) -> Result<(), CliError> {
         ReportFormat::Json => {
             let value = serde_json::json!({
                 "report": report,
-                "item_ids": crate::report::item_ids(&report),
+                "item_ids": report.item_ids(),
                 "edits": edits,
             });
             let mut text = serde_json::to_string_pretty(&value).expect("a report serialises");

@@ -11,7 +11,6 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
-use super::i18n::parse_lang;
 use super::page::{Screen, error_box, esc, is_form_error, te};
 use super::signin::Signed;
 use crate::grpc::pb::reports_server::Reports;
@@ -25,7 +24,7 @@ pub struct LangQuery {
 }
 
 async fn report(s: &Signed, id: &str, lang: &str, format: ReportFormat) -> Result<Report, tonic::Status> {
-    let lang = parse_lang(lang).unwrap_or(s.lang);
+    let lang = lang.parse().unwrap_or(s.lang);
     Ok(s.console
         .reports
         .get_report(s.req(GetReportRequest {
@@ -167,7 +166,7 @@ pub struct EditForm {
 
 /// POST /sessions/{id}/report/edit
 pub async fn edit(s: Signed, Path(id): Path<String>, Form(f): Form<EditForm>) -> Response {
-    let lang = parse_lang(&f.lang).unwrap_or(s.lang);
+    let lang = f.lang.parse().unwrap_or(s.lang);
     let saved = s
         .console
         .reports

@@ -26,7 +26,6 @@ use serde::Deserialize;
 use tonic::metadata::MetadataValue;
 
 use super::Console;
-use super::i18n::parse_lang;
 use super::page::{Failure, Screen, error_box, page, te};
 use crate::grpc::pb::ListBatteriesRequest;
 use crate::grpc::pb::catalog_server::Catalog;
@@ -51,7 +50,7 @@ pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
 /// The interface language of a request (cookie `qabilet_lang`; Russian without one).
 pub fn lang_of(headers: &HeaderMap) -> Lang {
     cookie(headers, LANG_COOKIE)
-        .and_then(parse_lang)
+        .and_then(|code| code.parse().ok())
         .unwrap_or(Lang::Ru)
 }
 
@@ -273,7 +272,7 @@ pub struct LangForm {
 /// POST /lang: sets the interface language and goes back to the page it was chosen on (the
 /// `Referer`'s path on this origin; `same_origin` has checked it).
 pub async fn set_lang(headers: HeaderMap, Form(form): Form<LangForm>) -> Response {
-    let code = parse_lang(&form.lang).unwrap_or(Lang::Ru).code();
+    let code = form.lang.parse().unwrap_or(Lang::Ru).code();
     let back = headers
         .get(header::REFERER)
         .and_then(|h| h.to_str().ok())

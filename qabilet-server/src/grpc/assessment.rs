@@ -331,7 +331,7 @@ impl Assessment for AssessmentService {
         }
         age::parse_date(&c.birth_date)
             .map_err(|e| status::invalid_argument("child.birth_date", e.to_string()))?;
-        if !["kk", "ru", "en"].contains(&c.test_language.as_str()) {
+        if c.test_language.parse::<qabilet_core::Lang>().is_err() {
             return Err(status::invalid_argument(
                 "child.test_language",
                 "must be kk, ru or en",

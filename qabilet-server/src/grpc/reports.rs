@@ -215,10 +215,8 @@ fn language(asked: &str, child: &store::Child) -> Result<Lang, Status> {
     } else {
         asked
     };
-    Lang::ALL
-        .into_iter()
-        .find(|l| l.code() == code)
-        .ok_or_else(|| status::invalid_argument("language", "must be kk, ru or en"))
+    code.parse()
+        .map_err(|_| status::invalid_argument("language", "must be kk, ru or en"))
 }
 
 /// The latest edit of each item (the one in effect), by item id.
