@@ -1115,7 +1115,11 @@ fn every_editable_item_has_a_unique_stable_id() {
                 "section-caveats"
             ]
         );
-        assert!(headings.iter().all(|h| qabilet_core::report::RENDERER_KEYS.contains(h)));
+        assert!(
+            headings
+                .iter()
+                .all(|h| qabilet_core::report::RENDERER_KEYS.contains(h))
+        );
         for d in r.directions.iter().filter(|d| !d.isco08.is_empty()) {
             let item = r.item(&format!("directions/{}", d.key)).expect("direction");
             assert_eq!(item.isco08, d.isco08.as_slice());

@@ -25,7 +25,7 @@ pub use base_rates::{BaseRate, BaseRates, CORE_MEAN, Comparison};
 pub use composite_norms::{CompositeNorms, CompositeRow};
 pub use error::NormError;
 pub use provenance::{NormStatus, Provenance};
-pub use reliability::{Reliabilities, ReliabilityRow};
+pub use reliability::{Reliabilities, ReliabilityRow, stated_rows};
 pub use sample::{SampleError, SampleErrors, SampledChild, StandardisationSample};
 pub use subtest_norms::{SubtestNorms, SubtestRow};
 
