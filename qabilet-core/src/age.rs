@@ -10,7 +10,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use thiserror::Error;
 
 /// A calendar date (proleptic Gregorian), as written in ISO 8601: `2019-03-14`.
@@ -168,6 +168,44 @@ impl fmt::Display for ChronologicalAge {
 impl Serialize for ChronologicalAge {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for ChronologicalAge {
+    /// Reads `Y:M:D`, as written.
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// A [`Date`] in serde as ISO `yyyy-mm-dd` text, read strictly ([`parse_date`]): use with
+/// `#[serde(with = "qabilet_core::age::iso_date")]`.
+pub mod iso_date {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::{Date, parse_date};
+
+    /// Writes `yyyy-mm-dd`.
+    ///
+    /// # Errors
+    /// Those of the serializer.
+    pub fn serialize<S: Serializer>(date: &Date, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&format_args!(
+            "{:04}-{:02}-{:02}",
+            date.year(),
+            date.month(),
+            date.day()
+        ))
+    }
+
+    /// Reads `yyyy-mm-dd`.
+    ///
+    /// # Errors
+    /// A text that is not such a date.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Date, D::Error> {
+        let text = String::deserialize(d)?;
+        parse_date(&text).map_err(serde::de::Error::custom)
     }
 }
 

@@ -102,7 +102,7 @@ impl FromStr for CiMethod {
 }
 
 /// A confidence interval in whole scores on the score's scale.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConfidenceInterval {
     /// Lower bound.
     pub low: i32,

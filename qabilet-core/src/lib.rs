@@ -39,4 +39,4 @@ pub use ci::{CiMethod, ConfidenceInterval, ConfidenceLevel};
 pub use norms::{NormError, NormFiles, NormSet, NormSetId};
 pub use profile::{Profile, ScoringOptions};
 pub use request::{RowError, ScoreRequest};
-pub use text::{Lang, LocalizedText};
+pub use text::{Lang, LocalizedText, UnknownLang};

@@ -127,15 +127,7 @@ impl ScoreRequest {
     /// error, not bad data).
     pub fn new(norms: &NormSet, birth: Date, test: Date, raw: Vec<Option<u16>>) -> Result<Self, RowError> {
         let battery = &norms.battery;
-        let age = ChronologicalAge::between(birth, test).map_err(RowError::Age)?;
-        let months = age.in_months();
-        if months < battery.age_min || months > battery.age_max {
-            return Err(RowError::Age(AgeError::OutsideNorms {
-                age,
-                min: battery.age_min,
-                max: battery.age_max,
-            }));
-        }
+        let age = battery.age_on(birth, test).map_err(RowError::Age)?;
         assert_eq!(
             raw.len(),
             battery.subtests.len(),

@@ -1,8 +1,9 @@
 //! The examiner-led administration engine (`qabilet_core::administration`) on a small
 //! hand-made battery: start points by age, basal and reversal, discontinue, overrides,
 //! corrections, speed-test totals and refused events, with the expected raw scores worked
-//! out by hand from the rules; property tests on random subtests and score sequences; and a
-//! run of every subtest of the demonstration battery from every start point.
+//! out by hand from the rules; property tests on random subtests and score sequences; and on
+//! the demonstration battery a run of every subtest from every start point and the credit of
+//! items given before a discontinue met during reversal.
 
 use proptest::prelude::*;
 use qabilet_core::Battery;
@@ -170,6 +171,19 @@ const SCENARIOS: &[Scenario] = &[
         basal: None,
         discontinued_after: Some("w08"),
         raw: 0,
+    },
+    Scenario {
+        // w08 2, w09 0 reverses; w07 0, w06 0, w05 0 are three zeros in item order (w05–w07):
+        // discontinued after w07 in the middle of the reversal. w08 and w09 were given before
+        // the rule was met, so they keep their scores although they stand above the run.
+        // 2 + 0 = 2.
+        name: "credit given before a discontinue met during reversal",
+        age: 108,
+        answers: &[2, 0, 0, 0, 0],
+        given: "w08 w09 <w07 <w06 <w05",
+        basal: None,
+        discontinued_after: Some("w07"),
+        raw: 2,
     },
     Scenario {
         // Start at item 1: no reversal, no basal. 1 + 1 = 2.
@@ -514,9 +528,50 @@ fn subtest_strategy() -> impl Strategy<Value = Subtest> {
         })
 }
 
-/// Invariants of any raw score: within raw_max, the sum of the item credits, nothing
-/// credited past the discontinue point, every unadministered item below the basal (and not
-/// past the discontinue point) credited full.
+/// The position in the log of the event after which the subtest has been discontinued ever
+/// since, found by replaying every prefix of the log and asking only whether it has ended by
+/// the discontinue rule (the credit rule is not consulted).
+fn discontinue_event(a: &Administration) -> Option<usize> {
+    let events = a.events();
+    let discontinued = |n: usize| {
+        let prefix = Administration::replay(a.subtest(), a.age_months(), &events[..n]).unwrap();
+        matches!(
+            prefix.next(),
+            Next::Done {
+                reason: DoneReason::Discontinued { .. }
+            }
+        )
+    };
+    let mut at = None;
+    for n in 1..=events.len() {
+        at = match (discontinued(n), at) {
+            (true, None) => Some(n - 1),
+            (true, held) => held,
+            (false, _) => None,
+        };
+    }
+    at
+}
+
+/// The latest score of each item and the position of the event that first scored it, read
+/// straight from the log.
+fn scores_from_log(a: &Administration) -> Vec<(Option<u16>, Option<usize>)> {
+    let s = a.subtest();
+    let mut out = vec![(None, None); s.items.len()];
+    for (n, e) in a.events().iter().enumerate() {
+        if let Event::Score { item, score, .. } = e {
+            let i = s.items.iter().position(|it| &it.id == item).unwrap();
+            out[i] = (Some(*score), out[i].1.or(Some(n)));
+        }
+    }
+    out
+}
+
+/// Invariants of any raw score: within raw_max, the sum of the item credits; an item first
+/// scored after the event that met the discontinue rule earns nothing, wherever it stands; an
+/// item first scored before it earns its latest score, wherever it stands; every
+/// unadministered item below the basal (and not past the discontinue point) is credited full,
+/// every other unadministered item earns nothing.
 fn check_raw(a: &Administration) -> Result<(), TestCaseError> {
     let s = a.subtest();
     let raw = a.raw_score();
@@ -531,17 +586,29 @@ fn check_raw(a: &Administration) -> Result<(), TestCaseError> {
     };
     let discontinued = position(&raw.discontinued_after);
     let basal = position(&raw.basal_item);
-    for (i, (c, item)) in raw.items.iter().zip(&s.items).enumerate() {
+    let stopped_at = discontinue_event(a);
+    prop_assert_eq!(raw.discontinued_at_event, stopped_at);
+    prop_assert_eq!(stopped_at.is_some(), discontinued.is_some());
+    let log = scores_from_log(a);
+    for (i, ((c, item), &(score, first))) in raw.items.iter().zip(&s.items).zip(&log).enumerate() {
         prop_assert!(c.credit <= item.max);
+        prop_assert_eq!(c.score, score, "{}: the latest score", c.item);
         let past = discontinued.is_some_and(|d| i > d);
-        if past {
-            prop_assert_eq!(c.credit, 0, "{} is past the discontinue point", c.item);
-        }
-        if !past && c.score.is_none() && basal.is_some_and(|b| i < b) {
-            prop_assert_eq!(c.credit, item.max, "{} is below the basal", c.item);
-        }
-        if !past && let Some(score) = c.score {
-            prop_assert_eq!(c.credit, score);
+        match (score, first) {
+            (Some(score), Some(first)) if stopped_at.is_some_and(|at| first > at) => {
+                prop_assert_eq!(
+                    c.credit,
+                    0,
+                    "{} (score {}) was given after the discontinue",
+                    c.item,
+                    score
+                );
+            }
+            (Some(score), _) => prop_assert_eq!(c.credit, score, "{} was given before it", c.item),
+            (None, _) if !past && basal.is_some_and(|b| i < b) => {
+                prop_assert_eq!(c.credit, item.max, "{} is below the basal", c.item);
+            }
+            (None, _) => prop_assert_eq!(c.credit, 0, "{} is not reached", c.item),
         }
     }
     Ok(())
@@ -570,6 +637,31 @@ proptest! {
         prop_assert_eq!(replayed.raw_score(), a.raw_score());
         prop_assert_eq!(&replayed, &a);
         check_raw(&a)?;
+    }
+
+    /// Following the rules, every event adds a score ≥ 0 for a due item given before the
+    /// subtest ends: the raw score never drops, whatever the discontinue rule does (an item
+    /// above the run of zeros, given before the reversal reached it, keeps its credit); and
+    /// the raw score recorded live after each event is the raw score of that log replayed.
+    #[test]
+    fn the_raw_score_never_drops_while_due_items_are_scored(
+        subtest in subtest_strategy(),
+        age in 60u16..=143,
+        bytes in prop::collection::vec(any::<u8>(), 28),
+    ) {
+        let mut a = Administration::new(&subtest, age);
+        let mut previous = a.raw_score().raw;
+        let mut steps = 0;
+        while let Next::Item { id, .. } = a.next() {
+            let max = subtest.items.iter().find(|i| i.id == id).unwrap().max;
+            a.record(Event::score(id, score_from(bytes[steps % bytes.len()], max))).unwrap();
+            steps += 1;
+            let live = a.raw_score();
+            prop_assert!(live.raw >= previous, "raw {} after {}: {:?}", live.raw, previous, a.events());
+            let replayed = Administration::replay(&subtest, age, a.events()).unwrap();
+            prop_assert_eq!(replayed.raw_score(), live.clone());
+            previous = live.raw;
+        }
     }
 
     #[test]
@@ -604,15 +696,69 @@ proptest! {
 
 // ---- The demonstration battery -----------------------------------------------------------
 
-/// Every item subtest of the demonstration battery runs to its end from every start point,
-/// whatever the child does; the speed subtests take a total.
-#[test]
-fn demo_battery_runs_to_completion_from_every_start_point() {
+fn demo_battery() -> Battery {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../norms/qabilet-primary-demo/battery.toml"
     );
-    let battery = Battery::from_toml(&std::fs::read_to_string(path).unwrap()).unwrap();
+    Battery::from_toml(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Regression, by hand: born 2016-06-03, tested 2026-11-20 (10:5:17, 125 months), so
+/// Similarities starts at sim09. sim09 = 2, sim10 = 0 turns to reversal; sim08 = 0, sim07 = 0,
+/// sim06 = 0 make three zeros in item order (sim06–sim08): discontinued after sim08. sim09 and
+/// sim10 were administered before the rule was met and keep their scores: raw 2 + 0 = 2 (the
+/// items below sim06 are not credited: no basal was found).
+#[test]
+fn items_given_before_a_discontinue_keep_their_credit_on_the_demo_battery() {
+    let battery = demo_battery();
+    let sim = &battery.subtests[battery.subtest_index("sim").unwrap()];
+    let birth = qabilet_core::age::parse_date("2016-06-03").unwrap();
+    let test = qabilet_core::age::parse_date("2026-11-20").unwrap();
+    let age = qabilet_core::ChronologicalAge::between(birth, test).unwrap();
+    assert_eq!(age.to_string(), "10:5:17");
+    let months = age.in_months().0;
+    assert_eq!(months, 125);
+    let (a, given) = run(sim, months, &[2, 0, 0, 0, 0]);
+    assert_eq!(given.join(" "), "sim09 sim10 <sim08 <sim07 <sim06");
+    assert_eq!(
+        done(&a),
+        DoneReason::Discontinued {
+            after_item: "sim08".into()
+        }
+    );
+    let raw = a.raw_score();
+    assert_eq!(raw.raw, 2);
+    assert_eq!(raw.discontinued_at_event, Some(4));
+    let sim09 = raw.items.iter().find(|c| c.item == "sim09").unwrap();
+    assert_eq!(
+        (sim09.score, sim09.credit, sim09.basis),
+        (Some(2), 2, CreditBasis::Administered)
+    );
+    let replayed = Administration::replay(sim, months, a.events()).unwrap();
+    assert_eq!(replayed.raw_score(), raw);
+
+    // An item given after the discontinue, under an override, earns nothing wherever it
+    // stands (sim05, below the run; sim11, above it); a correction of sim09 counts.
+    let mut a = a;
+    a.record(Event::override_score("sim11", 2, "testing the limits"))
+        .unwrap();
+    a.record(Event::override_score("sim05", 2, "testing the limits"))
+        .unwrap();
+    a.record(Event::override_score("sim09", 1, "miscored")).unwrap();
+    let raw = a.raw_score();
+    assert_eq!(raw.raw, 1);
+    let basis = |id: &str| raw.items.iter().find(|c| c.item == id).unwrap().basis;
+    assert_eq!(basis("sim11"), CreditBasis::NoCreditPastDiscontinue);
+    assert_eq!(basis("sim05"), CreditBasis::NoCreditPastDiscontinue);
+    assert_eq!(basis("sim09"), CreditBasis::Administered);
+}
+
+/// Every item subtest of the demonstration battery runs to its end from every start point,
+/// whatever the child does; the speed subtests take a total.
+#[test]
+fn demo_battery_runs_to_completion_from_every_start_point() {
+    let battery = demo_battery();
     let patterns: [fn(usize, u16) -> u16; 5] = [
         |_, max| max,
         |_, _| 0,

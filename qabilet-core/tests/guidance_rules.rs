@@ -1,14 +1,16 @@
 //! Issue 6, parts 1–2: guidance rules and the consultation report as data. Profiles are
 //! scored through the real API against `norms/qabilet-primary-demo` (raw scores found in the
-//! norm tables to give the scaled scores each case needs), read back through the JSON of
-//! `qabilet score --format json`, and run through the real `norms/guidance` tables.
+//! norm tables to give the scaled scores each case needs), as the owned scored profile whose
+//! JSON `qabilet score --format json` writes, and run through the real `norms/guidance`
+//! tables.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use qabilet_core::guidance::{
-    GuidanceError, GuidanceFiles, GuidanceTables, Interests, ReferralOutcome, ScoredRecord, StandingKind,
+    GuidanceError, GuidanceFiles, GuidanceTables, Interests, ReferralOutcome, StandingKind,
     referral::expected_single_index_rate,
 };
+use qabilet_core::profile::{RecordError, ScoredProfile};
 use qabilet_core::report::{Arg, ConsultationReport, DirectionKind, consultation, message_keys};
 use qabilet_core::scale::Scale;
 use qabilet_core::{CiMethod, ConfidenceLevel, Lang, NormFiles, NormSet, ScoreRequest, ScoringOptions};
@@ -49,7 +51,7 @@ fn tables() -> GuidanceTables {
 /// Scores a child born on `birth` whose subtests have the given scaled scores (10 for any
 /// not named): each raw score is the lowest one the demo norms scale closest to the target at
 /// the child's age (within 1 where a table skips the target).
-fn scored(norms: &NormSet, birth: &str, targets: &[(&str, i32)]) -> ScoredRecord {
+fn scored(norms: &NormSet, birth: &str, targets: &[(&str, i32)]) -> ScoredProfile {
     let age = ScoreRequest::parse(norms, birth, TEST_DATE, [])
         .expect("age")
         .age_months()
@@ -88,7 +90,7 @@ fn scored(norms: &NormSet, birth: &str, targets: &[(&str, i32)]) -> ScoredRecord
             "no raw score of {id} scales near {target}"
         );
     }
-    ScoredRecord::from_profile("case", &profile).expect("record")
+    ScoredProfile::new("case", &request, &profile)
 }
 
 // Birth dates giving whole years 5–11 on TEST_DATE (age 5:4 … 11:4).
@@ -851,7 +853,7 @@ fn expected_any_index_rates_match_the_standardisation_sample() {
             .map(|(c, s)| (*s, &row[*c]));
         let request = ScoreRequest::parse(&norms, &row[birth], &row[test], raw).expect("sample row");
         let profile = norms.score(&request, &ScoringOptions::default());
-        let record = ScoredRecord::from_profile(&row[id], &profile).expect("record");
+        let record = ScoredProfile::new(&row[id], &request, &profile);
         let r = consultation(&record, &norms.battery, &tables, None).expect("report");
         n += 1;
         match r.referral.outcome {
@@ -897,7 +899,7 @@ fn the_report_recomputes_the_interval_at_90_from_the_scored_json() {
     }
     // The same record through the CLI's JSON line gives the same report.
     let norms_id = serde_json::to_value(&record).expect("json");
-    let reparsed = ScoredRecord::from_json(&norms_id.to_string()).expect("reparsed");
+    let reparsed = ScoredProfile::from_json(&norms_id.to_string()).expect("reparsed");
     assert_eq!(
         consultation(&reparsed, &norms.battery, &tables, None).expect("report"),
         r
@@ -906,9 +908,8 @@ fn the_report_recomputes_the_interval_at_90_from_the_scored_json() {
 
 #[test]
 fn a_line_of_the_cli_json_is_read() {
-    // The first line of the end-to-end expected output of `qabilet score --format json`
-    // lacks nothing the report needs only when it is a full line; the expected files keep a
-    // subset of fields, so a full line is built from a profile and the CLI's extra fields.
+    // A full line as `qabilet score --format json` writes it: the scored profile's JSON with
+    // the row's `error` field after it; read back, it is the same profile.
     let norms = demo_norms();
     let request = ScoreRequest::parse(
         &norms,
@@ -918,21 +919,52 @@ fn a_line_of_the_cli_json_is_read() {
     )
     .expect("req");
     let profile = norms.score(&request, &ScoringOptions::default());
-    let mut line = serde_json::to_value(&profile).expect("json");
-    let map = line.as_object_mut().expect("object");
-    map.insert("id".into(), "child-x".into());
-    map.insert("birth_date".into(), AGE_8.into());
-    map.insert("test_date".into(), TEST_DATE.into());
-    map.insert("raw".into(), serde_json::json!({"sim": 20, "voc": 25, "mr": 15}));
-    map.insert("notice".into(), profile.norm_set.notice.clone().into());
-    map.insert("error".into(), serde_json::Value::Null);
-    let record = ScoredRecord::from_json(&line.to_string()).expect("record");
+    let scored = ScoredProfile::new("child-x", &request, &profile);
+    let text = serde_json::to_string(&scored).expect("json");
+    // The fields of a line, in its order (each first seen at the top level).
+    let at: Vec<usize> = [
+        "id",
+        "birth_date",
+        "test_date",
+        "raw",
+        "notice",
+        "norm_set",
+        "age",
+        "options",
+        "subtests",
+        "composites",
+        "strengths_weaknesses",
+        "discrepancies",
+    ]
+    .iter()
+    .map(|k| {
+        text.find(&format!("\"{k}\":"))
+            .unwrap_or_else(|| panic!("{k} in {text}"))
+    })
+    .collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{text}");
+    assert!(!text.contains("\"adaptive\""), "no adaptive subtest, no field");
+    let value: serde_json::Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(value.as_object().expect("object").len(), 12);
+    assert_eq!(value["raw"], serde_json::json!({"sim": 20, "voc": 25, "mr": 15}));
+    assert!(
+        text.contains(r#""raw":{"sim":20,"voc":25,"mr":15}"#),
+        "raw in the order given"
+    );
+    assert_eq!(value["birth_date"], AGE_8);
+    let line = format!("{},\"error\":null}}", &text[..text.len() - 1]);
+    let record = ScoredProfile::from_json(&line).expect("record");
     assert_eq!(record.id, "child-x");
     assert_eq!(record.age, request.age);
+    assert_eq!(record, scored);
     let bad = r#"{"id":"x","norm_set":{"battery":"qabilet-primary-demo","version":"0.1.0","hash":"h"},"error":"age out of range"}"#;
+    assert_eq!(
+        ScoredProfile::from_json(bad),
+        Err(RecordError::NotScored("age out of range".into()))
+    );
     assert!(matches!(
-        ScoredRecord::from_json(bad),
-        Err(qabilet_core::guidance::RecordError::NotScored(_))
+        ScoredProfile::from_json(r#"{"id":"x","age":"8:13:0"}"#),
+        Err(RecordError::Json(_))
     ));
 }
 
@@ -1057,6 +1089,40 @@ fn every_editable_item_has_a_unique_stable_id() {
         }
         for row in &r.profile {
             assert!(ids.contains(&format!("profile/{}", row.domain)));
+        }
+        // One id per message, in the order of the sections a renderer draws, each section
+        // headed by a key the texts must have.
+        assert_eq!(ids.len(), r.messages().len(), "{}", case.name);
+        let sections = r.sections();
+        let drawn: Vec<String> = sections
+            .iter()
+            .flat_map(|s| s.items.iter().map(|i| i.id.clone()))
+            .collect();
+        assert_eq!(drawn, ids, "{}", case.name);
+        let headings: Vec<&str> = sections.iter().map(|s| s.heading).collect();
+        assert_eq!(
+            headings,
+            [
+                "section-summary",
+                "section-profile",
+                "section-strengths",
+                "section-support",
+                "section-learning",
+                "section-activities",
+                "section-directions",
+                "section-referral",
+                "section-interests",
+                "section-caveats"
+            ]
+        );
+        assert!(
+            headings
+                .iter()
+                .all(|h| qabilet_core::report::RENDERER_KEYS.contains(h))
+        );
+        for d in r.directions.iter().filter(|d| !d.isco08.is_empty()) {
+            let item = r.item(&format!("directions/{}", d.key)).expect("direction");
+            assert_eq!(item.isco08, d.isco08.as_slice());
         }
         // The same inputs give the same ids.
         assert_eq!(build(&norms, &tables, case).item_ids(), ids);

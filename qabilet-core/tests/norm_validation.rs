@@ -1153,6 +1153,69 @@ fn reliability_unknown_scale() {
     assert_rejects(result, RELIABILITY, Some(n), "unknown subtest or composite 'vic'");
 }
 
+/// Stated reliabilities (`--reliability` of a norm build): the reliability.csv format and its
+/// row checks, for some subtests and ages only.
+#[test]
+fn stated_reliabilities_are_read_with_the_row_checks_of_reliability_csv() {
+    let b = battery();
+    let header = "scale,age_min_months,age_max_months,reliability\n";
+    let read = |rows: &str| qabilet_core::norms::stated_rows(&b, "stated.csv", &format!("{header}{rows}"));
+    let rows = read("cd,60,143,0.82\nss,60,95,0.80\nss,96,143,0.81\n").expect("stated rows");
+    assert_eq!(rows.len(), 3, "some subtests and ages only");
+    assert_eq!(
+        (
+            rows[2].scale.as_str(),
+            rows[2].age_min_months,
+            rows[2].age_max_months,
+            rows[2].reliability
+        ),
+        ("ss", 96, 143, 0.81)
+    );
+    let file = "stated.csv";
+    assert_rejects(
+        read("cd,60,143,1.0\n"),
+        file,
+        Some(2),
+        "reliability 1 must lie strictly between 0 and 1",
+    );
+    assert_rejects(
+        read("cd,60,143,high\n"),
+        file,
+        Some(2),
+        "column 'reliability': 'high' is not a number",
+    );
+    assert_rejects(
+        read("cd,60,143,0.8\nxx,60,143,0.8\n"),
+        file,
+        Some(3),
+        "unknown subtest or composite 'xx'",
+    );
+    assert_rejects(
+        read("gac,60,143,0.9\n"),
+        file,
+        Some(2),
+        "'gac' is not a subtest of battery",
+    );
+    assert_rejects(
+        read("cd,72,60,0.8\n"),
+        file,
+        Some(2),
+        "ages 72–60 must be an ascending range",
+    );
+    assert_rejects(
+        read("cd,60,150,0.8\n"),
+        file,
+        Some(2),
+        "within the battery's 60–143 months",
+    );
+    assert_rejects(
+        qabilet_core::norms::stated_rows(&b, file, "subtest,age_min_months,age_max_months,reliability\n"),
+        file,
+        Some(1),
+        "expected 'scale,age_min_months",
+    );
+}
+
 #[test]
 fn reliability_missing_composite_rows() {
     let result = load_with(|f| f.reliability_csv = drop_lines_starting(&f.reliability_csv, "gac,"));

@@ -1,8 +1,12 @@
-//! Examiner-led administration of one subtest: which item comes next, which scores are
-//! accepted, and the raw score the rules give. (Adaptive subtests, whose items the CAT
-//! engine chooses: [`AdaptiveAdministration`].) The state is a function of the subtest, the
-//! child's age in whole months and the ordered log of [`Event`]s, so a session resumes
-//! exactly after a restart ([`Administration::replay`]).
+//! Administration of a battery to one child: which item comes next, which scores are
+//! accepted, and the raw score the rules give. A subtest is given by the examiner under the
+//! fixed-form rules below ([`Administration`]) or adaptively, its items chosen by the CAT
+//! engine ([`AdaptiveAdministration`]); [`SubtestAdministration`] is either, with its
+//! [`SubtestState`]; [`SessionAdministration`] holds every subtest of a session, built once
+//! from the norm set, the dates and the session's log, and gives the raw scores to score.
+//! The state is a function of the subtest, the child's age in whole months and the ordered
+//! log of [`Event`]s, so a session resumes exactly after a restart
+//! ([`Administration::replay`]).
 //!
 //! # Rules
 //!
@@ -33,8 +37,14 @@
 //! 4. **Discontinue**, with a `discontinue` rule: the subtest ends when k consecutive items in
 //!    item order among those administered (reversal items included, as the published
 //!    manuals count) have scored 0 — at once, even in the middle of a reversal. The
-//!    discontinue point is the last item of the lowest such run; items above it earn no
-//!    credit, even if administered (under an override).
+//!    discontinue point is the last item of the lowest such run; items above it that were
+//!    not administered are not reached. Credit follows the order of administration, not
+//!    item order: the rule is met at one event of the log, every item first scored up to
+//!    that event keeps its score (the latest, after corrections) wherever it stands — an
+//!    item above the run given before the reversal reached the run included — and an item
+//!    first scored after it (under an override) earns no credit wherever it stands. When a
+//!    correction breaks the run, the rule no longer holds, and it is met anew at the event
+//!    that completes a run again.
 //! 5. **Last item.** The subtest also ends when no item follows the highest one administered.
 //! 6. **Overrides.** A score for an item that is not due — past the end, skipping ahead,
 //!    below the start — is accepted only with an override reason, and so is a new score for
@@ -68,8 +78,11 @@
 mod adaptive;
 mod credit;
 mod event;
+mod fixed;
 mod rules;
 mod session;
+mod state;
+mod subtest;
 
 use thiserror::Error;
 
@@ -78,8 +91,11 @@ pub use adaptive::{
 };
 pub use credit::{CreditBasis, ItemCredit, RawScore};
 pub use event::{Event, OverrideKind, OverrideRecord};
+pub use fixed::{Administration, Summary};
 pub use rules::{DoneReason, Next, Phase};
-pub use session::{Administration, Summary};
+pub use session::{SessionAdministration, SessionError};
+pub use state::{AdaptiveEstimate, EndReason, SubtestPhase, SubtestState};
+pub use subtest::SubtestAdministration;
 
 /// Why an event is refused.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]

@@ -22,7 +22,8 @@ pub enum Phase {
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum DoneReason {
     /// The discontinue rule was met; `after_item` is the last item of the run of zeros in
-    /// item order (items above it earn no credit).
+    /// item order (items above it not administered by then are not reached; items given
+    /// after the rule was met earn no credit).
     Discontinued {
         /// Last item of the run of zeros.
         after_item: String,

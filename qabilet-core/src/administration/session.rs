@@ -1,393 +1,239 @@
-//! One child's administration of one subtest: the log of events and the scores it leaves,
-//! from which the next item, the raw score and a summary for display are derived.
+//! A child's session with a battery: every subtest's administration, built once from the
+//! norm set, the session's id (the seed of adaptive choices), the birth and test dates and
+//! the session's log grouped by subtest. The child's age is computed once and checked
+//! against the battery; the session yields each subtest's state, one subtest's
+//! administration, the score request of the raw scores so far and the scored profile with
+//! the adaptive scores behind its raw scores.
+//!
+//! Rules: a subtest counts as administered once anything was recorded for it; its raw score
+//! for the norms is the fixed-form rules' raw score, or for an adaptive subtest the
+//! raw-score equivalent of θ̂ ([`SubtestAdministration::raw_for_norms`]). The state is a
+//! function of these inputs: the same log replays to the same session.
 
-use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
-use super::AdministrationError;
-use super::credit::{self, RawScore};
-use super::event::{Event, OverrideKind, OverrideRecord};
-use super::rules::{self, DoneReason, Next, Progress};
-use crate::battery::Subtest;
+use thiserror::Error;
 
-/// The state of an administration for display.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Summary {
-    /// Subtest id.
-    pub subtest: String,
-    /// The child's age in whole months, which chose the start item.
-    pub age_months: u16,
-    /// Start item (`None` for a subtest without items).
-    pub start_item: Option<String>,
-    /// Whether the reversal rule was triggered.
-    pub reversed: bool,
-    /// Lowest item of the basal, once established.
-    pub basal_item: Option<String>,
-    /// Last item of the run of zeros, once the discontinue rule is met.
-    pub discontinued_after: Option<String>,
-    /// Items scored, in the order first scored.
-    pub administered: Vec<String>,
-    /// Every accepted override, in log order.
-    pub overrides: Vec<OverrideRecord>,
-    /// What comes next.
-    pub next: Next,
+use super::state::SubtestState;
+use super::subtest::SubtestAdministration;
+use super::{AdministrationError, Event};
+use crate::age::{AgeError, ChronologicalAge, Date};
+use crate::norms::NormSet;
+use crate::profile::{AdaptiveScore, ScoredProfile, Scorer, ScoringOptions};
+use crate::request::{RowError, ScoreRequest};
+
+/// Why a session cannot be built or scored.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum SessionError {
+    /// The test date precedes the birth date, or the age is outside the battery's range.
+    #[error(transparent)]
+    Age(#[from] AgeError),
+    /// A log entry names a subtest the battery does not have.
+    #[error("the log names subtest '{subtest}', which battery '{battery}' does not have")]
+    UnknownSubtest {
+        /// The subtest named.
+        subtest: String,
+        /// Battery id.
+        battery: String,
+    },
+    /// More groups of events than the battery has subtests.
+    #[error("the log has {groups} groups of events, but battery '{battery}' has {subtests} subtests")]
+    GroupCount {
+        /// Groups given.
+        groups: usize,
+        /// Subtests of the battery.
+        subtests: usize,
+        /// Battery id.
+        battery: String,
+    },
+    /// A subtest's log does not replay: an event the rules refuse.
+    #[error("the log of '{subtest}' does not replay: event {event} of its log: {error}")]
+    Replay {
+        /// Subtest id.
+        subtest: String,
+        /// Position of the event in the subtest's log (0-based).
+        event: usize,
+        /// Why it is refused.
+        error: AdministrationError,
+    },
+    /// Nothing is recorded yet: there is nothing to score.
+    #[error("no subtest has a response yet")]
+    NothingRecorded,
+    /// The raw scores do not make a score request (not expected: the rules keep them in range).
+    #[error(transparent)]
+    Score(#[from] RowError),
 }
 
-/// An examiner-led administration of one subtest to one child. Its state is a function of
-/// the subtest, the age and the log of accepted events: [`Administration::replay`] of
-/// [`Administration::events`] gives an equal value.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Administration {
-    subtest: Subtest,
-    age_months: u16,
-    /// Start item; `None` for a subtest without items.
-    start: Option<usize>,
-    events: Vec<Event>,
-    /// Current score of every item, after corrections.
-    scores: Vec<Option<u16>>,
-    /// Entered total of a subtest without items.
-    total: Option<u16>,
-    /// Items in the order first scored.
-    order: Vec<usize>,
-    overrides: Vec<OverrideRecord>,
+/// Every subtest of one child's session.
+#[derive(Debug, Clone)]
+pub struct SessionAdministration {
+    norms: Arc<NormSet>,
+    birth: Date,
+    test: Date,
+    age: ChronologicalAge,
+    subtests: Vec<SubtestAdministration>,
 }
 
-impl Administration {
-    /// A new administration of `subtest` to a child of `age_months` whole months. The age
-    /// chooses the start item; a child younger than the first start point starts there (the
-    /// caller checks the age against the battery's range).
-    pub fn new(subtest: &Subtest, age_months: u16) -> Self {
-        Administration {
-            subtest: subtest.clone(),
-            age_months,
-            start: rules::start_index(subtest, age_months),
-            events: Vec::new(),
-            scores: vec![None; subtest.items.len()],
-            total: None,
-            order: Vec::new(),
-            overrides: Vec::new(),
-        }
-    }
-
-    /// The administration after `events`, recorded in order: how a session resumes after a
-    /// restart.
+impl SessionAdministration {
+    /// The session after its log: `events[i]` holds the events of subtest `i` (battery order)
+    /// in the order recorded; subtests past the end of `events` have none. A caller that
+    /// works on one subtest may give that subtest's events alone: the others then start
+    /// afresh. `session_id` seeds the adaptive subtests' choices.
     ///
     /// # Errors
-    /// [`AdministrationError::Replay`] with the position of the first event
-    /// [`Administration::record`] refuses, and why.
-    pub fn replay(subtest: &Subtest, age_months: u16, events: &[Event]) -> Result<Self, AdministrationError> {
-        let mut administration = Self::new(subtest, age_months);
-        for (index, event) in events.iter().enumerate() {
-            administration
-                .record(event.clone())
-                .map_err(|error| AdministrationError::Replay {
-                    index,
-                    error: Box::new(error),
+    /// [`SessionError::Age`] for an age outside the battery's range (or a test date before
+    /// birth), [`SessionError::GroupCount`] for more groups than subtests, and
+    /// [`SessionError::Replay`] naming the subtest and the event its rules refuse.
+    pub fn replay(
+        norms: Arc<NormSet>,
+        session_id: &str,
+        birth: Date,
+        test: Date,
+        events: Vec<Vec<Event>>,
+    ) -> Result<Self, SessionError> {
+        let age = norms.battery.age_on(birth, test)?;
+        let n = norms.battery.subtests.len();
+        if events.len() > n {
+            return Err(SessionError::GroupCount {
+                groups: events.len(),
+                subtests: n,
+                battery: norms.battery.id.clone(),
+            });
+        }
+        let months = age.in_months().0;
+        let empty: &[Event] = &[];
+        let subtests = (0..n)
+            .map(|index| {
+                let log = events.get(index).map_or(empty, Vec::as_slice);
+                SubtestAdministration::replay(&norms, index, session_id, months, log).map_err(|e| {
+                    let (event, error) = match e {
+                        AdministrationError::Replay { index, error } => (index, *error),
+                        other => (0, other),
+                    };
+                    SessionError::Replay {
+                        subtest: norms.battery.subtests[index].id.clone(),
+                        event,
+                        error,
+                    }
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(SessionAdministration {
+            norms,
+            birth,
+            test,
+            age,
+            subtests,
+        })
+    }
+
+    /// A session with nothing recorded (checks the age against the battery).
+    ///
+    /// # Errors
+    /// [`SessionError::Age`].
+    pub fn start(
+        norms: Arc<NormSet>,
+        session_id: &str,
+        birth: Date,
+        test: Date,
+    ) -> Result<Self, SessionError> {
+        Self::replay(norms, session_id, birth, test, Vec::new())
+    }
+
+    /// Groups a log whose entries name their subtest by id into the per-subtest lists
+    /// [`SessionAdministration::replay`] takes, keeping each subtest's order.
+    ///
+    /// # Errors
+    /// [`SessionError::UnknownSubtest`] for an entry naming no subtest of the battery.
+    pub fn group_log<S: AsRef<str>>(
+        norms: &NormSet,
+        log: impl IntoIterator<Item = (S, Event)>,
+    ) -> Result<Vec<Vec<Event>>, SessionError> {
+        let mut events = vec![Vec::new(); norms.battery.subtests.len()];
+        for (subtest, event) in log {
+            let subtest = subtest.as_ref();
+            let index = norms
+                .battery
+                .subtest_index(subtest)
+                .ok_or_else(|| SessionError::UnknownSubtest {
+                    subtest: subtest.to_owned(),
+                    battery: norms.battery.id.clone(),
                 })?;
+            events[index].push(event);
         }
-        Ok(administration)
+        Ok(events)
     }
 
-    /// The subtest administered.
-    pub fn subtest(&self) -> &Subtest {
-        &self.subtest
+    /// The norm set the session is administered and scored with.
+    pub fn norms(&self) -> &NormSet {
+        &self.norms
     }
 
-    /// The child's age in whole months.
-    pub fn age_months(&self) -> u16 {
-        self.age_months
+    /// The child's calendar-exact age on the test date.
+    pub fn age(&self) -> ChronologicalAge {
+        self.age
     }
 
-    /// The accepted events, in order: the log to store.
-    pub fn events(&self) -> &[Event] {
-        &self.events
+    /// Subtest `index`'s administration (battery position).
+    ///
+    /// # Panics
+    /// When `index` is not a subtest of the battery.
+    pub fn subtest(&self, index: usize) -> &SubtestAdministration {
+        &self.subtests[index]
     }
 
-    fn progress(&self, start: usize) -> Progress<'_> {
-        Progress {
-            subtest: &self.subtest,
-            start,
-            scores: &self.scores,
-        }
-    }
-
-    /// The next item to administer, or why the subtest has ended.
-    pub fn next(&self) -> Next {
-        match (self.start, self.total) {
-            (Some(start), _) => self.progress(start).next(),
-            (None, None) => Next::Total {
-                raw_max: self.subtest.raw_max,
-            },
-            (None, Some(_)) => Next::Done {
-                reason: DoneReason::TotalEntered,
-            },
-        }
-    }
-
-    /// Records one event after checking it against the rules; a refused event changes
+    /// Records one event for subtest `index` under its rules; a refused event changes
     /// nothing.
     ///
     /// # Errors
-    /// [`AdministrationError`]: an unknown item, a score above the item's max or a total
-    /// above `raw_max`, a total for a subtest with items, a blank override reason, and
-    /// without an override: an item not due, an item already scored, a total already
-    /// entered.
-    pub fn record(&mut self, event: Event) -> Result<(), AdministrationError> {
-        let reason = event.override_reason().map(str::to_owned);
-        let (item, score, kind) = match &event {
-            Event::Score { item, score, .. } => {
-                let (index, kind) = self.check_score(item, *score, reason.as_deref())?;
-                (Some(index), *score, kind)
-            }
-            Event::Total { raw, .. } => (None, *raw, self.check_total(*raw, reason.as_deref())?),
-        };
-        if let Some(reason) = reason {
-            self.overrides.push(OverrideRecord {
-                event: self.events.len(),
-                item: item.map(|i| self.subtest.items[i].id.clone()),
-                score,
-                reason,
-                kind,
-            });
-        }
-        match item {
-            Some(i) => {
-                if self.scores[i].is_none() {
-                    self.order.push(i);
-                }
-                self.scores[i] = Some(score);
-            }
-            None => self.total = Some(score),
-        }
-        self.events.push(event);
-        Ok(())
+    /// The [`AdministrationError`] of [`SubtestAdministration::record`].
+    ///
+    /// # Panics
+    /// When `index` is not a subtest of the battery.
+    pub fn record(&mut self, index: usize, event: Event) -> Result<(), AdministrationError> {
+        self.subtests[index].record(event)
     }
 
-    /// Checks an item score; its position and what an override would depart from.
-    fn check_score(
-        &self,
-        id: &str,
-        score: u16,
-        reason: Option<&str>,
-    ) -> Result<(usize, OverrideKind), AdministrationError> {
-        let index = self
-            .subtest
-            .items
+    /// Every subtest's state, in battery order.
+    pub fn states(&self) -> Vec<SubtestState> {
+        self.subtests.iter().map(SubtestAdministration::state).collect()
+    }
+
+    /// The raw scores so far as a score request: per subtest
+    /// [`SubtestAdministration::raw_for_norms`].
+    ///
+    /// # Errors
+    /// [`SessionError::NothingRecorded`] while no subtest has a raw score.
+    pub fn score_request(&self) -> Result<ScoreRequest, SessionError> {
+        let raw: Vec<Option<u16>> = self
+            .subtests
             .iter()
-            .position(|i| i.id == id)
-            .ok_or_else(|| AdministrationError::UnknownItem {
-                subtest: self.subtest.id.clone(),
-                item: id.to_owned(),
-            })?;
-        let max = self.subtest.items[index].max;
-        if score > max {
-            return Err(AdministrationError::ScoreAboveMax {
-                item: id.to_owned(),
-                score,
-                max,
-            });
+            .map(SubtestAdministration::raw_for_norms)
+            .collect();
+        if raw.iter().all(Option::is_none) {
+            return Err(SessionError::NothingRecorded);
         }
-        check_reason(reason, Some(id))?;
-        let kind = match (self.scores[index], self.next()) {
-            (Some(previous), _) => OverrideKind::Correction { previous },
-            (None, Next::Item { id: due, .. }) if due == id => OverrideKind::WasDue,
-            (None, Next::Item { id: due, .. }) => OverrideKind::NotDue { expected: Some(due) },
-            (None, _) => OverrideKind::NotDue { expected: None },
-        };
-        match (&kind, reason) {
-            (_, Some(_)) | (OverrideKind::WasDue, None) => Ok((index, kind)),
-            (OverrideKind::Correction { .. }, None) => {
-                Err(AdministrationError::AlreadyScored { item: id.to_owned() })
-            }
-            (OverrideKind::NotDue { expected }, None) => Err(AdministrationError::NotDue {
-                expected: expected.clone(),
-                got: id.to_owned(),
-            }),
-        }
+        Ok(ScoreRequest::new(&self.norms, self.birth, self.test, raw)?)
     }
 
-    /// Checks the total of a subtest without items; what an override would depart from.
-    fn check_total(&self, raw: u16, reason: Option<&str>) -> Result<OverrideKind, AdministrationError> {
-        let subtest = || self.subtest.id.clone();
-        if self.start.is_some() {
-            return Err(AdministrationError::TotalNotAccepted { subtest: subtest() });
-        }
-        if raw > self.subtest.raw_max {
-            return Err(AdministrationError::TotalAboveMax {
-                subtest: subtest(),
-                raw,
-                max: self.subtest.raw_max,
-            });
-        }
-        check_reason(reason, None)?;
-        match (self.total, reason) {
-            (Some(_), None) => Err(AdministrationError::TotalAlreadyEntered { subtest: subtest() }),
-            (Some(previous), Some(_)) => Ok(OverrideKind::Correction { previous }),
-            (None, _) => Ok(OverrideKind::WasDue),
-        }
+    /// θ̂ and SE of every adaptive subtest whose θ̂ exists, in battery order.
+    pub fn adaptive_scores(&self) -> Vec<AdaptiveScore> {
+        self.subtests
+            .iter()
+            .filter_map(SubtestAdministration::adaptive_score)
+            .collect()
     }
 
-    /// The raw score under the rules, item by item.
-    pub fn raw_score(&self) -> RawScore {
-        let complete = matches!(self.next(), Next::Done { .. });
-        let overrides = self.overrides.clone();
-        let Some(start) = self.start else {
-            return RawScore {
-                raw: self.total.unwrap_or(0),
-                complete,
-                items: Vec::new(),
-                basal_item: None,
-                discontinued_after: None,
-                overrides,
-            };
-        };
-        let progress = self.progress(start);
-        let items = credit::item_credits(&progress);
-        let sum: u32 = items.iter().map(|c| u32::from(c.credit)).sum();
-        RawScore {
-            // The battery keeps the sum of item maxima within u16.
-            raw: u16::try_from(sum).unwrap_or(u16::MAX),
-            complete,
-            items,
-            basal_item: self.item_id(progress.basal()),
-            discontinued_after: self.item_id(progress.discontinued_after()),
-            overrides,
-        }
-    }
-
-    /// Start, basal, discontinue point, items given, overrides and what comes next.
-    pub fn state(&self) -> Summary {
-        let progress = self.start.map(|s| self.progress(s));
-        Summary {
-            subtest: self.subtest.id.clone(),
-            age_months: self.age_months,
-            start_item: self.item_id(self.start),
-            reversed: progress.as_ref().is_some_and(Progress::reversal_triggered),
-            basal_item: self.item_id(progress.as_ref().and_then(Progress::basal)),
-            discontinued_after: self.item_id(progress.as_ref().and_then(Progress::discontinued_after)),
-            administered: self
-                .order
-                .iter()
-                .map(|&i| self.subtest.items[i].id.clone())
-                .collect(),
-            overrides: self.overrides.clone(),
-            next: self.next(),
-        }
-    }
-
-    fn item_id(&self, index: Option<usize>) -> Option<String> {
-        index.map(|i| self.subtest.items[i].id.clone())
-    }
-}
-
-/// An override reason, when given, must not be blank.
-fn check_reason(reason: Option<&str>, item: Option<&str>) -> Result<(), AdministrationError> {
-    match reason {
-        Some(r) if r.trim().is_empty() => Err(AdministrationError::EmptyOverrideReason {
-            item: item.map(str::to_owned),
-        }),
-        _ => Ok(()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::battery::{Domain, Item, ReversalRule, StartPoint};
-    use crate::text::LocalizedText;
-
-    fn subtest(items: usize) -> Subtest {
-        let name = || "b".to_owned();
-        Subtest {
-            id: "b".into(),
-            domain: Domain::Gv,
-            core: true,
-            names: LocalizedText {
-                kk: name(),
-                ru: name(),
-                en: name(),
-            },
-            time_limit_seconds: None,
-            items: (1..=items)
-                .map(|i| Item {
-                    id: format!("b{i}"),
-                    max: 2,
-                })
-                .collect(),
-            raw_max: if items == 0 { 50 } else { 2 * items as u16 },
-            start_points: if items == 0 {
-                Vec::new()
-            } else {
-                vec![StartPoint {
-                    age_min_months: 60,
-                    item: "b1".into(),
-                }]
-            },
-            reversal: (items > 0).then_some(ReversalRule {
-                consecutive_perfect: 2,
-            }),
-            discontinue: None,
-            adaptive: None,
-        }
-    }
-
-    #[test]
-    fn a_refused_event_changes_nothing() {
-        let s = subtest(4);
-        let mut a = Administration::new(&s, 70);
-        a.record(Event::score("b1", 2)).unwrap();
-        let before = a.clone();
-        for bad in [
-            Event::score("b3", 1),
-            Event::score("b1", 1),
-            Event::score("b2", 3),
-            Event::override_score("b3", 1, "  "),
-            Event::total(3),
-        ] {
-            assert!(a.record(bad).is_err());
-            assert_eq!(a, before);
-        }
-    }
-
-    #[test]
-    fn replay_names_the_refused_event() {
-        let s = subtest(4);
-        let log = [
-            Event::score("b1", 2),
-            Event::score("b2", 2),
-            Event::score("b4", 1),
-        ];
-        let e = Administration::replay(&s, 70, &log).unwrap_err();
-        let AdministrationError::Replay { index, error } = e else {
-            panic!("{e:?}")
-        };
-        assert_eq!(index, 2);
-        assert_eq!(
-            *error,
-            AdministrationError::NotDue {
-                expected: Some("b3".into()),
-                got: "b4".into()
-            }
-        );
-    }
-
-    #[test]
-    fn a_total_is_corrected_only_with_a_reason() {
-        let s = subtest(0);
-        let mut a = Administration::new(&s, 70);
-        assert_eq!(a.next(), Next::Total { raw_max: 50 });
-        a.record(Event::total(20)).unwrap();
-        assert_eq!(
-            a.record(Event::total(21)),
-            Err(AdministrationError::TotalAlreadyEntered { subtest: "b".into() })
-        );
-        a.record(Event::Total {
-            raw: 21,
-            override_reason: Some("miscounted".into()),
-        })
-        .unwrap();
-        let raw = a.raw_score();
-        assert_eq!((raw.raw, raw.complete), (21, true));
-        assert_eq!(raw.overrides[0].kind, OverrideKind::Correction { previous: 20 });
+    /// The session's scored profile under record id `id`: the raw scores so far scored with
+    /// `options`, with the adaptive scores behind them.
+    ///
+    /// # Errors
+    /// As [`SessionAdministration::score_request`].
+    pub fn scored_profile(&self, id: &str, options: ScoringOptions) -> Result<ScoredProfile, SessionError> {
+        let request = self.score_request()?;
+        let profile = Scorer::new(&self.norms, options).score(&request);
+        let mut scored = ScoredProfile::new(id, &request, &profile);
+        scored.adaptive = self.adaptive_scores();
+        Ok(scored)
     }
 }

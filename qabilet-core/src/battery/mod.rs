@@ -19,7 +19,7 @@ pub use composite::{Composite, CompositeKind, Substitution};
 pub use rules::{DiscontinueRule, ReversalRule, StartPoint};
 pub use subtest::{Domain, Item, Subtest};
 
-use crate::age::AgeInMonths;
+use crate::age::{AgeError, AgeInMonths, ChronologicalAge, Date};
 use crate::scale::Scale;
 use crate::text::LocalizedText;
 
@@ -149,5 +149,24 @@ impl Battery {
     /// Position of the composite with this id.
     pub fn composite_index(&self, id: &str) -> Option<usize> {
         self.composites.iter().position(|c| c.id == id)
+    }
+
+    /// The calendar-exact age on `test` of a child born on `birth`, which must lie within
+    /// the battery's range of whole months (`age_min_months` … `age_max_months`): an age
+    /// outside it is an error, never a clamp (norms/SCORING.md).
+    ///
+    /// # Errors
+    /// [`AgeError::TestBeforeBirth`] or [`AgeError::OutsideNorms`].
+    pub fn age_on(&self, birth: Date, test: Date) -> Result<ChronologicalAge, AgeError> {
+        let age = ChronologicalAge::between(birth, test)?;
+        let months = age.in_months();
+        if months < self.age_min || months > self.age_max {
+            return Err(AgeError::OutsideNorms {
+                age,
+                min: self.age_min,
+                max: self.age_max,
+            });
+        }
+        Ok(age)
     }
 }

@@ -132,7 +132,7 @@ pub fn calibrate_sympson_hetter(
     let mut k = vec![1.0; bank.items.len()];
     let mut rounds = Vec::with_capacity(spec.rounds);
     for round in 1..=spec.rounds {
-        let engine = CatEngine::new(&with_sympson_hetter(bank, &k))?;
+        let engine = CatEngine::new(&bank.with_sympson_hetter(&k))?;
         let simulation = SimulationSpec {
             examinees: spec.examinees,
             theta: spec.theta,
@@ -170,13 +170,4 @@ pub fn calibrate_sympson_hetter(
         rounds,
         converged: false,
     })
-}
-
-/// `bank` with every item's Sympson–Hetter parameter set to `k` (by bank position).
-fn with_sympson_hetter(bank: &ItemBank, k: &[f64]) -> ItemBank {
-    let mut bank = bank.clone();
-    for (item, &k) in bank.items.iter_mut().zip(k) {
-        item.sympson_hetter = Some(k);
-    }
-    bank
 }

@@ -6,6 +6,9 @@
 //!   K_i (the bank's `exposure.sympson_hetter`, 1 where absent); otherwise it is set aside
 //!   for the rest of this examinee's test and selection runs again without it.
 
+use std::fmt;
+use std::str::FromStr;
+
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -27,6 +30,41 @@ pub enum Exposure {
     },
     /// Give the selected item with probability K_i, else set it aside and select again.
     SympsonHetter,
+}
+
+/// A text that names no exposure-control method.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}': expected none, randomesque:N (N ≥ 1) or sympson-hetter")]
+pub struct UnknownExposure(pub String);
+
+impl FromStr for Exposure {
+    type Err = UnknownExposure;
+
+    /// Reads `none`, `randomesque:N` (N ≥ 1) or `sympson-hetter`, as [`Exposure`]'s
+    /// `Display` writes them.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "none" => Ok(Exposure::None),
+            "sympson-hetter" => Ok(Exposure::SympsonHetter),
+            _ => text
+                .strip_prefix("randomesque:")
+                .and_then(|n| n.parse::<usize>().ok())
+                .filter(|&n| n >= 1)
+                .map(|n| Exposure::Randomesque { n })
+                .ok_or_else(|| UnknownExposure(text.to_owned())),
+        }
+    }
+}
+
+impl fmt::Display for Exposure {
+    /// `none`, `randomesque:N` or `sympson-hetter`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Exposure::None => f.write_str("none"),
+            Exposure::Randomesque { n } => write!(f, "randomesque:{n}"),
+            Exposure::SympsonHetter => f.write_str("sympson-hetter"),
+        }
+    }
 }
 
 impl Exposure {
@@ -64,6 +102,33 @@ impl Exposure {
         match (self, k) {
             (Exposure::SympsonHetter, Some(k)) if k < 1.0 => rng.random::<f64>() < k,
             _ => true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_text_form_reads_back() {
+        for e in [
+            Exposure::None,
+            Exposure::SympsonHetter,
+            Exposure::Randomesque { n: 1 },
+            Exposure::Randomesque { n: 12 },
+        ] {
+            assert_eq!(e.to_string().parse::<Exposure>(), Ok(e));
+        }
+        for bad in [
+            "",
+            "randomesque",
+            "randomesque:0",
+            "randomesque:-1",
+            "Sympson-Hetter",
+            "none ",
+        ] {
+            assert_eq!(bad.parse::<Exposure>(), Err(UnknownExposure(bad.to_owned())));
         }
     }
 }

@@ -36,7 +36,7 @@ pub use calibrate::{Calibration, CalibrationSpec, RoundSummary, calibrate_sympso
 pub use config::CatConfig;
 pub use content::ContentTargets;
 pub use engine::{CatEngine, GRID_POINTS, GRID_RANGE, Next};
-pub use exposure::Exposure;
+pub use exposure::{Exposure, UnknownExposure};
 pub use selection::Selection;
 pub use simulate::{
     DecileSummary, ExamineeResult, ExposureSummary, SimulationReport, SimulationSpec, ThetaDistribution,

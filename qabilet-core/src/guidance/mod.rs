@@ -12,7 +12,6 @@ pub mod clusters;
 pub mod domains;
 pub mod interests;
 mod parse;
-pub mod record;
 pub mod referral;
 pub mod thresholds;
 
@@ -23,7 +22,6 @@ pub use age_gate::{AgeGate, AgeGates, Offer, World};
 pub use clusters::Cluster;
 pub use domains::{DomainRole, DomainRule};
 pub use interests::{InterestRules, Interests, InterestsError, Respondent};
-pub use record::{RecordError, ScoredRecord};
 pub use referral::{ReferralOutcome, ReferralRules, SingleIndexRate};
 pub use thresholds::{StandingKind, Thresholds};
 

@@ -119,6 +119,17 @@ impl ItemBank {
         })
     }
 
+    /// The bank with every item's Sympson–Hetter exposure parameter set to `k` (by bank
+    /// position; items past the end of `k` keep theirs), everything else kept: how a
+    /// calibration's K is written into a bank.
+    pub fn with_sympson_hetter(&self, k: &[f64]) -> ItemBank {
+        let mut bank = self.clone();
+        for (item, &k) in bank.items.iter_mut().zip(k) {
+            item.sympson_hetter = Some(k);
+        }
+        bank
+    }
+
     /// The bank in the file format of norms/IRT.md: `provenance` first when present, then one
     /// item per line. Numbers are written in their shortest form that reads back to the same
     /// `f64`, so [`ItemBank::from_json`] of the text gives an equal bank.

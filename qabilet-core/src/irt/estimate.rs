@@ -5,14 +5,14 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::bank::ItemBank;
 use super::model::{CategoryCurve, ItemModel};
 use super::pattern::ResponsePattern;
 
 /// The estimators.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Estimator {
     /// Expected a posteriori (default).

@@ -2,7 +2,7 @@
 //! sample — for pairs of index composites and for subtests against the core mean. A
 //! statistically significant difference may still be common; base rates say how common.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::NormError;
 use super::csv_table;
@@ -24,7 +24,7 @@ pub enum Comparison {
 }
 
 /// The base rate of a difference.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct BaseRate {
     /// Percent of the norm sample with an absolute difference at least this large.
     pub percent: f64,

@@ -18,14 +18,14 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub use base_rates::{BaseRate, BaseRates, CORE_MEAN, Comparison};
 pub use composite_norms::{CompositeNorms, CompositeRow};
 pub use error::NormError;
 pub use provenance::{NormStatus, Provenance};
-pub use reliability::{Reliabilities, ReliabilityRow};
+pub use reliability::{Reliabilities, ReliabilityRow, stated_rows};
 pub use sample::{SampleError, SampleErrors, SampledChild, StandardisationSample};
 pub use subtest_norms::{SubtestNorms, SubtestRow};
 
@@ -107,7 +107,7 @@ fn hex_digest(h: Sha256) -> String {
 }
 
 /// What every result names: the battery, its version and the exact norm files used.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NormSetId {
     /// Battery id.
     pub battery: String,
@@ -116,6 +116,7 @@ pub struct NormSetId {
     /// `sha256:<hex>` over the norm files.
     pub hash: String,
     /// The notice outputs must carry (demonstration norms), if any.
+    #[serde(default)]
     pub notice: Option<String>,
 }
 

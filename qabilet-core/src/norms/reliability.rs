@@ -1,5 +1,7 @@
 //! `reliability.csv`: the reliability of every subtest and composite by age band, from which
-//! standard errors of measurement and confidence intervals follow.
+//! standard errors of measurement and confidence intervals follow; and the same format for
+//! reliabilities stated for some subtests only (the input of a norm build), read by the same
+//! code with the same checks of each row.
 
 use serde::Serialize;
 
@@ -43,19 +45,7 @@ impl Reliabilities {
     /// A [`NormError`] with line and reason: unknown scale, reliability outside (0, 1), age
     /// bands with gaps or overlaps, a subtest or composite without rows.
     pub fn parse(battery: &Battery, text: &str) -> Result<Self, NormError> {
-        let mut rows = Vec::new();
-        for row in csv_table::read(FILE, text, &HEADER)? {
-            rows.push((
-                row.line,
-                ReliabilityRow {
-                    scale: row.text(0).to_owned(),
-                    age_min_months: row.field(FILE, 1, HEADER[1], "a whole number of months")?,
-                    age_max_months: row.field(FILE, 2, HEADER[2], "a whole number of months")?,
-                    reliability: row.field(FILE, 3, HEADER[3], "a number")?,
-                },
-            ));
-        }
-        Self::from_rows(battery, rows)
+        Self::from_rows(battery, typed_rows(FILE, text)?)
     }
 
     /// Checks rows (each with its line) against `battery`.
@@ -67,26 +57,7 @@ impl Reliabilities {
         let n = subtests + battery.composites.len();
         let mut per: Vec<Vec<(usize, ReliabilityRow)>> = vec![Vec::new(); n];
         for (line, row) in rows {
-            let s = battery
-                .subtest_index(&row.scale)
-                .or_else(|| battery.composite_index(&row.scale).map(|c| subtests + c))
-                .ok_or_else(|| {
-                    NormError::at(
-                        FILE,
-                        line,
-                        format!("unknown subtest or composite '{}'", row.scale),
-                    )
-                })?;
-            if !(row.reliability > 0.0 && row.reliability < 1.0) {
-                return Err(NormError::at(
-                    FILE,
-                    line,
-                    format!(
-                        "reliability {} must lie strictly between 0 and 1",
-                        row.reliability
-                    ),
-                ));
-            }
+            let s = check_row(battery, FILE, line, &row)?;
             per[s].push((line, row));
         }
         let (lo, hi) = (battery.age_min.0, battery.age_max.0);
@@ -170,6 +141,91 @@ impl Reliabilities {
         }
         write_rows(&rows)
     }
+}
+
+/// The rows of a text in the `reliability.csv` format with their lines, typed.
+fn typed_rows(file: &str, text: &str) -> Result<Vec<(usize, ReliabilityRow)>, NormError> {
+    csv_table::read(file, text, &HEADER)?
+        .into_iter()
+        .map(|row| {
+            Ok((
+                row.line,
+                ReliabilityRow {
+                    scale: row.text(0).to_owned(),
+                    age_min_months: row.field(file, 1, HEADER[1], "a whole number of months")?,
+                    age_max_months: row.field(file, 2, HEADER[2], "a whole number of months")?,
+                    reliability: row.field(file, 3, HEADER[3], "a number")?,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// The checks of one row: its scale is a subtest or composite of `battery` (the scale's
+/// position is returned: subtests, then composites) and its reliability lies strictly
+/// between 0 and 1.
+fn check_row(battery: &Battery, file: &str, line: usize, row: &ReliabilityRow) -> Result<usize, NormError> {
+    let s = battery
+        .subtest_index(&row.scale)
+        .or_else(|| {
+            battery
+                .composite_index(&row.scale)
+                .map(|c| battery.subtests.len() + c)
+        })
+        .ok_or_else(|| {
+            NormError::at(
+                file,
+                line,
+                format!("unknown subtest or composite '{}'", row.scale),
+            )
+        })?;
+    if !(row.reliability > 0.0 && row.reliability < 1.0) {
+        return Err(NormError::at(
+            file,
+            line,
+            format!(
+                "reliability {} must lie strictly between 0 and 1",
+                row.reliability
+            ),
+        ));
+    }
+    Ok(s)
+}
+
+/// Reliabilities stated for some subtests, in the `reliability.csv` format (the `--reliability`
+/// input of a norm build, for subtests whose items the sample lacks), read from `text` named
+/// `file` in errors. Each row is checked as in `reliability.csv` — a known scale, a
+/// reliability strictly between 0 and 1 — and must name a subtest (composites' reliabilities
+/// are computed by the build) and an ascending band of ages within the battery's range; the
+/// rows need not cover every subtest or age.
+///
+/// # Errors
+/// The first row that fails, with its line.
+pub fn stated_rows(battery: &Battery, file: &str, text: &str) -> Result<Vec<ReliabilityRow>, NormError> {
+    let (lo, hi) = (battery.age_min.0, battery.age_max.0);
+    typed_rows(file, text)?
+        .into_iter()
+        .map(|(line, row)| {
+            if check_row(battery, file, line, &row)? >= battery.subtests.len() {
+                return Err(NormError::at(
+                    file,
+                    line,
+                    format!("'{}' is not a subtest of battery '{}'", row.scale, battery.id),
+                ));
+            }
+            let (min, max) = (row.age_min_months, row.age_max_months);
+            if min > max || min < lo || max > hi {
+                return Err(NormError::at(
+                    file,
+                    line,
+                    format!(
+                        "ages {min}–{max} must be an ascending range within the battery's {lo}–{hi} months"
+                    ),
+                ));
+            }
+            Ok(row)
+        })
+        .collect()
 }
 
 /// Writes rows as `reliability.csv` text.

@@ -2,7 +2,7 @@
 //! substitute standing in for a missing member, or the sum prorated when the battery allows
 //! it (never both) — and converted to an index score with interval and classification.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::battery::Substitution;
 use crate::ci::{CiMethod, ConfidenceInterval};
@@ -10,7 +10,7 @@ use crate::norms::NormSet;
 use crate::scale::round_half_away;
 
 /// How a composite's sum was formed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Basis {
     /// Every member administered.
@@ -32,18 +32,19 @@ impl Basis {
     }
 }
 
-/// A substitute used in place of a missing member.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Substituted<'n> {
+/// A substitute used in place of a missing member. `S` is the type of ids: `&str` borrowed
+/// from the norm set in a [`super::Profile`], `String` in a [`super::ScoredProfile`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Substituted<S = String> {
     /// The missing member.
-    pub replaced: &'n str,
+    pub replaced: S,
     /// The subtest that stood in.
-    pub with: &'n str,
+    pub with: S,
 }
 
 /// The scores of a computed composite.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CompositeValue<'n> {
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompositeValue<S = String> {
     /// How the sum was formed.
     pub basis: Basis,
     /// Sum of scaled scores looked up (after proration).
@@ -55,22 +56,48 @@ pub struct CompositeValue<'n> {
     /// Confidence interval.
     pub ci: ConfidenceInterval,
     /// Classification band id.
-    pub classification: &'n str,
+    pub classification: S,
     /// Reliability used, at the child's age.
     pub reliability: f64,
 }
 
 /// A composite of the profile, computed or not.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CompositeScore<'n> {
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompositeScore<S = String> {
     /// Composite id.
-    pub id: &'n str,
+    pub id: S,
     /// The scores, when the composite could be computed.
-    pub value: Option<CompositeValue<'n>>,
+    pub value: Option<CompositeValue<S>>,
     /// Members not administered (prorated or, when `value` is `None`, the reason).
-    pub missing: Vec<&'n str>,
+    pub missing: Vec<S>,
     /// Substitutes used.
-    pub substituted: Vec<Substituted<'n>>,
+    pub substituted: Vec<Substituted<S>>,
+}
+
+impl From<&CompositeScore<&str>> for CompositeScore {
+    fn from(c: &CompositeScore<&str>) -> Self {
+        CompositeScore {
+            id: c.id.to_owned(),
+            value: c.value.as_ref().map(|v| CompositeValue {
+                basis: v.basis,
+                sum: v.sum,
+                index: v.index,
+                percentile: v.percentile,
+                ci: v.ci,
+                classification: v.classification.to_owned(),
+                reliability: v.reliability,
+            }),
+            missing: c.missing.iter().map(|&m| m.to_owned()).collect(),
+            substituted: c
+                .substituted
+                .iter()
+                .map(|s| Substituted {
+                    replaced: s.replaced.to_owned(),
+                    with: s.with.to_owned(),
+                })
+                .collect(),
+        }
+    }
 }
 
 /// Gives each of `missing` a distinct administered substitute (pushed onto `used`, in the
@@ -113,7 +140,7 @@ pub(super) fn score<'n>(
     scaled: &[Option<i32>],
     ci_z: f64,
     method: CiMethod,
-) -> CompositeScore<'n> {
+) -> CompositeScore<&'n str> {
     let battery = &norms.battery;
     let composite = &battery.composites[c];
     let ids = |s: usize| battery.subtests[s].id.as_str();
@@ -126,7 +153,7 @@ pub(super) fn score<'n>(
         }
     }
     let mut result = CompositeScore {
-        id: &composite.id,
+        id: composite.id.as_str(),
         value: None,
         missing: Vec::new(),
         substituted: Vec::new(),
@@ -175,7 +202,7 @@ pub(super) fn score<'n>(
         index,
         percentile,
         ci: ConfidenceInterval::with_precision(&battery.index_scale, index, precision, ci_z, method),
-        classification: &battery.classification.band_of(index).id,
+        classification: battery.classification.band_of(index).id.as_str(),
         reliability: precision.r,
     });
     result

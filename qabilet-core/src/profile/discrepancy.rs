@@ -2,20 +2,20 @@
 //! critical value z·√(SEM_a² + SEM_b²), SEM = SD·√(1 − r), at α = .05 and .15, with the base
 //! rate of |D| where the norm set has one.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::composite::CompositeScore;
 use super::{CriticalValues, Significance, significance};
 use crate::battery::CompositeKind;
 use crate::norms::{BaseRate, Comparison, NormSet};
 
-/// One pair of index composites.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Discrepancy<'n> {
+/// One pair of index composites (`S`, the type of ids, as in [`super::Substituted`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Discrepancy<S = String> {
     /// First composite (earlier in the battery).
-    pub a: &'n str,
+    pub a: S,
     /// Second composite.
-    pub b: &'n str,
+    pub b: S,
     /// index_a − index_b.
     pub difference: i32,
     /// Critical values at α = .05 and .15.
@@ -26,6 +26,19 @@ pub struct Discrepancy<'n> {
     pub base_rate: Option<BaseRate>,
 }
 
+impl From<&Discrepancy<&str>> for Discrepancy {
+    fn from(d: &Discrepancy<&str>) -> Self {
+        Discrepancy {
+            a: d.a.to_owned(),
+            b: d.b.to_owned(),
+            difference: d.difference,
+            critical: d.critical,
+            significance: d.significance,
+            base_rate: d.base_rate,
+        }
+    }
+}
+
 /// SE of the difference of two scores with the given SEMs.
 pub fn se_difference(sem_a: f64, sem_b: f64) -> f64 {
     (sem_a * sem_a + sem_b * sem_b).sqrt()
@@ -34,9 +47,9 @@ pub fn se_difference(sem_a: f64, sem_b: f64) -> f64 {
 pub(super) fn analyse<'n>(
     norms: &'n NormSet,
     age: u16,
-    composites: &[CompositeScore<'n>],
+    composites: &[CompositeScore<&'n str>],
     z: [f64; 2],
-    out: &mut Vec<Discrepancy<'n>>,
+    out: &mut Vec<Discrepancy<&'n str>>,
 ) {
     let battery = &norms.battery;
     let scale = &battery.index_scale;

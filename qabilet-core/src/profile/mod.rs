@@ -5,12 +5,14 @@
 
 mod composite;
 mod discrepancy;
+mod scored;
 mod strengths;
 
 use serde::{Deserialize, Serialize};
 
 pub use composite::{Basis, CompositeScore, CompositeValue, Substituted, prorate};
 pub use discrepancy::{Discrepancy, se_difference};
+pub use scored::{AdaptiveScore, RawScores, RecordError, ScoredProfile};
 pub use strengths::{Direction, StrengthsWeaknesses, SubtestComparison, davis_se};
 
 use crate::age::ChronologicalAge;
@@ -30,7 +32,7 @@ pub struct ScoringOptions {
 }
 
 /// Significance levels of profile comparisons.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Significance {
     /// Significant at α = .05.
     #[serde(rename = "0.05")]
@@ -40,11 +42,22 @@ pub enum Significance {
     P15,
 }
 
-/// One administered subtest's scores.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SubtestScore<'n> {
+impl Significance {
+    /// The α it stands for.
+    pub fn alpha(self) -> f64 {
+        match self {
+            Significance::P05 => 0.05,
+            Significance::P15 => 0.15,
+        }
+    }
+}
+
+/// One administered subtest's scores (`S`, the type of ids: `&str` borrowed from the norm
+/// set in a [`Profile`], `String` in a [`ScoredProfile`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubtestScore<S = String> {
     /// Subtest id.
-    pub id: &'n str,
+    pub id: S,
     /// Raw score.
     pub raw: u16,
     /// Scaled score.
@@ -57,8 +70,22 @@ pub struct SubtestScore<'n> {
     pub reliability: f64,
 }
 
-/// A scored profile, borrowing ids from the norm set it came from.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+impl From<&SubtestScore<&str>> for SubtestScore {
+    fn from(s: &SubtestScore<&str>) -> Self {
+        SubtestScore {
+            id: s.id.to_owned(),
+            raw: s.raw,
+            scaled: s.scaled,
+            percentile: s.percentile,
+            ci: s.ci,
+            reliability: s.reliability,
+        }
+    }
+}
+
+/// A scored profile, borrowing ids from the norm set it came from: what the scorer fills,
+/// reusing its buffers. [`ScoredProfile`] is its owned form, which is also its JSON.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Profile<'n> {
     /// Battery, version and norm-set hash the scores were computed with.
     pub norm_set: &'n NormSetId,
@@ -67,13 +94,13 @@ pub struct Profile<'n> {
     /// Options the scores were computed with.
     pub options: ScoringOptions,
     /// Administered subtests, in battery order.
-    pub subtests: Vec<SubtestScore<'n>>,
+    pub subtests: Vec<SubtestScore<&'n str>>,
     /// Every composite, in battery order, computed or with the reason it is not.
-    pub composites: Vec<CompositeScore<'n>>,
+    pub composites: Vec<CompositeScore<&'n str>>,
     /// Strengths and weaknesses, when enough core subtests were administered.
-    pub strengths_weaknesses: Option<StrengthsWeaknesses<'n>>,
+    pub strengths_weaknesses: Option<StrengthsWeaknesses<&'n str>>,
     /// Pairwise discrepancies of the computed index composites.
-    pub discrepancies: Vec<Discrepancy<'n>>,
+    pub discrepancies: Vec<Discrepancy<&'n str>>,
 }
 
 /// Critical values that depend only on the options, computed once per batch.
@@ -179,7 +206,7 @@ impl<'n> Scorer<'n> {
             scaled[s] = Some(value);
             let precision = norms.reliability.subtest(s, age);
             profile.subtests.push(SubtestScore {
-                id: &battery.subtests[s].id,
+                id: battery.subtests[s].id.as_str(),
                 raw,
                 scaled: value,
                 percentile: norms.scaled_percentiles[(value - scale.min) as usize],
@@ -223,7 +250,7 @@ impl NormSet {
 }
 
 /// Critical values of a difference at the two significance levels of profile analysis.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct CriticalValues {
     /// At α = .05.
     #[serde(rename = "0.05")]

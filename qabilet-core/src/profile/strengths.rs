@@ -4,13 +4,13 @@
 //! SE(Dᵢ) = √((1 − 2/k)·SEMᵢ² + (1/k²)·Σⱼ SEMⱼ²), SEMⱼ = SD·√(1 − rⱼ),
 //! at α = .05 and .15, Bonferroni-corrected (α/k) where the battery says so.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{CriticalValues, Significance, significance};
 use crate::norms::{BaseRate, Comparison, NormSet};
 
 /// Above or below the child's own mean.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
     /// Significantly above the mean.
@@ -19,11 +19,11 @@ pub enum Direction {
     Weakness,
 }
 
-/// One subtest against the mean.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SubtestComparison<'n> {
+/// One subtest against the mean (`S`, the type of ids, as in [`super::Substituted`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubtestComparison<S = String> {
     /// Subtest id.
-    pub id: &'n str,
+    pub id: S,
     /// Its scaled score.
     pub scaled: i32,
     /// Scaled score minus the mean.
@@ -39,14 +39,36 @@ pub struct SubtestComparison<'n> {
 }
 
 /// The analysis over the administered core subtests.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct StrengthsWeaknesses<'n> {
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StrengthsWeaknesses<S = String> {
     /// Mean scaled score of the administered core subtests.
     pub mean: f64,
     /// How many core subtests the mean is over.
     pub k: usize,
     /// One comparison per administered core subtest, in battery order.
-    pub subtests: Vec<SubtestComparison<'n>>,
+    pub subtests: Vec<SubtestComparison<S>>,
+}
+
+impl From<&StrengthsWeaknesses<&str>> for StrengthsWeaknesses {
+    fn from(sw: &StrengthsWeaknesses<&str>) -> Self {
+        StrengthsWeaknesses {
+            mean: sw.mean,
+            k: sw.k,
+            subtests: sw
+                .subtests
+                .iter()
+                .map(|c| SubtestComparison {
+                    id: c.id.to_owned(),
+                    scaled: c.scaled,
+                    difference: c.difference,
+                    critical: c.critical,
+                    significance: c.significance,
+                    direction: c.direction,
+                    base_rate: c.base_rate,
+                })
+                .collect(),
+        }
+    }
 }
 
 /// Davis's (1959) standard error of a subtest's difference from the mean of k subtests:
@@ -61,8 +83,8 @@ pub(super) fn analyse<'n>(
     age: u16,
     scaled: &[Option<i32>],
     z_by_k: &[[f64; 2]],
-    mut subtests: Vec<SubtestComparison<'n>>,
-) -> Option<StrengthsWeaknesses<'n>> {
+    mut subtests: Vec<SubtestComparison<&'n str>>,
+) -> Option<StrengthsWeaknesses<&'n str>> {
     subtests.clear();
     let battery = &norms.battery;
     let scale = &battery.scaled_scale;
@@ -91,7 +113,7 @@ pub(super) fn analyse<'n>(
         let difference = f64::from(v) - mean;
         let significance = significance(difference, critical);
         SubtestComparison {
-            id: &battery.subtests[s].id,
+            id: battery.subtests[s].id.as_str(),
             scaled: v,
             difference,
             critical,

@@ -21,11 +21,14 @@
 //! | `caveats/<message-key>`          | a caveat (`caveats/caveat-demonstration`)            |
 //!
 //! Ids depend only on what an item is about, never on its text or on the language. The
-//! renderer (`qabilet-server`'s `report::items`) draws the sections with these ids.
+//! renderers draw the report's [`Section`]s, whose items carry these ids, so the ids an edit
+//! is stored under are the ids on the page.
 
 use super::{ConsultationReport, Message, TraceStep};
+use crate::guidance::Evidence;
 
-/// One editable item of a report: its stable id, its generated sentence and its trace.
+/// One editable item of a report: its stable id, its generated sentence and its trace, with
+/// the evidence tag of an activity and the ISCO-08 groups of a career cluster.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EditableItem<'a> {
     /// Stable id (see the module docs).
@@ -34,12 +37,33 @@ pub struct EditableItem<'a> {
     pub message: &'a Message,
     /// The rules and scores that produced it.
     pub trace: &'a [TraceStep],
+    /// Evidence tag (activities).
+    pub evidence: Option<Evidence>,
+    /// ISCO-08 unit groups (career clusters).
+    pub isco08: &'a [String],
+}
+
+/// A section of the report in reading order: the message key of its heading
+/// (`section-strengths`, one of [`super::RENDERER_KEYS`]) and its items, possibly none.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Section<'a> {
+    /// Message key of the heading.
+    pub heading: &'static str,
+    /// The items, in report order.
+    pub items: Vec<EditableItem<'a>>,
 }
 
 impl ConsultationReport {
+    /// The sections in reading order — summary, profile, strengths, areas to support, how
+    /// the child learns best, activities, directions, referral, interests, caveats — each
+    /// item with its stable id. Renderers draw these; edits name their ids.
+    pub fn sections(&self) -> Vec<Section<'_>> {
+        sections_in_order(self)
+    }
+
     /// Every editable item with its stable id, in reading order; no id repeats.
     pub fn editable_items(&self) -> Vec<EditableItem<'_>> {
-        items_in_order(self)
+        self.sections().into_iter().flat_map(|s| s.items).collect()
     }
 
     /// The ids of every editable item, in reading order; no id repeats.
@@ -53,43 +77,84 @@ impl ConsultationReport {
     }
 }
 
-fn items_in_order(r: &ConsultationReport) -> Vec<EditableItem<'_>> {
-    fn item<'a>(id: String, message: &'a Message, trace: &'a [TraceStep]) -> EditableItem<'a> {
-        EditableItem { id, message, trace }
+fn item<'a>(id: String, message: &'a Message, trace: &'a [TraceStep]) -> EditableItem<'a> {
+    EditableItem {
+        id,
+        message,
+        trace,
+        evidence: None,
+        isco08: &[],
     }
-    let mut out = Vec::new();
-    for i in &r.summary {
-        out.push(item(format!("summary/{}", i.message.key), &i.message, &i.trace));
+}
+
+fn sections_in_order(r: &ConsultationReport) -> Vec<Section<'_>> {
+    let section = |heading, items| Section { heading, items };
+    fn domains<'a>(name: &str, list: &'a [super::DomainItem]) -> Vec<EditableItem<'a>> {
+        list.iter()
+            .map(|d| item(format!("{name}/{}", d.domain), &d.message, &d.trace))
+            .collect()
     }
-    for row in &r.profile {
-        out.push(item(format!("profile/{}", row.domain), &row.message, &row.trace));
-    }
-    for (section, list) in [
-        ("strengths", &r.strengths),
-        ("support", &r.support),
-        ("learning", &r.learning),
-    ] {
-        for d in list {
-            out.push(item(format!("{section}/{}", d.domain), &d.message, &d.trace));
-        }
-    }
-    for a in &r.activities {
-        out.push(item(
-            format!("activities/{}/{}", a.domain, a.activity),
-            &a.message,
-            &a.trace,
-        ));
-    }
-    for d in &r.directions {
-        out.push(item(format!("directions/{}", d.key), &d.message, &d.trace));
-    }
-    out.push(item("referral".into(), &r.referral.message, &r.referral.trace));
-    for (n, m) in r.referral.rate_messages.iter().enumerate() {
-        out.push(item(format!("referral/rates/{n}"), m, &r.referral.trace));
-    }
-    out.push(item("interests".into(), &r.interests.message, &r.interests.trace));
-    for i in &r.caveats {
-        out.push(item(format!("caveats/{}", i.message.key), &i.message, &i.trace));
-    }
-    out
+    let mut referral = vec![item("referral".into(), &r.referral.message, &r.referral.trace)];
+    referral.extend(
+        r.referral
+            .rate_messages
+            .iter()
+            .enumerate()
+            .map(|(n, m)| item(format!("referral/rates/{n}"), m, &r.referral.trace)),
+    );
+    vec![
+        section(
+            "section-summary",
+            r.summary
+                .iter()
+                .map(|i| item(format!("summary/{}", i.message.key), &i.message, &i.trace))
+                .collect(),
+        ),
+        section(
+            "section-profile",
+            r.profile
+                .iter()
+                .map(|row| item(format!("profile/{}", row.domain), &row.message, &row.trace))
+                .collect(),
+        ),
+        section("section-strengths", domains("strengths", &r.strengths)),
+        section("section-support", domains("support", &r.support)),
+        section("section-learning", domains("learning", &r.learning)),
+        section(
+            "section-activities",
+            r.activities
+                .iter()
+                .map(|a| EditableItem {
+                    evidence: Some(a.evidence),
+                    ..item(
+                        format!("activities/{}/{}", a.domain, a.activity),
+                        &a.message,
+                        &a.trace,
+                    )
+                })
+                .collect(),
+        ),
+        section(
+            "section-directions",
+            r.directions
+                .iter()
+                .map(|d| EditableItem {
+                    isco08: &d.isco08,
+                    ..item(format!("directions/{}", d.key), &d.message, &d.trace)
+                })
+                .collect(),
+        ),
+        section("section-referral", referral),
+        section(
+            "section-interests",
+            vec![item("interests".into(), &r.interests.message, &r.interests.trace)],
+        ),
+        section(
+            "section-caveats",
+            r.caveats
+                .iter()
+                .map(|i| item(format!("caveats/{}", i.message.key), &i.message, &i.trace))
+                .collect(),
+        ),
+    ]
 }

@@ -15,7 +15,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 pub use build::consultation;
-pub use item_id::EditableItem;
+pub use item_id::{EditableItem, Section};
 pub use keys::{RENDERER_KEYS, message_keys};
 
 use crate::guidance::{Evidence, Offer, ReferralOutcome, SingleIndexRate, StandingKind};

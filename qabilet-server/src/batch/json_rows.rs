@@ -1,10 +1,11 @@
-//! JSON Lines output of `qabilet score --format json`: one object per input row with the
-//! row's input echoed (raw cells in column order), the norm set, the notice, and the full
-//! profile (subtest intervals, composites, strengths and weaknesses, discrepancies) or the
-//! error.
+//! JSON Lines output of `qabilet score --format json`: one object per input row — a scored
+//! row is the scored profile's JSON (`qabilet_core::profile::ScoredProfile`, raw scores in
+//! column order) followed by `"error": null`; a row that could not be scored echoes its input
+//! (raw cells as given), the norm set and the notice, with the reason in `error`. The service's
+//! `profile_json` is the line of a scored row ([`line`]).
 
-use qabilet_core::profile::Profile;
-use qabilet_core::{NormSet, NormSetId};
+use qabilet_core::profile::{Profile, RawScores, ScoredProfile};
+use qabilet_core::{NormSet, NormSetId, ScoreRequest};
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
@@ -49,16 +50,19 @@ fn text(record: &csv::ByteRecord, i: usize) -> &str {
         .trim()
 }
 
+/// A scored row: the profile's fields, then the row's `error` (none).
 #[derive(Serialize)]
-struct Scored<'a, 'n> {
-    id: &'a str,
-    birth_date: &'a str,
-    test_date: &'a str,
-    raw: RawCells<'a>,
-    notice: Option<&'n str>,
+struct Scored<'a> {
     #[serde(flatten)]
-    profile: &'a Profile<'n>,
+    profile: &'a ScoredProfile,
     error: Option<&'a str>,
+}
+
+/// The line of a scored profile, as `qabilet score --format json` writes it (without the
+/// newline).
+pub fn line(profile: &ScoredProfile) -> String {
+    // Serialising plain data cannot fail.
+    serde_json::to_string(&Scored { profile, error: None }).unwrap_or_default()
 }
 
 #[derive(Serialize)]
@@ -72,25 +76,31 @@ struct Failed<'a> {
     error: &'a str,
 }
 
-/// Appends the line of a scored record.
+/// Appends the line of a scored record: raw scores in column order, `null` where a column is
+/// empty.
 pub fn scored(
     out: &mut Vec<u8>,
     norms: &NormSet,
     record: &csv::ByteRecord,
     cols: &Columns,
+    request: &ScoreRequest,
     profile: &Profile<'_>,
 ) {
-    let line = Scored {
-        id: text(record, cols.id),
-        birth_date: text(record, cols.birth),
-        test_date: text(record, cols.test),
-        raw: RawCells { norms, cols, record },
-        notice: norms.id.notice.as_deref(),
-        profile,
-        error: None,
-    };
+    let mut scored = ScoredProfile::new(text(record, cols.id), request, profile);
+    scored.raw = RawScores(
+        cols.subtests
+            .iter()
+            .map(|&(_, sub)| (norms.battery.subtests[sub].id.clone(), request.raw[sub]))
+            .collect(),
+    );
     // Serialising plain data into a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut *out, &line);
+    let _ = serde_json::to_writer(
+        &mut *out,
+        &Scored {
+            profile: &scored,
+            error: None,
+        },
+    );
     out.push(b'\n');
 }
 

@@ -4,7 +4,7 @@
 
 mod columns;
 mod csv_rows;
-mod json_rows;
+pub mod json_rows;
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -260,7 +260,7 @@ impl<'n> Worker<'n> {
                     match self.options.format {
                         OutputFormat::Csv => self.csv.scored(&mut bytes, record, cols, profile),
                         OutputFormat::JsonLines => {
-                            json_rows::scored(&mut bytes, self.norms, record, cols, profile)
+                            json_rows::scored(&mut bytes, self.norms, record, cols, &request, profile)
                         }
                     }
                 }

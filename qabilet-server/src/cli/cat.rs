@@ -156,7 +156,11 @@ pub struct CatSimulateArgs {
     #[command(flatten)]
     pub rules: CatRulesArgs,
     /// Exposure control: none, randomesque:N or sympson-hetter.
-    #[arg(long, value_name = "none|randomesque:N|sympson-hetter", default_value = "none", value_parser = parse_exposure)]
+    #[arg(
+        long,
+        value_name = "none|randomesque:N|sympson-hetter",
+        default_value = "none"
+    )]
     pub exposure: Exposure,
     /// Report format.
     #[arg(long, value_enum, value_name = "text|json", default_value_t = ReportFormat::Text, hide_possible_values = true)]
@@ -175,9 +179,9 @@ Rounds stop once every P(A) ≤ r_max + --tolerance (that round's K_i are writte
 
 With N simulees the realised rates scatter about K_i·P(S) by about √(r_max(1 − r_max)/N), and
 the highest limited item lies about twice that above r_max: allow for it in --tolerance or
-raise --examinees. A per-round table goes to stderr; the bank is written to --out with every
-item's exposure.sympson_hetter set (other fields kept), for `cat simulate --exposure
-sympson-hetter`.
+raise --examinees. A per-round table goes to stderr; the bank is written to --out in the bank
+format of norms/IRT.md, one item per line, with every item's exposure.sympson_hetter set
+(other fields kept), for `cat simulate --exposure sympson-hetter`.
 
 Example:
   qabilet cat calibrate --bank bank.json --r-max 0.25 --examinees 2000 --rounds 15 --max-items 20 --out bank_sh.json";
@@ -223,7 +227,7 @@ fn calibrate(args: &CatCalibrateArgs) -> Result<(), CliError> {
             .map(|path| Named::new("--content", path)),
     );
     files::refuse_same_file(&Named::new("--out", &args.out), &inputs)?;
-    let (text, bank) = files::read_bank(&args.bank)?;
+    let (_, bank) = files::read_bank(&args.bank)?;
     let config = args.rules.config(Exposure::None)?;
     let spec = CalibrationSpec {
         examinees: args.examinees as usize,
@@ -235,31 +239,10 @@ fn calibrate(args: &CatCalibrateArgs) -> Result<(), CliError> {
     };
     let calibration = calibrate_sympson_hetter(&bank, &config, &spec)
         .map_err(|e| CliError::Usage(format!("{}: {e}", args.bank.display())))?;
-    let mut out = with_sympson_hetter(&text, &calibration.k)
-        .map_err(|e| CliError::Usage(format!("{}: {e}", args.bank.display())))?;
-    out.push('\n');
+    let out = bank.with_sympson_hetter(&calibration.k).to_json();
     files::write_atomically(&args.out, out.as_bytes())?;
     eprint!("{}", calibration_table(args, &bank, &calibration));
     Ok(())
-}
-
-/// The bank file `text` (already validated) with every item's `exposure.sympson_hetter` set
-/// to `k` (by position) and all other fields kept.
-fn with_sympson_hetter(text: &str, k: &[f64]) -> Result<String, String> {
-    let mut value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
-    let items = value
-        .get_mut("items")
-        .and_then(serde_json::Value::as_array_mut)
-        .ok_or("the bank has no items list")?;
-    for (item, &k) in items.iter_mut().zip(k) {
-        let item = item.as_object_mut().ok_or("an item is not a JSON object")?;
-        let exposure = item.entry("exposure").or_insert_with(|| serde_json::json!({}));
-        if !exposure.is_object() {
-            *exposure = serde_json::json!({});
-        }
-        exposure["sympson_hetter"] = serde_json::Value::from(k);
-    }
-    serde_json::to_string_pretty(&value).map_err(|e| e.to_string())
 }
 
 fn calibration_table(args: &CatCalibrateArgs, bank: &ItemBank, c: &Calibration) -> String {
@@ -300,29 +283,6 @@ fn calibration_table(args: &CatCalibrateArgs, bank: &ItemBank, c: &Calibration) 
         args.out.display()
     );
     s
-}
-
-fn parse_exposure(text: &str) -> Result<Exposure, String> {
-    match text {
-        "none" => Ok(Exposure::None),
-        "sympson-hetter" => Ok(Exposure::SympsonHetter),
-        _ => {
-            let n = text
-                .strip_prefix("randomesque:")
-                .and_then(|n| n.parse::<usize>().ok())
-                .filter(|&n| n >= 1)
-                .ok_or_else(|| format!("'{text}': expected none, randomesque:N (N ≥ 1) or sympson-hetter"))?;
-            Ok(Exposure::Randomesque { n })
-        }
-    }
-}
-
-fn exposure_name(e: Exposure) -> String {
-    match e {
-        Exposure::None => "none".into(),
-        Exposure::Randomesque { n } => format!("randomesque:{n}"),
-        Exposure::SympsonHetter => "sympson-hetter".into(),
-    }
 }
 
 pub(super) fn run(args: &CatSimulateArgs) -> Result<(), CliError> {
@@ -372,7 +332,7 @@ fn text_report(args: &CatSimulateArgs, bank: &ItemBank, config: &CatConfig, r: &
         "bank {} ({} items); selection {selection}; exposure {}; content {content}\n",
         args.bank.display(),
         bank.items.len(),
-        exposure_name(config.exposure)
+        config.exposure
     );
     s += &format!(
         "stopping: {}-{} items, SE target {se}; interim EAP, final {}\n\n",

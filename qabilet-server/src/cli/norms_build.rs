@@ -307,65 +307,15 @@ fn shell_word(word: &str) -> String {
     }
 }
 
-/// Reads `--reliability`: rows in the reliability.csv format for subtests of the battery, each
-/// checked for its fields, with the file and line of the first problem.
+/// Reads `--reliability` (`qabilet_core::norms::stated_rows`: the reliability.csv format,
+/// subtests of the battery), with the file and line of the first problem.
 fn read_reliability(path: &Path, battery: &Battery) -> Result<Vec<ReliabilityRow>, CliError> {
     let text = std::fs::read_to_string(path).map_err(|e| CliError::read(path, e))?;
-    let name = path.display().to_string();
-    let mut lines = text.lines().enumerate();
-    let header = lines.next().map(|(_, h)| h.trim()).unwrap_or_default();
-    if header != "scale,age_min_months,age_max_months,reliability" {
-        return Err(CliError::Input {
-            path: name,
-            line: 1,
-            reason: "the header must be scale,age_min_months,age_max_months,reliability".into(),
-        });
-    }
-    let mut rows = Vec::new();
-    for (i, line) in lines {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let bad = |reason: String| CliError::Input {
-            path: name.clone(),
-            line: i as u64 + 1,
-            reason,
-        };
-        let f: Vec<&str> = line.split(',').map(str::trim).collect();
-        if f.len() != 4 {
-            return Err(bad(format!("expected 4 fields, found {}", f.len())));
-        }
-        let month = |s: &str, field: &str| {
-            s.parse::<u16>()
-                .map_err(|_| bad(format!("{field} '{s}' is not a whole number of months")))
-        };
-        let reliability: f64 = f[3]
-            .parse()
-            .map_err(|_| bad(format!("reliability '{}' is not a number", f[3])))?;
-        if !(reliability > 0.0 && reliability < 1.0) {
-            return Err(bad(format!("reliability {reliability} is not in (0, 1)")));
-        }
-        if battery.subtest_index(f[0]).is_none() {
-            return Err(bad(format!(
-                "'{}' is not a subtest of battery '{}'",
-                f[0], battery.id
-            )));
-        }
-        let (lo, hi) = (month(f[1], "age_min_months")?, month(f[2], "age_max_months")?);
-        if lo > hi || lo < battery.age_min.0 || hi > battery.age_max.0 {
-            return Err(bad(format!(
-                "ages {lo}–{hi} must be an ascending range within the battery's {}–{} months",
-                battery.age_min.0, battery.age_max.0
-            )));
-        }
-        rows.push(ReliabilityRow {
-            scale: f[0].to_owned(),
-            age_min_months: lo,
-            age_max_months: hi,
-            reliability,
-        });
-    }
-    Ok(rows)
+    norms::stated_rows(battery, &path.display().to_string(), &text).map_err(|e| CliError::Input {
+        path: e.file,
+        line: e.line.unwrap_or(1) as u64,
+        reason: e.reason,
+    })
 }
 
 /// Writes every file of the norm set into `out`: each to its partial file first, and only

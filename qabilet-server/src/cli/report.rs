@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 use qabilet_core::Lang;
-use qabilet_core::guidance::{GuidanceFiles, GuidanceTables, Interests, ScoredRecord};
+use qabilet_core::guidance::{GuidanceFiles, GuidanceTables, Interests};
+use qabilet_core::profile::ScoredProfile;
 use qabilet_core::report::{consultation, message_keys};
 
 use crate::error::CliError;
@@ -45,27 +46,6 @@ Example:
       --format json --output scored.jsonl
   qabilet report --input scored.jsonl --id child-003 --lang kk --format pdf --out child-003.kk.pdf";
 
-/// Language of `report`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LangArg {
-    /// Kazakh.
-    Kk,
-    /// Russian.
-    Ru,
-    /// English.
-    En,
-}
-
-impl From<LangArg> for Lang {
-    fn from(l: LangArg) -> Self {
-        match l {
-            LangArg::Kk => Lang::Kk,
-            LangArg::Ru => Lang::Ru,
-            LangArg::En => Lang::En,
-        }
-    }
-}
-
 /// Output format of `report`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {
@@ -87,8 +67,8 @@ pub struct ReportArgs {
     #[arg(long, value_name = "ID")]
     pub id: Option<String>,
     /// Language of the report.
-    #[arg(long, value_enum, value_name = "kk|ru|en")]
-    pub lang: LangArg,
+    #[arg(long, value_name = "kk|ru|en")]
+    pub lang: Lang,
     /// Output format.
     #[arg(long, value_enum, value_name = "html|pdf|json")]
     pub format: ReportFormat,
@@ -118,33 +98,41 @@ fn usage(path: &Path, reason: impl std::fmt::Display) -> CliError {
 }
 
 /// The record of `input`: the only one, or the one with `id`.
-fn select_record(path: &Path, text: &str, id: Option<&str>) -> Result<ScoredRecord, CliError> {
-    let values: Vec<serde_json::Value> = match serde_json::from_str::<serde_json::Value>(text) {
-        Ok(v) => vec![v],
-        Err(_) => text
-            .lines()
+fn select_record(path: &Path, text: &str, id: Option<&str>) -> Result<ScoredProfile, CliError> {
+    /// The id of a record, read alone to choose among several.
+    #[derive(serde::Deserialize)]
+    struct RecordId {
+        #[serde(default)]
+        id: Option<String>,
+    }
+    let records: Vec<&str> = if serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok() {
+        vec![text]
+    } else {
+        text.lines()
             .enumerate()
             .filter(|(_, l)| !l.trim().is_empty())
             .map(|(n, l)| {
-                serde_json::from_str(l).map_err(|e| usage(path, format!("line {}: not JSON: {e}", n + 1)))
+                serde_json::from_str::<serde::de::IgnoredAny>(l)
+                    .map(|_| l)
+                    .map_err(|e| usage(path, format!("line {}: not JSON: {e}", n + 1)))
             })
-            .collect::<Result<_, _>>()?,
+            .collect::<Result<_, _>>()?
     };
-    let record_id = |v: &serde_json::Value| v.get("id").and_then(|i| i.as_str()).map(str::to_owned);
+    let record_id = |r: &str| serde_json::from_str::<RecordId>(r).ok().and_then(|r| r.id);
     let chosen = match id {
-        Some(id) => values
+        Some(id) => records
             .iter()
-            .find(|v| record_id(v).as_deref() == Some(id))
+            .find(|r| record_id(r).as_deref() == Some(id))
             .ok_or_else(|| usage(path, format!("no record with id '{id}'")))?,
-        None if values.len() == 1 => &values[0],
+        None if records.len() == 1 => &records[0],
         None => {
             return Err(usage(
                 path,
-                format!("{} records: choose one with --id", values.len()),
+                format!("{} records: choose one with --id", records.len()),
             ));
         }
     };
-    ScoredRecord::from_json(&chosen.to_string()).map_err(|e| usage(path, e))
+    ScoredProfile::from_json(chosen).map_err(|e| usage(path, e))
 }
 
 /// Runs `qabilet report`.
@@ -153,7 +141,7 @@ fn select_record(path: &Path, text: &str, id: Option<&str>) -> Result<ScoredReco
 /// [`CliError`] naming the file and the reason (exit code 2), or the output that could not
 /// be written (1).
 pub fn run(args: &ReportArgs) -> Result<(), CliError> {
-    let lang = Lang::from(args.lang);
+    let lang = args.lang;
     let record = select_record(&args.input, &read(&args.input)?, args.id.as_deref())?;
 
     let battery_dir = args.norms.join(&record.norm_set.battery);
@@ -239,7 +227,7 @@ pub fn run(args: &ReportArgs) -> Result<(), CliError> {
         ReportFormat::Json => {
             let value = serde_json::json!({
                 "report": report,
-                "item_ids": crate::report::item_ids(&report),
+                "item_ids": report.item_ids(),
                 "edits": edits,
             });
             let mut text = serde_json::to_string_pretty(&value).expect("a report serialises");

@@ -170,16 +170,6 @@ impl Ui {
     }
 }
 
-/// `kk`, `ru` or `en`.
-pub fn parse_lang(code: &str) -> Option<Lang> {
-    match code {
-        "kk" => Some(Lang::Kk),
-        "ru" => Some(Lang::Ru),
-        "en" => Some(Lang::En),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;

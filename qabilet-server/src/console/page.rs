@@ -69,8 +69,9 @@ pub fn page(ui: &Screen<'_>, title: &str, signed_in: bool, body: &str) -> Html<S
         let _ = write!(h, " <a href=\"/children\">{}</a>", te(ui, "nav-children"));
     }
     h.push_str(" <form method=\"post\" action=\"/lang\" class=\"lang\">");
-    for code in ["kk", "ru", "en"] {
-        let current = if code == ui.lang.code() {
+    for lang in Lang::ALL {
+        let code = lang.code();
+        let current = if lang == ui.lang {
             " aria-current=\"true\""
         } else {
             ""

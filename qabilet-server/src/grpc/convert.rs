@@ -1,10 +1,10 @@
 //! Conversions between `qabilet-core` types and the generated messages. Messages built from
 //! core types destructure them, so a new field fails to compile until it is handled.
 
+use qabilet_core::administration::{AdaptiveEstimate, SubtestState};
 use qabilet_core::battery::{Battery, CompositeKind, Domain};
-use qabilet_core::profile::Profile;
+use qabilet_core::profile::{AdaptiveScore, ScoredProfile};
 use qabilet_core::{ChronologicalAge, CiMethod, ConfidenceLevel, LocalizedText, NormSet, NormSetId};
-use serde::Serialize;
 
 use super::pb;
 
@@ -122,45 +122,39 @@ fn age(a: &ChronologicalAge) -> pb::Age {
     }
 }
 
-/// The JSON object `qabilet score --format json` writes for one child.
-#[derive(Serialize)]
-struct ProfileJson<'a, 'n> {
-    id: &'a str,
-    birth_date: &'a str,
-    test_date: &'a str,
-    raw: serde_json::Map<String, serde_json::Value>,
-    notice: Option<&'n str>,
-    #[serde(flatten)]
-    profile: &'a Profile<'n>,
-    error: Option<&'a str>,
+/// The adaptive part of a subtest's score.
+fn adaptive_score(a: &AdaptiveScore) -> pb::AdaptiveScore {
+    let AdaptiveScore {
+        subtest: _,
+        theta,
+        se,
+        estimator,
+        items_administered,
+        bank_items,
+        stop,
+    } = a;
+    pb::AdaptiveScore {
+        theta: *theta,
+        theta_se: *se,
+        estimator: estimator.to_string(),
+        items_administered: *items_administered as u32,
+        bank_items: *bank_items as u32,
+        stop_reason: stop.map(|s| s.to_string()).unwrap_or_default(),
+    }
 }
 
-/// A scored profile as a message, with its JSON.
-pub fn profile(norms: &NormSet, child: &pb::ChildScores, p: &Profile<'_>) -> pb::Profile {
-    let mut raw = serde_json::Map::new();
-    for s in &norms.battery.subtests {
-        if let Some(r) = child.raw_scores.get(&s.id) {
-            raw.insert(s.id.clone(), serde_json::Value::from(*r));
-        }
-    }
-    let json = ProfileJson {
-        id: &child.id,
-        birth_date: &child.birth_date,
-        test_date: &child.test_date,
-        raw,
-        notice: norms.id.notice.as_deref(),
-        profile: p,
-        error: None,
-    };
+/// A scored profile as a message, with its JSON (`profile_json`: the line `qabilet score
+/// --format json` writes) and a note for each subtest given adaptively.
+pub fn profile(p: &ScoredProfile) -> pb::Profile {
     pb::Profile {
-        norm_set: Some(norm_set(p.norm_set)),
-        notice: norms.id.notice.clone().unwrap_or_default(),
+        norm_set: Some(norm_set(&p.norm_set)),
+        notice: p.notice.clone().unwrap_or_default(),
         age: Some(age(&p.age)),
         subtests: p
             .subtests
             .iter()
             .map(|s| pb::SubtestScore {
-                subtest: s.id.to_owned(),
+                subtest: s.id.clone(),
                 raw: u32::from(s.raw),
                 scaled: s.scaled,
                 percentile: s.percentile,
@@ -169,7 +163,7 @@ pub fn profile(norms: &NormSet, child: &pb::ChildScores, p: &Profile<'_>) -> pb:
                     high: s.ci.high,
                 }),
                 reliability: s.reliability,
-                adaptive: None,
+                adaptive: p.adaptive.iter().find(|a| a.subtest == s.id).map(adaptive_score),
             })
             .collect(),
         composites: p
@@ -177,8 +171,8 @@ pub fn profile(norms: &NormSet, child: &pb::ChildScores, p: &Profile<'_>) -> pb:
             .iter()
             .map(|c| {
                 let mut m = pb::CompositeScore {
-                    composite: c.id.to_owned(),
-                    missing: c.missing.iter().map(|s| (*s).to_owned()).collect(),
+                    composite: c.id.clone(),
+                    missing: c.missing.clone(),
                     substituted: c
                         .substituted
                         .iter()
@@ -195,17 +189,67 @@ pub fn profile(norms: &NormSet, child: &pb::ChildScores, p: &Profile<'_>) -> pb:
                         low: v.ci.low,
                         high: v.ci.high,
                     });
-                    m.classification = v.classification.to_owned();
+                    m.classification = v.classification.clone();
                     m.basis = v.basis.as_str().to_owned();
                     m.reliability = v.reliability;
                 }
                 m
             })
             .collect(),
-        // Serialising plain data cannot fail.
-        profile_json: serde_json::to_string(&json).unwrap_or_default(),
+        profile_json: crate::batch::json_rows::line(p),
         deidentified: false,
-        notes: Vec::new(),
+        notes: p.notes(),
+    }
+}
+
+/// A subtest's state under its rules (`qabilet_core::administration`), as the API reports it:
+/// phase and done reason as their codes, empty strings for what does not apply.
+pub fn subtest_state(s: &SubtestState) -> pb::SubtestState {
+    let SubtestState {
+        subtest,
+        next_item,
+        phase,
+        done,
+        start_item,
+        basal_item,
+        discontinued_after,
+        raw_score,
+        items_administered,
+        overrides,
+        adaptive,
+    } = s;
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let AdaptiveEstimate { theta, se, estimator } = adaptive.unwrap_or(AdaptiveEstimate {
+        theta: None,
+        se: None,
+        estimator: Default::default(),
+    });
+    pb::SubtestState {
+        subtest: subtest.clone(),
+        next_item: text(next_item),
+        phase: phase.map(|p| p.as_str().to_owned()).unwrap_or_default(),
+        done: done.is_some(),
+        done_reason: done.map(|d| d.as_str().to_owned()).unwrap_or_default(),
+        start_item: text(start_item),
+        basal_item: text(basal_item),
+        discontinued_after: text(discontinued_after),
+        raw_score: u32::from(*raw_score),
+        items_administered: *items_administered as u32,
+        overrides: overrides
+            .iter()
+            .map(|o| pb::Override {
+                item: o.item.clone().unwrap_or_default(),
+                reason: o.reason.clone(),
+            })
+            .collect(),
+        adaptive: adaptive.is_some(),
+        theta,
+        theta_se: se,
+        estimator: if adaptive.is_some() {
+            estimator.to_string()
+        } else {
+            String::new()
+        },
     }
 }
 

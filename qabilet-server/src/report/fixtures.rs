@@ -1,7 +1,8 @@
 //! Test fixtures: the repository's demonstration norms, guidance tables and texts, and the
 //! reports of every child of `examples/children.csv` (plus one with interests and edits).
 
-use qabilet_core::guidance::{GuidanceFiles, GuidanceTables, Interests, ScoredRecord};
+use qabilet_core::guidance::{GuidanceFiles, GuidanceTables, Interests};
+use qabilet_core::profile::ScoredProfile;
 use qabilet_core::report::{ConsultationReport, consultation, message_keys};
 use qabilet_core::{Lang, NormSet, ScoreRequest, ScoringOptions};
 
@@ -46,8 +47,8 @@ impl Fixture {
         self.texts.iter().find(|t| t.lang() == lang).unwrap()
     }
 
-    /// The scored record of every child of `examples/children.csv` that scores.
-    pub fn records(&self) -> Vec<ScoredRecord> {
+    /// The scored profile of every child of `examples/children.csv` that scores.
+    pub fn records(&self) -> Vec<ScoredProfile> {
         let text = read("examples/children.csv");
         let mut reader = csv::Reader::from_reader(text.as_bytes());
         let header = reader.headers().unwrap().clone();
@@ -59,7 +60,7 @@ impl Fixture {
                 continue;
             };
             let profile = self.norms.score(&request, &ScoringOptions::default());
-            out.push(ScoredRecord::from_profile(&row[0], &profile).expect("record"));
+            out.push(ScoredProfile::new(&row[0], &request, &profile));
         }
         assert!(out.len() >= 30, "most example children score");
         out

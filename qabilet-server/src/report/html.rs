@@ -12,10 +12,9 @@
 
 use std::fmt::Write as _;
 
-use qabilet_core::report::{Arg, TraceStep};
+use qabilet_core::report::{Arg, EditableItem, TraceStep};
 
 use super::chart::ProfileChart;
-use super::items::{ItemIds, ReportItem, sections};
 use super::norm_facts::{FactValue, NormFacts};
 use super::texts::{Texts, TextsError, plain};
 use super::{GENERATOR_VERSION, ReportContext};
@@ -70,8 +69,7 @@ pub fn render_html(ctx: &ReportContext<'_>, texts: &Texts) -> Result<String, Tex
     }
     h.push_str("</header>\n");
 
-    let ids = ItemIds::of(report);
-    for section in sections(report, &ids) {
+    for section in report.sections() {
         if section.items.is_empty() {
             continue;
         }
@@ -147,11 +145,11 @@ fn render_item(
     h: &mut String,
     ctx: &ReportContext<'_>,
     texts: &Texts,
-    item: &ReportItem<'_>,
+    item: &EditableItem<'_>,
 ) -> Result<(), TextsError> {
     let generated = escape(&texts.message(item.message)?).into_owned();
-    let _ = write!(h, "<div class=\"item\" id=\"item-{}\">", escape(item.id));
-    match ctx.edits.get(item.id) {
+    let _ = write!(h, "<div class=\"item\" id=\"item-{}\">", escape(&item.id));
+    match ctx.edits.get(&item.id) {
         Some(edit) => {
             let meta = texts.format(
                 "label-edited",
@@ -258,7 +256,7 @@ mod tests {
 
     use super::*;
     use crate::report::fixtures::Fixture;
-    use crate::report::items::{Edit, ReportEdits, item_ids};
+    use crate::report::items::{Edit, ReportEdits};
 
     #[test]
     fn every_report_renders_in_every_language_with_every_item() {
@@ -286,11 +284,11 @@ mod tests {
                     !html.contains("{ $") && !html.contains("{$"),
                     "no unformatted placeable"
                 );
-                for item in item_ids(&report).iter().filter(|i| !i.starts_with("profile/")) {
+                for item in report.item_ids().iter().filter(|i| !i.starts_with("profile/")) {
                     assert!(html.contains(&format!("id=\"item-{item}\"")), "{id}: {item}");
                 }
                 let details = html.matches("<details class=\"trace\">").count();
-                assert_eq!(details, item_ids(&report).len(), "a trace per item");
+                assert_eq!(details, report.item_ids().len(), "a trace per item");
             }
         }
     }
@@ -300,7 +298,8 @@ mod tests {
         let f = Fixture::load();
         let (_, mut report) = f.reports().remove(0);
         report.record_id = "<b>child & co</b>".into();
-        let target = item_ids(&report)
+        let target = report
+            .item_ids()
             .into_iter()
             .find(|i| i.starts_with("caveats/"))
             .unwrap();

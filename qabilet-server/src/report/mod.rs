@@ -4,8 +4,8 @@
 //! recommendation and a psychologist's edits.
 //!
 //! Every word on the page comes from `norms/guidance/texts/<lang>.ftl` ([`Texts`]); the code
-//! holds no user-facing string. One concept per file: [`texts`] (Fluent), [`items`] (item ids,
-//! sections, edits), [`chart`] (the profile chart), [`norm_facts`] (the closing section's
+//! holds no user-facing string. One concept per file: [`texts`] (Fluent), [`items`] (a
+//! psychologist's edits), [`chart`] (the profile chart), [`norm_facts`] (the closing section's
 //! facts), [`html`], [`font`] (the embedded font and its metrics) and [`pdf`].
 
 pub mod chart;
@@ -25,7 +25,7 @@ use qabilet_core::report::ConsultationReport;
 
 pub use chart::ProfileChart;
 pub use html::render_html;
-pub use items::{Edit, EditsError, ReportEdits, item_ids};
+pub use items::{Edit, EditsError, ReportEdits};
 pub use pdf::{PdfError, render_pdf};
 pub use texts::{Texts, TextsError};
 

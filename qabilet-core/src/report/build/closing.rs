@@ -59,7 +59,7 @@ pub(super) fn respondent_code(r: Respondent) -> &'static str {
     }
 }
 
-pub(super) fn caveats(record: &ScoredRecord, tables: &GuidanceTables) -> Vec<Item> {
+pub(super) fn caveats(record: &ScoredProfile, tables: &GuidanceTables) -> Vec<Item> {
     let th = &tables.thresholds;
     let always = |rule: &str| {
         vec![TraceStep::new(

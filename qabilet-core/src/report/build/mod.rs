@@ -1,4 +1,4 @@
-//! Building a consultation report from a scored record, the battery it was scored with, the
+//! Building a consultation report from a scored profile, the battery it was scored with, the
 //! guidance tables and optional interests. Pure: the same inputs give the same report.
 
 use super::{
@@ -8,12 +8,12 @@ use super::{
 use crate::battery::Battery;
 use crate::ci::{ConfidenceInterval, centre_and_half_width};
 use crate::guidance::activities::{self, BROAD};
-use crate::guidance::record::CompositeScores;
 use crate::guidance::referral::expected_single_index_rate;
 use crate::guidance::{
     DomainRole, DomainRule, GuidanceTables, Interests, Offer, ReferralOutcome, ReferralRules, Respondent,
-    ScoredRecord, StandingKind,
+    StandingKind,
 };
+use crate::profile::{CompositeValue, Direction, ScoredProfile, Significance};
 
 mod closing;
 mod directions;
@@ -49,7 +49,7 @@ fn percent_1dp(p: f64) -> Arg {
 struct Measured<'a> {
     rule: &'a DomainRule,
     composite: &'a str,
-    scores: &'a CompositeScores,
+    scores: &'a CompositeValue,
     /// Interval at the thresholds' level.
     ci: ConfidenceInterval,
     /// Centre of the interval (the estimated true score under the true-score method).
@@ -110,7 +110,7 @@ impl Standing<'_> {
 /// [`ReportError`] when the record was scored with another battery, a composite is not in
 /// the battery, no gate covers the age, or interests do not fit the questionnaire.
 pub fn consultation(
-    record: &ScoredRecord,
+    record: &ScoredProfile,
     battery: &Battery,
     tables: &GuidanceTables,
     interests: Option<&Interests>,

@@ -3,7 +3,7 @@
 use super::*;
 
 pub(super) fn refer(
-    record: &ScoredRecord,
+    record: &ScoredProfile,
     battery: &Battery,
     tables: &GuidanceTables,
     measured: &[Measured],

@@ -4,7 +4,7 @@
 use super::*;
 
 pub(super) fn measure<'a>(
-    record: &'a ScoredRecord,
+    record: &'a ScoredProfile,
     battery: &Battery,
     tables: &'a GuidanceTables,
 ) -> Result<Vec<Measured<'a>>, ReportError> {
@@ -47,7 +47,7 @@ pub(super) fn measure<'a>(
 }
 
 pub(super) fn stand<'a>(
-    record: &ScoredRecord,
+    record: &ScoredProfile,
     battery: &Battery,
     tables: &'a GuidanceTables,
     measured: &[Measured<'a>],
@@ -87,8 +87,8 @@ pub(super) fn stand<'a>(
                 let base_rate = d.base_rate.map(|b| b.percent);
                 if same_domain
                     && th.is_relative_strength(
-                        d.alpha(),
-                        d.direction.as_deref() == Some("strength"),
+                        d.significance.map(Significance::alpha),
+                        d.direction == Some(Direction::Strength),
                         base_rate,
                     )
                 {
@@ -101,7 +101,10 @@ pub(super) fn stand<'a>(
                             .fact("scaled", int(d.scaled))
                             .fact("own_mean", Arg::Number(sw.mean))
                             .fact("difference", Arg::Number(d.difference))
-                            .fact("significant_at", Arg::Number(d.alpha().unwrap_or(f64::NAN)))
+                            .fact(
+                                "significant_at",
+                                Arg::Number(d.significance.map(Significance::alpha).unwrap_or(f64::NAN)),
+                            )
                             .fact("alpha_max", Arg::Number(th.relative_strength.alpha))
                             .fact("base_rate_percent", Arg::Number(base_rate.unwrap_or(f64::NAN)))
                             .fact(
@@ -118,7 +121,7 @@ pub(super) fn stand<'a>(
 }
 
 pub(super) fn flatness(
-    record: &ScoredRecord,
+    record: &ScoredProfile,
     tables: &GuidanceTables,
     measured: &[Measured],
 ) -> (bool, TraceStep) {
@@ -127,7 +130,11 @@ pub(super) fn flatness(
         .strengths_weaknesses
         .iter()
         .flat_map(|sw| sw.subtests.iter())
-        .filter(|d| d.alpha().is_some_and(|a| a <= f.alpha))
+        .filter(|d| {
+            d.significance
+                .map(Significance::alpha)
+                .is_some_and(|a| a <= f.alpha)
+        })
         .map(|d| d.id.as_str())
         .collect();
     let outside: Vec<&str> = measured

@@ -2,11 +2,10 @@
 //! (points from the top-left corner), breaking pages where the next block does not fit, and
 //! the footers added once the page count is known. Pure: no PDF is written here.
 
-use qabilet_core::report::{Arg, TraceStep};
+use qabilet_core::report::{Arg, EditableItem, TraceStep};
 
 use super::super::chart::{Color, ProfileChart, WIDTH as CHART_WIDTH, colors};
 use super::super::font::{self, Metrics};
-use super::super::items::{ItemIds, ReportItem, sections};
 use super::super::norm_facts::{FactValue, NormFacts};
 use super::super::texts::{Texts, TextsError, plain};
 use super::super::{GENERATOR_VERSION, ReportContext};
@@ -222,11 +221,11 @@ fn item(
     l: &mut Layout,
     ctx: &ReportContext<'_>,
     texts: &Texts,
-    item: &ReportItem<'_>,
+    item: &EditableItem<'_>,
 ) -> Result<(), TextsError> {
     let generated = texts.message(item.message)?;
     l.ensure(30.0);
-    match ctx.edits.get(item.id) {
+    match ctx.edits.get(&item.id) {
         Some(edit) => {
             l.paragraph(&edit.text, BODY);
             let meta = texts.format(
@@ -292,8 +291,7 @@ pub fn layout(ctx: &ReportContext<'_>, texts: &Texts, chart: &ProfileChart) -> R
     if report.notice.is_some() {
         l.notice(&texts.text("caveat-demonstration")?);
     }
-    let ids = ItemIds::of(report);
-    for section in sections(report, &ids) {
+    for section in report.sections() {
         if section.items.is_empty() {
             continue;
         }
