@@ -58,7 +58,11 @@ fn transports_reach_policy_audit_and_store_only_through_the_application() {
             "store::open_store",
         ],
     );
-    assert!(found.is_empty(), "transports below the application layer:\n{}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "transports below the application layer:\n{}",
+        found.join("\n")
+    );
 }
 
 #[test]
@@ -74,7 +78,11 @@ fn the_console_builds_no_bearer_header() {
 fn the_checks_see_a_planted_offence() {
     let dir = tempfile::tempdir().expect("tmp");
     let file = dir.path().join("x.rs");
-    std::fs::write(&file, "// policy:: in a comment is fine\nlet ok = policy::allowed(p, a, r);\n").expect("write");
+    std::fs::write(
+        &file,
+        "// policy:: in a comment is fine\nlet ok = policy::allowed(p, a, r);\n",
+    )
+    .expect("write");
     let found = offenders(&[file], &["policy::"]);
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(found[0].ends_with("let ok = policy::allowed(p, a, r);"));

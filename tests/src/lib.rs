@@ -325,7 +325,12 @@ pub async fn child_with_session(
 pub async fn administered_session(url: &str, psy: &str, code: &str) -> (String, String) {
     let mut catalog = CatalogClient::connect(url.to_owned()).await.expect("connect");
     let battery = catalog
-        .get_battery(authed(psy, GetBatteryRequest { name: DEMO_BATTERY.into() }))
+        .get_battery(authed(
+            psy,
+            GetBatteryRequest {
+                name: DEMO_BATTERY.into(),
+            },
+        ))
         .await
         .expect("battery")
         .into_inner();

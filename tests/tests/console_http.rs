@@ -494,9 +494,19 @@ fn signing_out_ends_the_session_on_the_server() {
     let psy = create_token(&served.db, "psychologist", "almaty-1", "psy-aliya");
     let mut b = Browser::new(&served.console_url);
     b.sign_in(&psy);
-    let cookie = b.cookies.get("qabilet_session").expect("a session cookie").clone();
-    assert!(cookie.starts_with("qcs_") && !cookie.contains(&psy[4..]), "{cookie}");
-    assert!(b.cookies.values().all(|v| !v.contains(&psy[4..])), "the token is in no cookie");
+    let cookie = b
+        .cookies
+        .get("qabilet_session")
+        .expect("a session cookie")
+        .clone();
+    assert!(
+        cookie.starts_with("qcs_") && !cookie.contains(&psy[4..]),
+        "{cookie}"
+    );
+    assert!(
+        b.cookies.values().all(|v| !v.contains(&psy[4..])),
+        "the token is in no cookie"
+    );
     assert_eq!(b.get("/children").status, 200);
     let copied = b.cookies.clone();
     let a = b.post("/sign-out", &[]);
@@ -542,13 +552,21 @@ fn a_researcher_sees_no_override_reason_in_the_console() {
     b.sign_in(&psy);
     let a = b.post(
         "/children",
-        &[("code", "R-1"), ("birth_date", "2016-06-03"), ("sex", "F"), ("test_language", "kk")],
+        &[
+            ("code", "R-1"),
+            ("birth_date", "2016-06-03"),
+            ("sex", "F"),
+            ("test_language", "kk"),
+        ],
     );
     assert_eq!(a.status, 303, "{}", a.text());
     let child = a.location();
     let a = b.post(
         &format!("{child}/sessions"),
-        &[("battery", "batteries/qabilet-primary-demo"), ("test_date", "2026-11-20")],
+        &[
+            ("battery", "batteries/qabilet-primary-demo"),
+            ("test_date", "2026-11-20"),
+        ],
     );
     assert_eq!(a.status, 303, "{}", a.text());
     let session = a.location();

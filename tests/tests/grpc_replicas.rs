@@ -28,10 +28,12 @@ impl Schema {
         let mut conn = sqlx::PgConnection::connect(&url)
             .await
             .expect("PostgreSQL at QABILET_TEST_POSTGRES_URL is required by this test");
-        sqlx::raw_sql(&format!("DROP SCHEMA IF EXISTS {name} CASCADE; CREATE SCHEMA {name}"))
-            .execute(&mut conn)
-            .await
-            .expect("create schema");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "DROP SCHEMA IF EXISTS {name} CASCADE; CREATE SCHEMA {name}"
+        )))
+        .execute(&mut conn)
+        .await
+        .expect("create schema");
         Schema { url, name }
     }
 
@@ -48,9 +50,11 @@ impl Drop for Schema {
         let _ = std::thread::spawn(move || {
             runtime().block_on(async {
                 if let Ok(mut conn) = sqlx::PgConnection::connect(&url).await {
-                    let _ = sqlx::raw_sql(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
-                        .execute(&mut conn)
-                        .await;
+                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                        "DROP SCHEMA IF EXISTS {name} CASCADE"
+                    )))
+                    .execute(&mut conn)
+                    .await;
                 }
             });
         })
@@ -92,10 +96,13 @@ fn two_replicas_score_the_same_item_once() {
         let mut rounds = 0;
         loop {
             let next = a
-                .get_next_item(authed(&psy, pb::GetNextItemRequest {
-                    session: s.clone(),
-                    subtest: "voc".into(),
-                }))
+                .get_next_item(authed(
+                    &psy,
+                    pb::GetNextItemRequest {
+                        session: s.clone(),
+                        subtest: "voc".into(),
+                    },
+                ))
                 .await
                 .expect("next item through the first replica")
                 .into_inner();
@@ -103,18 +110,22 @@ fn two_replicas_score_the_same_item_once() {
                 break;
             }
             let record = |id: String| {
-                authed(&psy, pb::RecordResponseRequest {
-                    session: s.clone(),
-                    subtest: "voc".into(),
-                    item: next.next_item.clone(),
-                    score: 1,
-                    override_reason: String::new(),
-                    request_id: id,
-                })
+                authed(
+                    &psy,
+                    pb::RecordResponseRequest {
+                        session: s.clone(),
+                        subtest: "voc".into(),
+                        item: next.next_item.clone(),
+                        score: 1,
+                        override_reason: String::new(),
+                        request_id: id,
+                    },
+                )
             };
+            let (mut ca, mut cb) = (a.clone(), b.clone());
             let (x, y) = tokio::join!(
-                a.clone().record_response(record(format!("a-{rounds}"))),
-                b.clone().record_response(record(format!("b-{rounds}")))
+                ca.record_response(record(format!("a-{rounds}"))),
+                cb.record_response(record(format!("b-{rounds}")))
             );
             let codes = [x.map(|_| Code::Ok), y.map(|_| Code::Ok)].map(|r| r.unwrap_or_else(|s| s.code()));
             assert!(
@@ -138,10 +149,13 @@ fn two_replicas_score_the_same_item_once() {
         b.get_results(authed(&psy, pb::GetResultsRequest { session: s.clone() }))
             .await
             .expect("results through the second replica");
-        b.finish_session(authed(&psy, pb::SessionActionRequest {
-            name: s.clone(),
-            request_id: "finish".into(),
-        }))
+        b.finish_session(authed(
+            &psy,
+            pb::SessionActionRequest {
+                name: s.clone(),
+                request_id: "finish".into(),
+            },
+        ))
         .await
         .expect("finish");
     });

@@ -8,17 +8,14 @@
 
 use qabilet_e2e::{Served, authed, create_token, runtime};
 use qabilet_server::grpc::pb::assessment_client::AssessmentClient;
-use qabilet_server::grpc::pb::catalog_client::CatalogClient;
 use qabilet_server::grpc::pb::reports_client::ReportsClient;
 use qabilet_server::grpc::pb::{
-    Child, EditReportItemRequest, GetReportRequest, GetResultsRequest, ListReportEditsRequest, ReportFormat,
+    EditReportItemRequest, GetReportRequest, GetResultsRequest, ListReportEditsRequest, ReportFormat,
     SessionActionRequest,
 };
 use tonic::transport::Channel;
 use tonic::{Code, Status};
 use tonic_types::StatusExt;
-
-use qabilet_e2e::DEMO_BATTERY as BATTERY;
 
 fn violated_field(e: &Status) -> String {
     assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");

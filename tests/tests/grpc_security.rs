@@ -5,18 +5,18 @@
 
 use prost::Message;
 use qabilet_e2e::{DEMO_BATTERY, Served, create_token, runtime};
-use qabilet_server::grpc::FILE_DESCRIPTOR_SET;
-use qabilet_server::grpc::pb;
 use qabilet_server::auth::Principal;
 use qabilet_server::auth::policy::{self, Action, Owned};
+use qabilet_server::grpc::FILE_DESCRIPTOR_SET;
+use qabilet_server::grpc::pb;
 use qabilet_server::grpc::pb::assessment_client::AssessmentClient;
 use qabilet_server::grpc::pb::catalog_client::CatalogClient;
 use qabilet_server::grpc::pb::reports_client::ReportsClient;
 use qabilet_server::grpc::pb::scoring_client::ScoringClient;
 use qabilet_server::store::Role;
-use tonic::{Code, Status};
 use tonic::codegen::http::uri::PathAndQuery;
 use tonic::transport::Channel;
+use tonic::{Code, Status};
 
 /// A message with no fields: encodes to zero bytes, which every proto3 request decodes as its
 /// default, and decodes any response.
@@ -103,7 +103,11 @@ fn every_rpc_refuses_a_call_without_credentials() {
                 }
             }
         }
-        assert!(wrong.is_empty(), "answered without valid credentials:\n{}", wrong.join("\n"));
+        assert!(
+            wrong.is_empty(),
+            "answered without valid credentials:\n{}",
+            wrong.join("\n")
+        );
     });
 }
 
@@ -142,7 +146,10 @@ impl As {
             child: Some(child),
             request_id: request_id.into(),
         });
-        self.assessment.create_child(r).await.map(tonic::Response::into_inner)
+        self.assessment
+            .create_child(r)
+            .await
+            .map(tonic::Response::into_inner)
     }
 
     async fn start(&mut self, child: &str, test_date: &str, request_id: &str) -> Result<pb::Session, Status> {
@@ -152,7 +159,10 @@ impl As {
             test_date: test_date.into(),
             request_id: request_id.into(),
         });
-        self.assessment.start_session(r).await.map(tonic::Response::into_inner)
+        self.assessment
+            .start_session(r)
+            .await
+            .map(tonic::Response::into_inner)
     }
 
     async fn record(
@@ -171,12 +181,18 @@ impl As {
             override_reason: reason.into(),
             request_id: request_id.into(),
         });
-        self.assessment.record_response(r).await.map(tonic::Response::into_inner)
+        self.assessment
+            .record_response(r)
+            .await
+            .map(tonic::Response::into_inner)
     }
 
     async fn get_session(&mut self, name: &str) -> Result<pb::Session, Status> {
         let r = self.req(pb::GetSessionRequest { name: name.into() });
-        self.assessment.get_session(r).await.map(tonic::Response::into_inner)
+        self.assessment
+            .get_session(r)
+            .await
+            .map(tonic::Response::into_inner)
     }
 
     async fn next(&mut self, session: &str) -> Result<pb::SubtestState, Status> {
@@ -184,7 +200,10 @@ impl As {
             session: session.into(),
             subtest: "sim".into(),
         });
-        self.assessment.get_next_item(r).await.map(tonic::Response::into_inner)
+        self.assessment
+            .get_next_item(r)
+            .await
+            .map(tonic::Response::into_inner)
     }
 }
 
@@ -219,7 +238,10 @@ fn a_request_id_of_another_centre_returns_nothing_of_theirs() {
         let mut a = As::new(&served, &c1).await;
         let mut b = As::new(&served, &c2).await;
         let theirs = a.create(child("K-1"), "r1").await.expect("c1's child");
-        let their_session = a.start(&theirs.name, "2026-11-20", "s1").await.expect("c1's session");
+        let their_session = a
+            .start(&theirs.name, "2026-11-20", "s1")
+            .await
+            .expect("c1's session");
 
         let mut mine = child("K-2");
         mine.given_name = String::new();
@@ -230,7 +252,10 @@ fn a_request_id_of_another_centre_returns_nothing_of_theirs() {
         assert_eq!(got.centre, "c2");
         assert_eq!((got.given_name.as_str(), got.notes.as_str()), ("", ""));
 
-        let session = b.start(&got.name, "2026-11-20", "s1").await.expect("c2's own session");
+        let session = b
+            .start(&got.name, "2026-11-20", "s1")
+            .await
+            .expect("c2's own session");
         assert_ne!(session.name, their_session.name);
         assert_eq!(session.child, got.name);
     });
@@ -274,7 +299,13 @@ fn state_changes_are_idempotent_on_their_request_id() {
             name: s.clone(),
             request_id: id.into(),
         };
-        for (which, id) in [("pause", "p1"), ("pause", "p1"), ("resume", "r1"), ("pause", "p1"), ("resume", "r1")] {
+        for (which, id) in [
+            ("pause", "p1"),
+            ("pause", "p1"),
+            ("resume", "r1"),
+            ("pause", "p1"),
+            ("resume", "r1"),
+        ] {
             let r = a.req(action(id));
             let got = match which {
                 "pause" => a.assessment.pause_session(r).await,
@@ -284,7 +315,11 @@ fn state_changes_are_idempotent_on_their_request_id() {
         }
         // A request id used for a pause is not a finish.
         let r = a.req(action("p1"));
-        let e = a.assessment.finish_session(r).await.expect_err("reused for another action");
+        let e = a
+            .assessment
+            .finish_session(r)
+            .await
+            .expect_err("reused for another action");
         assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");
         // Two overlapping attempts of one finish both answer OK.
         let (r1, r2) = (a.req(action("f1")), a.req(action("f1")));
@@ -304,10 +339,34 @@ fn free_text_is_limited_and_look_alike_codes_are_refused() {
         a.create(child("K-0417"), "").await.expect("the original");
         let mut bad = Vec::new();
         for (field, c) in [
-            ("child.notes", pb::Child { notes: "x".repeat(7_500_000), ..child("K-1") }),
-            ("child.notes", pb::Child { notes: "ok \u{202E}txt.exe".into(), ..child("K-2") }),
-            ("child.given_name", pb::Child { given_name: "A".repeat(101), ..child("K-3") }),
-            ("child.sex", pb::Child { sex: "x".repeat(1000), ..child("K-4") }),
+            (
+                "child.notes",
+                pb::Child {
+                    notes: "x".repeat(7_500_000),
+                    ..child("K-1")
+                },
+            ),
+            (
+                "child.notes",
+                pb::Child {
+                    notes: "ok \u{202E}txt.exe".into(),
+                    ..child("K-2")
+                },
+            ),
+            (
+                "child.given_name",
+                pb::Child {
+                    given_name: "A".repeat(101),
+                    ..child("K-3")
+                },
+            ),
+            (
+                "child.sex",
+                pb::Child {
+                    sex: "x".repeat(1000),
+                    ..child("K-4")
+                },
+            ),
             ("child.code", child("K-0417\u{200B}")),
             ("child.code", child("K\u{2011}0417")),
             ("child.code", child("\u{041A}-0417")),
@@ -337,17 +396,41 @@ fn a_child_of_another_centre_is_refused_not_moved() {
     runtime().block_on(async {
         let mut a = As::new(&served, &psy).await;
         let e = a
-            .create(pb::Child { centre: "c2".into(), ..child("K-9") }, "")
+            .create(
+                pb::Child {
+                    centre: "c2".into(),
+                    ..child("K-9")
+                },
+                "",
+            )
             .await
             .expect_err("another centre");
         assert_eq!(e.code(), Code::PermissionDenied, "{e:?}");
-        let own = a.create(pb::Child { centre: "c1".into(), ..child("K-9") }, "").await.expect("own centre");
+        let own = a
+            .create(
+                pb::Child {
+                    centre: "c1".into(),
+                    ..child("K-9")
+                },
+                "",
+            )
+            .await
+            .expect("own centre");
         assert_eq!(own.centre, "c1");
         // An admin of every centre names the centre.
         let mut root = As::new(&served, &admin).await;
         let e = root.create(child("K-10"), "").await.expect_err("no centre named");
         assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");
-        let placed = root.create(pb::Child { centre: "c2".into(), ..child("K-10") }, "").await.expect("admin");
+        let placed = root
+            .create(
+                pb::Child {
+                    centre: "c2".into(),
+                    ..child("K-10")
+                },
+                "",
+            )
+            .await
+            .expect("admin");
         assert_eq!(placed.centre, "c2");
     });
 }
@@ -385,7 +468,13 @@ fn credit_earned_before_a_discontinue_is_kept() {
         let c = a.create(child("K-12"), "").await.expect("child");
         let s = a.start(&c.name, "2026-11-20", "").await.expect("session").name;
         let mut last = None;
-        for (item, score) in [("sim09", 2), ("sim10", 0), ("sim08", 0), ("sim07", 0), ("sim06", 0)] {
+        for (item, score) in [
+            ("sim09", 2),
+            ("sim10", 0),
+            ("sim08", 0),
+            ("sim07", 0),
+            ("sim06", 0),
+        ] {
             let state = a.record(&s, item, score, "", "").await.expect(item);
             last = Some(state);
         }
@@ -417,7 +506,10 @@ fn every_call_leaves_one_audit_row_with_who_and_outcome() {
         assert_eq!(code_of(b.assessment.get_child(r).await), Code::PermissionDenied);
         let mut forged = As::new(&served, "qbt_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa").await;
         let r = forged.req(pb::GetChildRequest { name: c.name.clone() });
-        assert_eq!(code_of(forged.assessment.get_child(r).await), Code::Unauthenticated);
+        assert_eq!(
+            code_of(forged.assessment.get_child(r).await),
+            Code::Unauthenticated
+        );
         c
     });
     let id = c.name.strip_prefix("children/").expect("name").to_owned();
@@ -427,7 +519,9 @@ fn every_call_leaves_one_audit_row_with_who_and_outcome() {
         .expect("token list");
     assert!(out.status.success());
     let rows = runtime().block_on(async {
-        let store = qabilet_server::store::open_store(&served.db).await.expect("store");
+        let store = qabilet_server::store::open_store(&served.db)
+            .await
+            .expect("store");
         let mut all = Vec::new();
         let mut page = qabilet_server::store::PageRequest::first(1000);
         loop {
@@ -447,20 +541,46 @@ fn every_call_leaves_one_audit_row_with_who_and_outcome() {
     let lists = of("list_children");
     assert_eq!(lists.len(), 1, "one row for the whole list: {lists:?}");
     let list = lists[0];
-    assert_eq!((list.role, list.centre.as_str(), list.outcome), (Some(Role::Psychologist), "c1", AuditOutcome::Ok));
+    assert_eq!(
+        (list.role, list.centre.as_str(), list.outcome),
+        (Some(Role::Psychologist), "c1", AuditOutcome::Ok)
+    );
     assert!(list.token_id.as_deref().is_some_and(|t| !t.is_empty()));
-    assert!(list.peer.as_deref().is_some_and(|p| p.starts_with("grpc 127.0.0.1:")), "{list:?}");
-    assert!(list.detail.as_deref().is_some_and(|d| d.starts_with("listed 3:") && d.contains(&id)), "{list:?}");
-    assert_eq!(of("create_child").len(), 3);
-    let denied: Vec<_> = of("get_child").into_iter().filter(|r| r.outcome == AuditOutcome::Denied).collect();
-    assert_eq!(denied.len(), 1, "{rows:?}");
-    assert_eq!((denied[0].centre.as_str(), denied[0].child_id.as_deref()), ("c2", Some(id.as_str())));
     assert!(
-        rows.iter().any(|r| r.outcome == AuditOutcome::Unauthenticated && r.token_id.is_none()),
+        list.peer
+            .as_deref()
+            .is_some_and(|p| p.starts_with("grpc 127.0.0.1:")),
+        "{list:?}"
+    );
+    assert!(
+        list.detail
+            .as_deref()
+            .is_some_and(|d| d.starts_with("listed 3:") && d.contains(&id)),
+        "{list:?}"
+    );
+    assert_eq!(of("create_child").len(), 3);
+    let denied: Vec<_> = of("get_child")
+        .into_iter()
+        .filter(|r| r.outcome == AuditOutcome::Denied)
+        .collect();
+    assert_eq!(denied.len(), 1, "{rows:?}");
+    assert_eq!(
+        (denied[0].centre.as_str(), denied[0].child_id.as_deref()),
+        ("c2", Some(id.as_str()))
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r.outcome == AuditOutcome::Unauthenticated && r.token_id.is_none()),
         "a refused token is audited: {rows:?}"
     );
-    let admin = rows.iter().filter(|r| r.action == "create_token" || r.action == "list_tokens").count();
-    assert!(admin >= 3, "token administration is audited (two creates, one list): {rows:?}");
+    let admin = rows
+        .iter()
+        .filter(|r| r.action == "create_token" || r.action == "list_tokens")
+        .count();
+    assert!(
+        admin >= 3,
+        "token administration is audited (two creates, one list): {rows:?}"
+    );
     assert!(
         rows.iter()
             .filter(|r| r.action == "list_tokens")
@@ -493,8 +613,15 @@ fn policy_of(method: &str) -> (Action, bool) {
 /// Calls `method` as `who` on fresh fixtures of `owner` (a child, a session with its next
 /// item due, a finished session); the status code.
 async fn call_as(method: &str, who: &mut As, owner: &mut As, finished: &str, n: usize) -> Code {
-    let child = owner.create(child(&format!("M-{n}")), "").await.expect("fixture child");
-    let session = owner.start(&child.name, "2026-11-20", "").await.expect("fixture session").name;
+    let child = owner
+        .create(child(&format!("M-{n}")), "")
+        .await
+        .expect("fixture child");
+    let session = owner
+        .start(&child.name, "2026-11-20", "")
+        .await
+        .expect("fixture session")
+        .name;
     let mut catalog = CatalogClient::new(who.channel.clone());
     let mut scoring = ScoringClient::new(who.channel.clone());
     let scores = pb::ChildScores {
@@ -513,8 +640,18 @@ async fn call_as(method: &str, who: &mut As, owner: &mut As, finished: &str, n: 
     };
     let c = child.name.clone();
     match method {
-        "ListBatteries" => code_of(catalog.list_batteries(who.req(pb::ListBatteriesRequest::default())).await),
-        "GetBattery" => code_of(catalog.get_battery(who.req(pb::GetBatteryRequest { name: DEMO_BATTERY.into() })).await),
+        "ListBatteries" => code_of(
+            catalog
+                .list_batteries(who.req(pb::ListBatteriesRequest::default()))
+                .await,
+        ),
+        "GetBattery" => code_of(
+            catalog
+                .get_battery(who.req(pb::GetBatteryRequest {
+                    name: DEMO_BATTERY.into(),
+                }))
+                .await,
+        ),
         "ScoreProfile" => code_of(
             scoring
                 .score_profile(who.req(pb::ScoreProfileRequest {
@@ -542,8 +679,16 @@ async fn call_as(method: &str, who: &mut As, owner: &mut As, finished: &str, n: 
             }
             code_of(who.create(new, "").await)
         }
-        "GetChild" => code_of(who.assessment.get_child(who.req(pb::GetChildRequest { name: c })).await),
-        "ListChildren" => code_of(who.assessment.list_children(who.req(pb::ListChildrenRequest::default())).await),
+        "GetChild" => code_of(
+            who.assessment
+                .get_child(who.req(pb::GetChildRequest { name: c }))
+                .await,
+        ),
+        "ListChildren" => code_of(
+            who.assessment
+                .list_children(who.req(pb::ListChildrenRequest::default()))
+                .await,
+        ),
         "StartSession" => code_of(who.start(&c, "2026-11-20", "").await),
         "GetSession" => code_of(who.get_session(&session).await),
         "GetNextItem" => code_of(who.next(&session).await),
@@ -566,7 +711,13 @@ async fn call_as(method: &str, who: &mut As, owner: &mut As, finished: &str, n: 
             let due = owner.next(&session).await.expect("fixture next").next_item;
             code_of(who.record(&session, &due, 1, "", "").await)
         }
-        "GetResults" => code_of(who.assessment.get_results(who.req(pb::GetResultsRequest { session: finished.into() })).await),
+        "GetResults" => code_of(
+            who.assessment
+                .get_results(who.req(pb::GetResultsRequest {
+                    session: finished.into(),
+                }))
+                .await,
+        ),
         "GetReport" => code_of(who.reports.get_report(who.req(report(finished))).await),
         "ListReportEdits" => code_of(
             who.reports
@@ -618,7 +769,11 @@ fn each_role_may_call_exactly_what_the_policy_grants() {
             name: finished.clone(),
             request_id: String::new(),
         });
-        owner.assessment.finish_session(r).await.expect("finish the fixture");
+        owner
+            .assessment
+            .finish_session(r)
+            .await
+            .expect("finish the fixture");
         let mut n = 0;
         for (role, centre, subject) in principals {
             let token = if subject == "owner" && centre == "c1" {
@@ -645,12 +800,19 @@ fn each_role_may_call_exactly_what_the_policy_grants() {
                 let code = call_as(method, &mut who, &mut owner, &finished, n).await;
                 let expected = if allowed { Code::Ok } else { Code::PermissionDenied };
                 if code != expected {
-                    wrong.push(format!("{role} of {centre} ({subject}) {method}: expected {expected:?}, got {code:?}"));
+                    wrong.push(format!(
+                        "{role} of {centre} ({subject}) {method}: expected {expected:?}, got {code:?}"
+                    ));
                 }
             }
         }
     });
-    assert!(wrong.is_empty(), "{} calls disagree with the policy:\n{}", wrong.len(), wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{} calls disagree with the policy:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
 }
 
 /// Unread batch streams cannot pin the server's memory: a token runs at most four at once
@@ -676,11 +838,14 @@ fn unread_batch_streams_are_capped_and_dropped() {
             })
             .collect();
         let batch = || {
-            qabilet_e2e::authed(&token, pb::BatchScoreRequest {
-                battery: DEMO_BATTERY.into(),
-                children: children.clone(),
-                options: None,
-            })
+            qabilet_e2e::authed(
+                &token,
+                pb::BatchScoreRequest {
+                    battery: DEMO_BATTERY.into(),
+                    children: children.clone(),
+                    options: None,
+                },
+            )
         };
         let mut unread = Vec::new();
         for _ in 0..4 {
@@ -703,10 +868,17 @@ fn unread_batch_streams_are_capped_and_dropped() {
         assert!(results < 10_000, "{results}");
         drop(unread);
         // The places are free again.
-        let mut fresh = scoring.batch_score(batch()).await.expect("admitted again").into_inner();
+        let mut fresh = scoring
+            .batch_score(batch())
+            .await
+            .expect("admitted again")
+            .into_inner();
         let mut n = 0;
         while let Some(r) = fresh.message().await.expect("read") {
-            assert!(matches!(r.result, Some(pb::batch_score_result::Result::Profile(_))));
+            assert!(matches!(
+                r.result,
+                Some(pb::batch_score_result::Result::Profile(_))
+            ));
             n += 1;
         }
         assert_eq!(n, 10_000);

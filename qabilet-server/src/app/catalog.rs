@@ -28,7 +28,12 @@ impl App {
     ///
     /// # Errors
     /// `INVALID_ARGUMENT` for a page token this server did not issue.
-    pub async fn list_batteries(&self, caller: &Caller, size: usize, after: &str) -> Result<BatteryPage, AppError> {
+    pub async fn list_batteries(
+        &self,
+        caller: &Caller,
+        size: usize,
+        after: &str,
+    ) -> Result<BatteryPage, AppError> {
         let audit = Audit::failures_only(caller, "list_batteries", "batteries");
         let result = self.list_batteries_in(caller, size, after);
         self.finish(audit, result).await

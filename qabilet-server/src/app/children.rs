@@ -148,7 +148,9 @@ impl App {
         {
             return Err(AppError::invalid(
                 "child.centre",
-                format!("a centre name: 1 to {MAX_CENTRE_CHARS} characters, no spaces or control characters, not '*'"),
+                format!(
+                    "a centre name: 1 to {MAX_CENTRE_CHARS} characters, no spaces or control characters, not '*'"
+                ),
             ));
         }
         if own != ALL_CENTRES && asked != own {

@@ -40,7 +40,9 @@ fn millis(d: Duration) -> i64 {
 fn well_formed(cookie: &str) -> bool {
     cookie.strip_prefix(SESSION_PREFIX).is_some_and(|rest| {
         rest.len() == crate::auth::SECRET_RANDOM_CHARS
-            && rest.bytes().all(|b| b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b))
+            && rest
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b))
     })
 }
 
@@ -52,10 +54,7 @@ impl App {
     pub async fn console_sign_in(&self, secret: &str, peer: Peer) -> Result<ConsoleSignIn, AppError> {
         let caller = self.authenticate_secret(secret.trim(), peer).await?;
         let random = crate::auth::new_secret();
-        let cookie = format!(
-            "{SESSION_PREFIX}{}",
-            &random[crate::auth::SECRET_PREFIX.len()..]
-        );
+        let cookie = format!("{SESSION_PREFIX}{}", &random[crate::auth::SECRET_PREFIX.len()..]);
         let audit = super::audit::Audit::new(&caller, "console_sign_in", "console/sessions");
         let result = self
             .store

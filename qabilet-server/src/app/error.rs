@@ -95,7 +95,9 @@ impl From<StoreError> for AppError {
                 "request_id",
                 format!("already used by this token for a different {what} request"),
             ),
-            StoreError::Conflict { detail } | StoreError::Stale { detail } => AppError::FailedPrecondition(detail),
+            StoreError::Conflict { detail } | StoreError::Stale { detail } => {
+                AppError::FailedPrecondition(detail)
+            }
             StoreError::Backend(detail) => {
                 tracing::error!(%detail, "storage failed");
                 AppError::Unavailable("storage is unavailable; retry with the same request_id".into())

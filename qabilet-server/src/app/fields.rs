@@ -162,7 +162,9 @@ pub fn person_name(field: &str, text: &str) -> Result<Option<String>, AppError> 
         !(c.is_alphabetic()
             || matches!(
                 c.general_category(),
-                GeneralCategory::NonspacingMark | GeneralCategory::SpacingMark | GeneralCategory::EnclosingMark
+                GeneralCategory::NonspacingMark
+                    | GeneralCategory::SpacingMark
+                    | GeneralCategory::EnclosingMark
             )
             || matches!(c, ' ' | '-' | '\'' | '’' | 'ʼ' | '.'))
     }) {
@@ -248,10 +250,10 @@ mod tests {
     fn look_alike_codes_are_refused() {
         assert_eq!(ChildCode::parse("code", " K-0417 ").unwrap().as_str(), "K-0417");
         for look_alike in [
-            "K-0417\u{200B}",  // zero-width space
-            "K\u{2011}0417",   // non-breaking hyphen
-            "\u{041A}-0417",   // Cyrillic К
-            "K-04\u{202E}71",  // right-to-left override
+            "K-0417\u{200B}", // zero-width space
+            "K\u{2011}0417",  // non-breaking hyphen
+            "\u{041A}-0417",  // Cyrillic К
+            "K-04\u{202E}71", // right-to-left override
             "K 0417",
         ] {
             assert!(
@@ -270,7 +272,10 @@ mod tests {
             person_name("n", "Ren\u{65}\u{301}e").unwrap().as_deref(),
             Some("Ren\u{e9}e")
         );
-        assert_eq!(person_name("n", "Әлия Қасым-ұлы").unwrap().as_deref(), Some("Әлия Қасым-ұлы"));
+        assert_eq!(
+            person_name("n", "Әлия Қасым-ұлы").unwrap().as_deref(),
+            Some("Әлия Қасым-ұлы")
+        );
         assert_eq!(person_name("n", "O’Neil").unwrap().as_deref(), Some("O’Neil"));
         assert_eq!(person_name("n", "   ").unwrap(), None);
         assert!(reason(person_name("n", "Aliya\u{202E}")).contains("U+202E"));
@@ -286,7 +291,14 @@ mod tests {
             Some("line 1\nline 2")
         );
         assert_eq!(free_text("notes", " \n ", 100).unwrap(), None);
-        for hidden in ["a\u{200D}b", "a\u{2066}b", "\u{FEFF}a", "a\u{0007}", "a\u{E000}", "a\u{2028}b"] {
+        for hidden in [
+            "a\u{200D}b",
+            "a\u{2066}b",
+            "\u{FEFF}a",
+            "a\u{0007}",
+            "a\u{E000}",
+            "a\u{2028}b",
+        ] {
             assert!(free_text("notes", hidden, 100).is_err(), "{hidden:?}");
         }
         let long = "я".repeat(2001);

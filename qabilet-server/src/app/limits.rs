@@ -30,7 +30,11 @@ pub struct BatchLimits {
 
 impl Default for BatchLimits {
     fn default() -> Self {
-        BatchLimits::new(MAX_BATCH_STREAMS, MAX_BATCH_STREAMS_PER_TOKEN, BATCH_SEND_DEADLINE)
+        BatchLimits::new(
+            MAX_BATCH_STREAMS,
+            MAX_BATCH_STREAMS_PER_TOKEN,
+            BATCH_SEND_DEADLINE,
+        )
     }
 }
 
@@ -118,7 +122,10 @@ mod tests {
         let a2 = limits.admit("a").unwrap();
         assert!(matches!(limits.admit("a"), Err(AppError::Exhausted(_))));
         let b1 = limits.admit("b").unwrap();
-        assert!(matches!(limits.admit("c"), Err(AppError::Exhausted(_))), "server cap");
+        assert!(
+            matches!(limits.admit("c"), Err(AppError::Exhausted(_))),
+            "server cap"
+        );
         drop(a1);
         let a3 = limits.admit("a").unwrap();
         drop((a2, a3, b1));

@@ -47,10 +47,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use caller::{Caller, Channel, Peer};
-pub use console_sessions::{CONSOLE_ABSOLUTE_EXPIRY, CONSOLE_IDLE_EXPIRY, ConsoleSignIn};
-pub use error::AppError;
 pub use catalog::{BatteryPage, DEFAULT_BATTERY_PAGE, MAX_BATTERY_PAGE};
 pub use children::ChildInput;
+pub use console_sessions::{CONSOLE_ABSOLUTE_EXPIRY, CONSOLE_IDLE_EXPIRY, ConsoleSignIn};
+pub use error::AppError;
 pub use limits::{BATCH_SEND_DEADLINE, BatchLimits, MAX_BATCH_STREAMS, MAX_BATCH_STREAMS_PER_TOKEN};
 pub use names::{child_name, session_name};
 pub use reports::{Rendered, ReportFormat, ReportView};
@@ -87,7 +87,6 @@ impl std::fmt::Debug for App {
 }
 
 /// What an [`App`] is built from.
-#[derive(Debug)]
 pub struct AppParts {
     /// The batteries served.
     pub registry: Arc<Registry>,

@@ -73,7 +73,10 @@ mod tests {
         ] {
             assert!(child_name(&bad, "name").is_err(), "{bad}");
         }
-        assert_eq!(battery_name("batteries/qabilet-primary-demo", "b").unwrap(), "qabilet-primary-demo");
+        assert_eq!(
+            battery_name("batteries/qabilet-primary-demo", "b").unwrap(),
+            "qabilet-primary-demo"
+        );
         assert!(battery_name("batteries/a/b", "b").is_err());
     }
 }

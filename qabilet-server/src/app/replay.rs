@@ -40,13 +40,18 @@ pub(crate) fn session(
 }
 
 /// Subtest `index` of the session of `ctx`, replayed from that subtest's part of the log.
-pub(crate) fn subtest(norms: &NormSet, ctx: &SubtestContext, index: usize) -> Result<SubtestAdministration, AppError> {
+pub(crate) fn subtest(
+    norms: &NormSet,
+    ctx: &SubtestContext,
+    index: usize,
+) -> Result<SubtestAdministration, AppError> {
     let birth = stored_date(&ctx.child.birth_date, "birth date")?;
     let test = stored_date(&ctx.session.test_date, "test date")?;
     let fault = |e: &dyn std::fmt::Display| AppError::Internal(format!("session {}: {e}", ctx.session.id));
     let age = norms.battery.age_on(birth, test).map_err(|e| fault(&e))?;
     let events = ctx.responses.iter().map(event).collect::<Result<Vec<_>, _>>()?;
-    SubtestAdministration::replay(norms, index, &ctx.session.id, age.in_months().0, &events).map_err(|e| fault(&e))
+    SubtestAdministration::replay(norms, index, &ctx.session.id, age.in_months().0, &events)
+        .map_err(|e| fault(&e))
 }
 
 /// Removes the examiners' free-text override reasons (kept: which items were overridden).

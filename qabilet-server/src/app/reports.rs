@@ -21,11 +21,13 @@ use qabilet_core::{Lang, NormSet};
 use super::audit::Audit;
 use super::fields;
 use super::idempotency::request_key;
-use super::{App, AppError, Caller, SOFTWARE_VERSION};
+use super::{App, AppError, Caller};
 use crate::auth::policy::Action;
 use crate::guidance_dir::LoadedGuidance;
 use crate::report::{Edit, ReportContext, ReportEdits, render_html, render_pdf};
-use crate::store::{self, Child, NewReportEdit, Page, PageRequest, Personal, ReportEdit, Session, SessionState};
+use crate::store::{
+    self, Child, NewReportEdit, Page, PageRequest, Personal, ReportEdit, Session, SessionState,
+};
 
 /// How a report is wanted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -243,7 +245,6 @@ impl App {
             &results.norms.battery,
             &guidance.tables,
             interests.as_ref(),
-            guidance.fingerprint(&results.norms, SOFTWARE_VERSION),
         )
         .map_err(|e| match e {
             ReportError::Interests(e) => AppError::invalid("interests_json", e.to_string()),

@@ -58,7 +58,12 @@ impl App {
     /// # Errors
     /// `INVALID_ARGUMENT` for a malformed name or an unknown subtest; `NOT_FOUND`;
     /// `PERMISSION_DENIED`; `FAILED_PRECONDITION` when the session's norms are gone.
-    pub async fn next_item(&self, caller: &Caller, session: &str, subtest: &str) -> Result<SubtestView, AppError> {
+    pub async fn next_item(
+        &self,
+        caller: &Caller,
+        session: &str,
+        subtest: &str,
+    ) -> Result<SubtestView, AppError> {
         let mut audit = Audit::new(caller, "get_next_item", format!("{session}/subtests/{subtest}"));
         let result = async {
             let id = session_name(session, "session")?;
@@ -113,7 +118,11 @@ impl App {
         check_id("item", &input.item)?;
         let rid = fields::request_id(request_id)?;
         let score = u16::try_from(input.score).map_err(|_| AppError::invalid("score", "too large"))?;
-        let reason = fields::free_text("override_reason", &input.override_reason, fields::MAX_REASON_CHARS)?;
+        let reason = fields::free_text(
+            "override_reason",
+            &input.override_reason,
+            fields::MAX_REASON_CHARS,
+        )?;
         let event = if input.item.is_empty() {
             Event::Total {
                 raw: score,
@@ -141,9 +150,17 @@ impl App {
             // A retry of a response this subtest's log holds: answered from the log (the
             // rules would refuse the item as already scored).
             if let Some(key) = &request
-                && let Some(prior) = ctx.responses.iter().find(|r| r.request.as_ref().is_some_and(|k| k.token_id == key.token_id && k.request_id == key.request_id))
+                && let Some(prior) = ctx.responses.iter().find(|r| {
+                    r.request
+                        .as_ref()
+                        .is_some_and(|k| k.token_id == key.token_id && k.request_id == key.request_id)
+                })
             {
-                if prior.request.as_ref().is_some_and(|k| k.fingerprint != key.fingerprint) {
+                if prior
+                    .request
+                    .as_ref()
+                    .is_some_and(|k| k.fingerprint != key.fingerprint)
+                {
                     return Err(StoreError::RequestReused { what: "response" }.into());
                 }
                 audit.detail("retry: answered from the log");
@@ -231,7 +248,10 @@ fn not_active(session: &str, state: SessionState) -> AppError {
 
 fn check_id(field: &str, id: &str) -> Result<(), AppError> {
     if id.chars().count() > MAX_ID_CHARS || id.chars().any(char::is_control) {
-        return Err(AppError::invalid(field, format!("at most {MAX_ID_CHARS} characters, no control characters")));
+        return Err(AppError::invalid(
+            field,
+            format!("at most {MAX_ID_CHARS} characters, no control characters"),
+        ));
     }
     Ok(())
 }
@@ -254,7 +274,9 @@ fn administration_error(e: AdministrationError) -> AppError {
         AdministrationError::AdaptiveOverride { .. } | AdministrationError::EmptyOverrideReason { .. } => {
             AppError::invalid("override_reason", e.to_string())
         }
-        AdministrationError::Adaptive { .. } | AdministrationError::Replay { .. } => AppError::Internal(e.to_string()),
+        AdministrationError::Adaptive { .. } | AdministrationError::Replay { .. } => {
+            AppError::Internal(e.to_string())
+        }
         AdministrationError::UnknownItem { .. } => AppError::invalid("item", e.to_string()),
         _ => AppError::invalid("score", e.to_string()),
     }

@@ -51,14 +51,21 @@ impl App {
 
     /// The results of `session` as the owner sees them (no authorization, no audit: the
     /// caller has done both).
-    pub(crate) async fn compute_results(&self, session: &Session, child: &Child, name: &str) -> Result<Results, AppError> {
+    pub(crate) async fn compute_results(
+        &self,
+        session: &Session,
+        child: &Child,
+        name: &str,
+    ) -> Result<Results, AppError> {
         let norms = self.pinned_norms(session)?;
         let log = self.store.responses(&session.id).await?;
         let administration = super::replay::session(&norms, session, child, &log)?;
         let profile = administration
             .scored_profile(name, ScoringOptions::default())
             .map_err(|e| match e {
-                SessionError::NothingRecorded => AppError::FailedPrecondition(format!("{name} has no responses yet")),
+                SessionError::NothingRecorded => {
+                    AppError::FailedPrecondition(format!("{name} has no responses yet"))
+                }
                 other => AppError::Internal(format!("{name}: {other}")),
             })?;
         Ok(Results {

@@ -11,7 +11,6 @@ use qabilet_core::{NormSet, RowError, ScoreRequest, ScoringOptions};
 use tokio::sync::mpsc;
 
 use super::audit::Audit;
-pub use super::limits::BatchLimits;
 use super::{App, AppError, Caller};
 use crate::auth::policy::Action;
 
@@ -84,7 +83,8 @@ impl App {
             self.authorize(caller, Action::Score, None, "scoring")?;
             let norms = self.battery(battery, "battery")?;
             let req = score_request(&norms, &child, "child").map_err(|(f, r)| AppError::invalid(f, r))?;
-            let profile = ScoredProfile::new(child.id.as_str(), &req, &Scorer::new(&norms, options).score(&req));
+            let profile =
+                ScoredProfile::new(child.id.as_str(), &req, &Scorer::new(&norms, options).score(&req));
             Ok(Scored { norms, profile })
         })();
         self.finish(audit, result).await
@@ -109,7 +109,10 @@ impl App {
             self.authorize(caller, Action::Score, None, "scoring")?;
             let norms = self.battery(battery, "battery")?;
             if children.len() > MAX_BATCH {
-                return Err(AppError::invalid("children", format!("at most {MAX_BATCH} per request")));
+                return Err(AppError::invalid(
+                    "children",
+                    format!("at most {MAX_BATCH} per request"),
+                ));
             }
             let permit = self.batches.admit(&caller.principal.token_id)?;
             Ok((norms, permit))
@@ -156,7 +159,11 @@ impl App {
 
 /// A child's raw scores checked against the norms; the error names the field (under
 /// `prefix`) and the reason.
-fn score_request(norms: &NormSet, child: &ChildScores, prefix: &str) -> Result<ScoreRequest, (String, String)> {
+fn score_request(
+    norms: &NormSet,
+    child: &ChildScores,
+    prefix: &str,
+) -> Result<ScoreRequest, (String, String)> {
     let texts: Vec<(&str, String)> = child
         .raw_scores
         .iter()

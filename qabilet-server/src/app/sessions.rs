@@ -200,9 +200,10 @@ impl App {
                     )
                     .await?;
                 // Of a child's sessions, a psychologist sees only those it examines.
-                found
-                    .items
-                    .retain(|s| self.authorize_session(caller, Action::ReadSession, s, &c, name).is_ok());
+                found.items.retain(|s| {
+                    self.authorize_session(caller, Action::ReadSession, s, &c, name)
+                        .is_ok()
+                });
                 found
             }
         };
@@ -272,7 +273,12 @@ impl App {
     }
 
     /// `session` as `caller` may see it, with its subtests replayed from the log.
-    async fn session_view(&self, caller: &Caller, mut session: Session, child: &Child) -> Result<SessionView, AppError> {
+    async fn session_view(
+        &self,
+        caller: &Caller,
+        mut session: Session,
+        child: &Child,
+    ) -> Result<SessionView, AppError> {
         let (norms, subtests) = match self.pinned_norms(&session) {
             Ok(norms) => {
                 let log = self.store.responses(&session.id).await?;

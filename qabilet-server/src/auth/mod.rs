@@ -422,11 +422,7 @@ mod tests {
                 .is_ok()
         );
 
-        assert_refused(
-            check(&auth, &[]).await,
-            AuthError::Missing,
-            "x",
-        );
+        assert_refused(check(&auth, &[]).await, AuthError::Missing, "x");
         for header in [
             secret.clone(),
             format!("Basic {secret}"),
@@ -442,17 +438,9 @@ mod tests {
             );
         }
         let two = headers(&[&format!("Bearer {secret}"), &format!("Bearer {secret}")]);
-        assert_refused(
-            check(&auth, &two).await,
-            AuthError::Malformed,
-            &secret,
-        );
+        assert_refused(check(&auth, &two).await, AuthError::Malformed, &secret);
         let binary = vec![b"Bearer \xff\xfe".to_vec()];
-        assert_refused(
-            check(&auth, &binary).await,
-            AuthError::Malformed,
-            "\u{ff}",
-        );
+        assert_refused(check(&auth, &binary).await, AuthError::Malformed, "\u{ff}");
 
         let unknown = new_secret();
         assert_refused(
@@ -467,11 +455,7 @@ mod tests {
         );
 
         store.revoke_token(&token.id).await.unwrap();
-        assert_refused(
-            check(&auth, &bearer(&secret)).await,
-            AuthError::Invalid,
-            &secret,
-        );
+        assert_refused(check(&auth, &bearer(&secret)).await, AuthError::Invalid, &secret);
     }
 
     #[tokio::test]
@@ -490,11 +474,7 @@ mod tests {
             assert!(revoked_at.elapsed() >= ttl, "refused before the TTL ran out");
         }
         tokio::time::sleep(ttl).await;
-        assert_refused(
-            check(&auth, &bearer(&secret)).await,
-            AuthError::Invalid,
-            &secret,
-        );
+        assert_refused(check(&auth, &bearer(&secret)).await, AuthError::Invalid, &secret);
         // Refusals are not cached.
         assert!(auth.cache.lock().unwrap().is_empty());
     }
@@ -507,11 +487,7 @@ mod tests {
             .await
             .unwrap();
         let auth = Authenticator::with_cache_ttl(store.clone(), Duration::from_secs(60));
-        assert_refused(
-            check(&auth, &bearer(&old)).await,
-            AuthError::Invalid,
-            &old,
-        );
+        assert_refused(check(&auth, &bearer(&old)).await, AuthError::Invalid, &old);
         let (_, soon) = issue_token(&*store, Role::Psychologist, "c", "soon", Some(now + 300))
             .await
             .unwrap();
@@ -524,11 +500,7 @@ mod tests {
         );
         assert!(check(&auth, &bearer(&never)).await.is_ok());
         tokio::time::sleep(Duration::from_millis(400)).await;
-        assert_refused(
-            check(&auth, &bearer(&soon)).await,
-            AuthError::Invalid,
-            &soon,
-        );
+        assert_refused(check(&auth, &bearer(&soon)).await, AuthError::Invalid, &soon);
         assert!(check(&auth, &bearer(&never)).await.is_ok());
     }
 

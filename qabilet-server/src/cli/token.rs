@@ -2,13 +2,17 @@
 //! in its database (no running server needed).
 
 use std::io::Write;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
 
+use crate::app::{App, AppError, AppParts, BatchLimits, Caller};
 use crate::auth;
 use crate::error::CliError;
-use crate::store::{PageRequest, Role, Store, StoreError, open_store};
+use crate::grpc::registry::Registry;
+use crate::guidance_dir::Guidance;
+use crate::store::{PageRequest, Role, open_store};
 
 /// What each role may do, one line each (shown by `qabilet token --help`).
 pub(super) const ROLES: &str = "\
@@ -147,15 +151,25 @@ pub fn run(command: &TokenCommand) -> Result<(), CliError> {
         let store = open_store(db)
             .await
             .map_err(|e| CliError::Usage(format!("--db {}: {e}", redacted(db))))?;
+        // Token administration goes through the application layer like every other
+        // operation (audited, as the machine's operator); no batteries are needed for it.
+        let app = App::new(AppParts {
+            registry: Arc::new(Registry::default()),
+            guidance: Guidance::Missing(String::new()),
+            store: store.clone(),
+            token_cache: std::time::Duration::ZERO,
+            batches: BatchLimits::default(),
+        });
+        let operator = Caller::operator();
         let result = match op {
             Op::Create {
                 role,
                 centre,
                 subject,
                 expires_in,
-            } => create_token(&*store, db, role, centre, subject, expires_in).await,
-            Op::List => list(&*store, db).await,
-            Op::Revoke { id } => revoke(&*store, db, id).await,
+            } => create_token(&app, &operator, db, role, centre, subject, expires_in).await,
+            Op::List => list(&app, &operator, db).await,
+            Op::Revoke { id } => revoke(&app, &operator, db, id).await,
         };
         store.close().await;
         result
@@ -201,7 +215,8 @@ fn name<'a>(flag: &str, value: &'a str) -> Result<&'a str, CliError> {
 }
 
 async fn create_token(
-    store: &dyn Store,
+    app: &App,
+    operator: &Caller,
     db: &str,
     role: Role,
     centre: &str,
@@ -209,9 +224,10 @@ async fn create_token(
     expires_in: Option<Duration>,
 ) -> Result<(), CliError> {
     let expires_at = expires_in.map(|d| crate::store::now_ms() + d.as_millis() as i64);
-    let (token, secret) = auth::issue_token(store, role, centre, subject, expires_at)
+    let (token, secret) = app
+        .create_token(operator, role, centre, subject, expires_at)
         .await
-        .map_err(|e| store_error(db, e))?;
+        .map_err(|e| app_error(db, e))?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "{secret}")
         .and_then(|()| out.flush())
@@ -228,8 +244,11 @@ async fn create_token(
     Ok(())
 }
 
-async fn revoke(store: &dyn Store, db: &str, id: &str) -> Result<(), CliError> {
-    let token = store.revoke_token(id).await.map_err(|e| store_error(db, e))?;
+async fn revoke(app: &App, operator: &Caller, db: &str, id: &str) -> Result<(), CliError> {
+    let token = app
+        .revoke_token(operator, id)
+        .await
+        .map_err(|e| app_error(db, e))?;
     eprintln!(
         "qabilet: revoked token {} ({}, centre {}, subject {}); running servers refuse it within {} s",
         token.id,
@@ -248,7 +267,7 @@ fn time(ms: i64) -> String {
 
 /// Writes `id,role,centre,subject,created,revoked,expires` (times in RFC 3339, UTC; `expires`
 /// empty for a token that never expires).
-async fn list(store: &dyn Store, db: &str) -> Result<(), CliError> {
+async fn list(app: &App, operator: &Caller, db: &str) -> Result<(), CliError> {
     let stdout = std::io::stdout().lock();
     let mut out = csv::Writer::from_writer(stdout);
     let write_err = |e: csv::Error| match e.into_kind() {
@@ -259,10 +278,10 @@ async fn list(store: &dyn Store, db: &str) -> Result<(), CliError> {
         .map_err(write_err)?;
     let mut page = PageRequest::first(crate::store::MAX_PAGE_SIZE);
     loop {
-        let tokens = store
-            .list_tokens(page.clone())
+        let tokens = app
+            .list_tokens(operator, page.clone())
             .await
-            .map_err(|e| store_error(db, e))?;
+            .map_err(|e| app_error(db, e))?;
         for t in &tokens.items {
             out.write_record([
                 t.id.as_str(),
@@ -283,15 +302,13 @@ async fn list(store: &dyn Store, db: &str) -> Result<(), CliError> {
     out.flush().map_err(|e| CliError::write("standard output", e))
 }
 
-/// A store error: what the user named wrongly is exit 2, a failing database exit 1.
-fn store_error(db: &str, e: StoreError) -> CliError {
+/// An error of the operation: what the user named wrongly is exit 2, a failing database exit 1.
+fn app_error(db: &str, e: AppError) -> CliError {
     match e {
-        StoreError::Backend(_) => CliError::write(redacted(db), std::io::Error::other(e.to_string())),
-        StoreError::NotFound { .. }
-        | StoreError::Duplicate { .. }
-        | StoreError::Conflict { .. }
-        | StoreError::RequestReused { .. }
-        | StoreError::Stale { .. } => CliError::Usage(e.to_string()),
+        AppError::Unavailable(_) | AppError::Internal(_) => {
+            CliError::write(redacted(db), std::io::Error::other(e.to_string()))
+        }
+        other => CliError::Usage(other.to_string()),
     }
 }
 

@@ -9,7 +9,7 @@ use axum::extract::{Path, Query};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::page::{Screen, error_box, esc, is_form_error, page, state_word, t, te};
+use super::page::{error_box, esc, is_form_error, page, state_word, t, te};
 use super::signin::Signed;
 use crate::app::ChildInput;
 use crate::store::PageRequest;
@@ -144,7 +144,7 @@ pub async fn create(s: Signed, Form(f): Form<NewChild>) -> Response {
     };
     match s.app().create_child(&s.caller, input, &request_id).await {
         Ok(c) => super::page::go(&format!("/children/{}", c.id)),
-        Err(e) if is_form_error(&e) => render_list(&s, &Search::default(), Some(e.message())).await,
+        Err(e) if is_form_error(&e) => render_list(&s, &Search::default(), Some(&e.to_string())).await,
         Err(e) => s.fail(e).into_response(),
     }
 }
@@ -265,11 +265,17 @@ pub async fn start_session(s: Signed, Path(id): Path<String>, Form(f): Form<NewS
     };
     let started = s
         .app()
-        .start_session(&s.caller, &format!("children/{id}"), &f.battery, &f.test_date, &request_id)
+        .start_session(
+            &s.caller,
+            &format!("children/{id}"),
+            &f.battery,
+            &f.test_date,
+            &request_id,
+        )
         .await;
     match started {
         Ok(x) => super::page::go(&format!("/sessions/{}", x.session.id)),
-        Err(e) if is_form_error(&e) => render_child(&s, &id, Some(e.message())).await,
+        Err(e) if is_form_error(&e) => render_child(&s, &id, Some(&e.to_string())).await,
         Err(e) => s.fail(e).into_response(),
     }
 }

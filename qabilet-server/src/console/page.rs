@@ -7,11 +7,11 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
+use super::i18n::Ui;
+use crate::app::AppError;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use qabilet_core::Lang;
-use super::i18n::Ui;
-use crate::app::AppError;
 
 /// What a screen is rendered with: the texts and the interface language.
 #[derive(Clone, Copy)]
@@ -156,7 +156,9 @@ impl IntoResponse for Failure {
                 (StatusCode::BAD_REQUEST, "error")
             }
             AppError::Exhausted(_) => (StatusCode::TOO_MANY_REQUESTS, "unavailable"),
-            AppError::Unavailable(_) | AppError::Internal(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            AppError::Unavailable(_) | AppError::Internal(_) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+            }
         };
         let body = format!("<p class=\"error\">{}</p>", esc(&self.error.to_string()));
         (code, page(&ui, &t(&ui, key), true, &body)).into_response()

@@ -169,7 +169,14 @@ pub async fn edit(s: Signed, Path(id): Path<String>, Form(f): Form<EditForm>) ->
     };
     let saved = s
         .app()
-        .edit_report_item(&s.caller, &format!("sessions/{id}"), &f.item, &f.text, &request_id, "")
+        .edit_report_item(
+            &s.caller,
+            &format!("sessions/{id}"),
+            &f.item,
+            &f.text,
+            &request_id,
+            "",
+        )
         .await;
     match saved {
         Ok(_) => super::page::go(&format!("/sessions/{id}/report?lang={}", lang.code())),

@@ -182,10 +182,12 @@ fn strengths_weaknesses(ui: &Screen<'_>, sw: Option<&StrengthsWeaknesses>) -> St
             Some(Direction::Weakness) => t(ui, "weakness"),
             None => String::new(),
         };
-        let significance = row.significance.map_or_else(String::new, |s| s.alpha().to_string());
-        let base_rate = row
-            .base_rate
-            .map_or_else(String::new, |r| format!("{}{} %", if r.at_most { "≤ " } else { "" }, r.percent));
+        let significance = row
+            .significance
+            .map_or_else(String::new, |s| s.alpha().to_string());
+        let base_rate = row.base_rate.map_or_else(String::new, |r| {
+            format!("{}{} %", if r.at_most { "≤ " } else { "" }, r.percent)
+        });
         let _ = write!(
             h,
             "<tr><td><code>{}</code></td><td>{}</td><td>{:.2}</td><td>{:.2} / {:.2}</td><td>{}</td><td class=\"direction\">{}</td><td>{}</td></tr>",

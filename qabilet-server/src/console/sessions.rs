@@ -59,9 +59,9 @@ async fn render(s: &Signed, id: &str, error: Option<&str>) -> Response {
             .as_ref()
             .and_then(|n| n.battery.subtests.iter().find(|x| x.id == st.subtest))
             .map_or("", |x| x.names.get(ui.lang));
-        let done = st
-            .done
-            .map_or_else(String::new, |d| format!("✓ {}", state_word(&ui, "done", d.as_str())));
+        let done = st.done.map_or_else(String::new, |d| {
+            format!("✓ {}", state_word(&ui, "done", d.as_str()))
+        });
         let text = |v: &Option<String>| esc(v.as_deref().unwrap_or("")).into_owned();
         let _ = write!(
             b,

@@ -269,7 +269,11 @@ pub async fn sign_out(
     {
         return Failure::new(e, console.ui.clone(), lang_of(&headers)).into_response();
     }
-    (AppendHeaders([(header::SET_COOKIE, clear_session_cookie())]), Redirect::to("/")).into_response()
+    (
+        AppendHeaders([(header::SET_COOKIE, clear_session_cookie())]),
+        Redirect::to("/"),
+    )
+        .into_response()
 }
 
 /// The `Set-Cookie` value that removes the session cookie.

@@ -22,7 +22,11 @@ pub async fn show(s: Signed, Path((id, subtest)): Path<(String, String)>) -> Res
 }
 
 async fn render(s: &Signed, id: &str, subtest: &str, error: Option<&str>) -> Response {
-    let view = match s.app().next_item(&s.caller, &format!("sessions/{id}"), subtest).await {
+    let view = match s
+        .app()
+        .next_item(&s.caller, &format!("sessions/{id}"), subtest)
+        .await
+    {
         Ok(v) => v,
         Err(e) => return s.fail(e).into_response(),
     };

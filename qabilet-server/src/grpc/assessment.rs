@@ -41,7 +41,10 @@ impl AssessmentService {
 
 #[tonic::async_trait]
 impl Assessment for AssessmentService {
-    async fn create_child(&self, request: Request<pb::CreateChildRequest>) -> Result<Response<pb::Child>, Status> {
+    async fn create_child(
+        &self,
+        request: Request<pb::CreateChildRequest>,
+    ) -> Result<Response<pb::Child>, Status> {
         let caller = caller(&request)?;
         let pb::CreateChildRequest { child, request_id } = request.into_inner();
         let pb::Child {
@@ -97,7 +100,10 @@ impl Assessment for AssessmentService {
         }))
     }
 
-    async fn start_session(&self, request: Request<pb::StartSessionRequest>) -> Result<Response<pb::Session>, Status> {
+    async fn start_session(
+        &self,
+        request: Request<pb::StartSessionRequest>,
+    ) -> Result<Response<pb::Session>, Status> {
         let caller = caller(&request)?;
         let pb::StartSessionRequest {
             child,
@@ -112,7 +118,10 @@ impl Assessment for AssessmentService {
         Ok(Response::new(records::session_view(&view)))
     }
 
-    async fn get_session(&self, request: Request<pb::GetSessionRequest>) -> Result<Response<pb::Session>, Status> {
+    async fn get_session(
+        &self,
+        request: Request<pb::GetSessionRequest>,
+    ) -> Result<Response<pb::Session>, Status> {
         let caller = caller(&request)?;
         let pb::GetSessionRequest { name } = request.into_inner();
         let view = self.app.get_session(&caller, &name).await?;
@@ -145,7 +154,10 @@ impl Assessment for AssessmentService {
         }))
     }
 
-    async fn pause_session(&self, request: Request<pb::SessionActionRequest>) -> Result<Response<pb::Session>, Status> {
+    async fn pause_session(
+        &self,
+        request: Request<pb::SessionActionRequest>,
+    ) -> Result<Response<pb::Session>, Status> {
         self.change_state(request, Transition::Pause).await
     }
 
@@ -170,7 +182,7 @@ impl Assessment for AssessmentService {
         let caller = caller(&request)?;
         let pb::GetNextItemRequest { session, subtest } = request.into_inner();
         let view = self.app.next_item(&caller, &session, &subtest).await?;
-        Ok(Response::new(records::subtest_state(&view.state)))
+        Ok(Response::new(convert::subtest_state(&view.state)))
     }
 
     async fn record_response(
@@ -195,13 +207,25 @@ impl Assessment for AssessmentService {
             .app
             .record_response(&caller, &session, &subtest, input, &request_id)
             .await?;
-        Ok(Response::new(records::subtest_state(&view.state)))
+        Ok(Response::new(convert::subtest_state(&view.state)))
     }
 
-    async fn get_results(&self, request: Request<pb::GetResultsRequest>) -> Result<Response<pb::Profile>, Status> {
+    async fn get_results(
+        &self,
+        request: Request<pb::GetResultsRequest>,
+    ) -> Result<Response<pb::Profile>, Status> {
         let caller = caller(&request)?;
         let pb::GetResultsRequest { session } = request.into_inner();
         let results = self.app.results(&caller, &session).await?;
-        Ok(Response::new(convert::profile(&results.norms, &results.profile, results.deidentified)))
+        Ok(Response::new(results_message(&results)))
     }
+}
+
+/// A session's results as a message, de-identified where the application says so.
+fn results_message(results: &crate::app::Results) -> pb::Profile {
+    let mut m = convert::profile(&results.profile);
+    if results.deidentified {
+        convert::deidentify_profile(&mut m);
+    }
+    m
 }

@@ -2,7 +2,6 @@
 //! timestamps (RFC 3339, UTC).
 
 use qabilet_core::NormSet;
-use qabilet_core::administration::{AdaptiveEstimate, SubtestState};
 
 use super::convert;
 use super::pb::{self, SessionState as PbState};
@@ -26,7 +25,8 @@ pub fn child(c: &store::Child) -> pb::Child {
         notes,
         created_at,
     } = c;
-    let personal = |v: &Option<store::Personal>| v.as_ref().map(|p| p.as_str().to_owned()).unwrap_or_default();
+    let personal =
+        |v: &Option<store::Personal>| v.as_ref().map(|p| p.as_str().to_owned()).unwrap_or_default();
     pb::Child {
         name: format!("children/{id}"),
         code: code.clone(),
@@ -64,51 +64,6 @@ pub fn session(s: &store::Session, norms: Option<&NormSet>) -> pb::Session {
 /// A session with its subtests' state.
 pub fn session_view(view: &SessionView) -> pb::Session {
     let mut m = session(&view.session, view.norms.as_deref());
-    m.subtests = view.subtests.iter().map(subtest_state).collect();
+    m.subtests = view.subtests.iter().map(convert::subtest_state).collect();
     m
-}
-
-/// A subtest's administration state.
-pub fn subtest_state(s: &SubtestState) -> pb::SubtestState {
-    let SubtestState {
-        subtest,
-        next_item,
-        phase,
-        done,
-        start_item,
-        basal_item,
-        discontinued_after,
-        raw_score,
-        items_administered,
-        overrides,
-        adaptive,
-    } = s;
-    let text = |v: &Option<String>| v.clone().unwrap_or_default();
-    let (theta, theta_se, estimator) = match adaptive {
-        Some(AdaptiveEstimate { theta, se, estimator }) => (*theta, *se, estimator.to_string()),
-        None => (None, None, String::new()),
-    };
-    pb::SubtestState {
-        subtest: subtest.clone(),
-        next_item: text(next_item),
-        phase: phase.map(|p| p.as_str().to_owned()).unwrap_or_default(),
-        done: done.is_some(),
-        done_reason: done.map(|d| d.as_str().to_owned()).unwrap_or_default(),
-        start_item: text(start_item),
-        basal_item: text(basal_item),
-        discontinued_after: text(discontinued_after),
-        raw_score: u32::from(*raw_score),
-        items_administered: *items_administered as u32,
-        overrides: overrides
-            .iter()
-            .map(|o| pb::Override {
-                item: o.item.clone().unwrap_or_default(),
-                reason: o.reason.clone(),
-            })
-            .collect(),
-        adaptive: adaptive.is_some(),
-        theta,
-        theta_se,
-        estimator,
-    }
 }

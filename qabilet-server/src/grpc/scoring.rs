@@ -11,7 +11,9 @@ use tonic::{Request, Response, Status};
 use super::authenticate::caller;
 use super::convert;
 use super::pb::scoring_server::Scoring;
-use super::pb::{self, BatchScoreRequest, BatchScoreResult, Profile, ScoreProfileRequest, batch_score_result};
+use super::pb::{
+    self, BatchScoreRequest, BatchScoreResult, Profile, ScoreProfileRequest, batch_score_result,
+};
 use crate::app::{App, ChildScores, MAX_BATCH};
 
 /// The service.
@@ -47,7 +49,10 @@ type ResultStream = Pin<Box<dyn Stream<Item = Result<BatchScoreResult, Status>> 
 
 #[tonic::async_trait]
 impl Scoring for ScoringService {
-    async fn score_profile(&self, request: Request<ScoreProfileRequest>) -> Result<Response<Profile>, Status> {
+    async fn score_profile(
+        &self,
+        request: Request<ScoreProfileRequest>,
+    ) -> Result<Response<Profile>, Status> {
         let caller = caller(&request)?;
         let ScoreProfileRequest {
             battery,
@@ -57,9 +62,14 @@ impl Scoring for ScoringService {
         let child = child.ok_or_else(|| super::status::invalid_argument("child", "required"))?;
         let scored = self
             .app
-            .score_profile(&caller, &battery, child_scores(child), convert::options(options.as_ref()))
+            .score_profile(
+                &caller,
+                &battery,
+                child_scores(child),
+                convert::options(options.as_ref()),
+            )
             .await?;
-        Ok(Response::new(convert::profile(&scored.norms, &scored.profile, false)))
+        Ok(Response::new(convert::profile(&scored.profile)))
     }
 
     type BatchScoreStream = ResultStream;
@@ -89,11 +99,10 @@ impl Scoring for ScoringService {
                 convert::options(options.as_ref()),
             )
             .await?;
-        let norms = run.norms.clone();
         let abandoned = run.abandoned.clone();
         let results = tokio_stream::wrappers::ReceiverStream::new(run.results).map(move |item| {
             let result = match item.result {
-                Ok(profile) => batch_score_result::Result::Profile(convert::profile(&norms, &profile, false)),
+                Ok(profile) => batch_score_result::Result::Profile(convert::profile(&profile)),
                 Err(reason) => batch_score_result::Result::Error(reason),
             };
             Ok(BatchScoreResult {

@@ -52,8 +52,8 @@ mod vocab;
 
 pub use audit::{AuditEntry, AuditFilter, AuditRecord};
 pub use error::{ParseEnumError, StoreError};
-pub(crate) use ids::{new_id, now_ms};
 pub use ids::rfc3339;
+pub(crate) use ids::{new_id, now_ms};
 pub(crate) use paging::seq_cursor;
 pub use paging::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest};
 pub use personal::Personal;

@@ -46,7 +46,9 @@ pub async fn serve(listener: TcpListener, router: axum::Router, stop: impl Futur
         };
         // The peer's address, for the audit log (`console::signin::peer`).
         let routed = match io.connect_info().remote_addr() {
-            Some(addr) => router.clone().layer(axum::Extension(axum::extract::ConnectInfo(addr))),
+            Some(addr) => router
+                .clone()
+                .layer(axum::Extension(axum::extract::ConnectInfo(addr))),
             None => router.clone(),
         };
         let connection = http.serve_connection(TokioIo::new(io), TowerToHyperService::new(routed));

@@ -26,7 +26,6 @@ use crate::grpc::registry::Registry;
 use crate::grpc::reports::ReportsService;
 use crate::grpc::scoring::ScoringService;
 use crate::guidance_dir::Guidance;
-use crate::store::Store;
 
 mod conn;
 mod console;
@@ -243,7 +242,8 @@ async fn serve(
         ))
         .add_service(Authenticated::new(
             app.clone(),
-            AssessmentServer::new(AssessmentService::new(app.clone())).max_decoding_message_size(MAX_REQUEST_BYTES),
+            AssessmentServer::new(AssessmentService::new(app.clone()))
+                .max_decoding_message_size(MAX_REQUEST_BYTES),
         ))
         .add_service(Authenticated::new(
             app.clone(),
