@@ -3,12 +3,17 @@
 # starts the release server on a fresh database, creates a token, runs the load generator
 # (qabilet-server/examples/load.rs) with EXAMINERS concurrent examiners for SECONDS, stops
 # the server. Usage: tests/bench/load.sh [EXAMINERS] [SECONDS]
+# QABILET_BIN and LOAD_BIN name other builds to measure (e.g. an earlier commit's, for a
+# before/after comparison in one run); without them this tree's release build is used.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 EXAMINERS=${1:-32}
 SECONDS_=${2:-10}
-cargo build --release --quiet -p qabilet-server --bin qabilet --example load
-Q=target/release/qabilet
+if [ -z "${QABILET_BIN:-}" ] || [ -z "${LOAD_BIN:-}" ]; then
+  cargo build --release --quiet -p qabilet-server --bin qabilet --example load
+fi
+Q=${QABILET_BIN:-target/release/qabilet}
+LOAD=${LOAD_BIN:-target/release/examples/load}
 T=$(mktemp -d)
 trap 'kill $PID 2>/dev/null || true; rm -rf "$T"' EXIT
 run() {
@@ -21,7 +26,7 @@ run() {
   local token
   token=$($Q token create --db "$db" --role psychologist --centre load --subject "load-$label" 2>/dev/null)
   echo "== $label"
-  target/release/examples/load --url "http://$addr" --token "$token" --examiners "$EXAMINERS" --seconds "$SECONDS_"
+  "$LOAD" --url "http://$addr" --token "$token" --examiners "$EXAMINERS" --seconds "$SECONDS_"
   kill -TERM $PID
   wait $PID || true
 }

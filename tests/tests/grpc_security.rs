@@ -820,15 +820,20 @@ fn each_role_may_call_exactly_what_the_policy_grants() {
 /// DEADLINE_EXCEEDED after the send deadline, freeing its place.
 #[test]
 fn unread_batch_streams_are_capped_and_dropped() {
-    let served = Served::start_with_env(&[], &[("QABILET_BATCH_SEND_DEADLINE_MS", "1000")]);
+    let served = Served::start_with_env(&[], &[("QABILET_BATCH_SEND_DEADLINE_MS", "2000")]);
     let token = create_token(&served.db, "researcher", "c1", "res");
     runtime().block_on(async {
-        let channel = Channel::from_shared(served.url.clone())
-            .expect("url")
-            .connect()
-            .await
-            .expect("connect");
-        let mut scoring = ScoringClient::new(channel);
+        // A connection per stream: streams of one connection share its flow-control window,
+        // and unread ones would stall the others on the client's side.
+        let client = || async {
+            ScoringClient::new(
+                Channel::from_shared(served.url.clone())
+                    .expect("url")
+                    .connect()
+                    .await
+                    .expect("connect"),
+            )
+        };
         let children: Vec<pb::ChildScores> = (0..10_000)
             .map(|i| pb::ChildScores {
                 id: format!("c{i}"),
@@ -838,23 +843,20 @@ fn unread_batch_streams_are_capped_and_dropped() {
             })
             .collect();
         let batch = || {
-            qabilet_e2e::authed(
-                &token,
-                pb::BatchScoreRequest {
-                    battery: DEMO_BATTERY.into(),
-                    children: children.clone(),
-                    options: None,
-                },
-            )
+            qabilet_e2e::authed(&token, pb::BatchScoreRequest {
+                battery: DEMO_BATTERY.into(),
+                children: children.clone(),
+                options: None,
+            })
         };
         let mut unread = Vec::new();
         for _ in 0..4 {
-            unread.push(scoring.batch_score(batch()).await.expect("admitted").into_inner());
+            unread.push(client().await.batch_score(batch()).await.expect("admitted").into_inner());
         }
-        let refused = scoring.batch_score(batch()).await.expect_err("a fifth at once");
+        let refused = client().await.batch_score(batch()).await.expect_err("a fifth at once");
         assert_eq!(refused.code(), Code::ResourceExhausted, "{refused:?}");
         // Nobody reads for longer than the deadline.
-        tokio::time::sleep(std::time::Duration::from_millis(3000)).await;
+        tokio::time::sleep(std::time::Duration::from_millis(5000)).await;
         let mut stream = unread.pop().expect("a stream");
         let mut results = 0;
         let end = loop {
@@ -867,18 +869,11 @@ fn unread_batch_streams_are_capped_and_dropped() {
         assert_eq!(end, Code::DeadlineExceeded, "after {results} results");
         assert!(results < 10_000, "{results}");
         drop(unread);
-        // The places are free again.
-        let mut fresh = scoring
-            .batch_score(batch())
-            .await
-            .expect("admitted again")
-            .into_inner();
+        // The places are free again, and a client that reads gets every result.
+        let mut fresh = client().await.batch_score(batch()).await.expect("admitted again").into_inner();
         let mut n = 0;
         while let Some(r) = fresh.message().await.expect("read") {
-            assert!(matches!(
-                r.result,
-                Some(pb::batch_score_result::Result::Profile(_))
-            ));
+            assert!(matches!(r.result, Some(pb::batch_score_result::Result::Profile(_))));
             n += 1;
         }
         assert_eq!(n, 10_000);
