@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use qabilet_core::NormSet;
 use tonic::{Request, Response, Status};
 
 use super::pb::catalog_server::Catalog;
@@ -28,6 +29,12 @@ impl CatalogService {
     /// A catalog of `registry`, for callers `auth` accepts.
     pub fn new(registry: Arc<Registry>, auth: Arc<Authenticator>) -> Self {
         CatalogService { registry, auth }
+    }
+
+    /// The loaded norm set of battery `id`, for a caller inside the server that needs its
+    /// definitions (the console's charts are drawn on the battery's scales).
+    pub fn loaded(&self, id: &str) -> Option<Arc<NormSet>> {
+        self.registry.get(id).cloned()
     }
 
     async fn check<T>(&self, request: &Request<T>) -> Result<(), Status> {
