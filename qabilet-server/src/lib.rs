@@ -10,6 +10,7 @@ pub mod console;
 pub mod error;
 pub mod files;
 pub mod grpc;
+pub mod guidance_dir;
 pub mod norm_dir;
 pub mod report;
 pub mod store;

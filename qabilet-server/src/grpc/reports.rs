@@ -20,9 +20,9 @@ use std::sync::Arc;
 
 use qabilet_core::Lang;
 use qabilet_core::NormSet;
-use qabilet_core::guidance::{GuidanceFiles, GuidanceTables, Interests};
+use qabilet_core::guidance::Interests;
 use qabilet_core::profile::ScoredProfile;
-use qabilet_core::report::{ConsultationReport, ReportError, consultation, message_keys};
+use qabilet_core::report::{ConsultationReport, ReportError, consultation};
 use serde::Serialize;
 use tonic::{Request, Response, Status};
 
@@ -35,21 +35,12 @@ use super::status;
 use crate::auth::Principal;
 use crate::auth::policy::Action;
 use crate::error::CliError;
-use crate::report::{Edit, ReportContext, ReportEdits, Texts, render_html, render_pdf};
+use crate::guidance_dir::{self, LoadedGuidance};
+use crate::report::{Edit, GENERATOR_VERSION, ReportContext, ReportEdits, Texts, render_html, render_pdf};
 use crate::store::{self, NewReportEdit, PageRequest, SessionState, Store};
 
 /// Longest edit text, in characters (Unicode scalar values).
 pub const MAX_EDIT_CHARS: usize = 4000;
-
-/// The guidance tables and the report texts in every language, loaded and checked at start.
-#[derive(Debug)]
-pub struct LoadedGuidance {
-    /// The tables reports are built with.
-    pub tables: GuidanceTables,
-    /// The texts of `texts/{kk,ru,en}.ftl`, in [`Lang::ALL`] order, each with every key a
-    /// report can use.
-    pub texts: Vec<Texts>,
-}
 
 /// The guidance tables reports are built with, or why the server has none.
 #[derive(Debug, Clone)]
@@ -61,12 +52,13 @@ pub enum Guidance {
 }
 
 impl Guidance {
-    /// Loads the tables of `dir` (e.g. `norms/guidance`). A missing folder is not an error —
-    /// the server runs without reports — but an unreadable or invalid table is.
+    /// Loads the guidance folder `dir` (e.g. `norms/guidance`; [`guidance_dir::load`]). A
+    /// missing folder is not an error — the server runs without reports — but an unreadable
+    /// or invalid table or text is.
     ///
     /// # Errors
-    /// A file of the folder that cannot be read, or a table that fails its checks (file, line,
-    /// field and reason).
+    /// A file of the folder that cannot be read, or a table or text that fails its checks
+    /// (file, line, field and reason).
     pub fn load(dir: &Path) -> Result<Guidance, CliError> {
         if !dir.is_dir() {
             return Ok(Guidance::Missing(format!(
@@ -75,23 +67,7 @@ impl Guidance {
                 dir.display()
             )));
         }
-        let files = GuidanceFiles::read_with(|name| {
-            let path = dir.join(name);
-            std::fs::read_to_string(&path).map_err(|e| CliError::read(path, e))
-        })?;
-        let tables = GuidanceTables::from_files(&files)
-            .map_err(|e| CliError::Usage(format!("{}/{e}", dir.display())))?;
-        let required = message_keys(&tables);
-        let texts = Lang::ALL
-            .into_iter()
-            .map(|lang| {
-                let path = dir.join("texts").join(format!("{}.ftl", lang.code()));
-                let source = std::fs::read_to_string(&path).map_err(|e| CliError::read(path.clone(), e))?;
-                Texts::parse(lang, &path.display().to_string(), source, &required)
-                    .map_err(|e| CliError::Usage(e.to_string()))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Guidance::Loaded(Arc::new(LoadedGuidance { tables, texts })))
+        Ok(Guidance::Loaded(Arc::new(guidance_dir::load(dir)?)))
     }
 
     fn loaded(&self) -> Result<&LoadedGuidance, Status> {
@@ -156,12 +132,18 @@ impl ReportsService {
         };
         // The norm set the results were scored with (pinned when the session started).
         let norms = self.assessment.pinned_norms(&session)?;
-        let report =
-            consultation(&record, &norms.battery, tables, interests.as_ref()).map_err(|e| match e {
-                ReportError::Interests(e) => status::invalid_argument("interests_json", e.to_string()),
-                ReportError::NoAgeGate(_) => Status::failed_precondition(e.to_string()),
-                other => Status::internal(other.to_string()),
-            })?;
+        let report = consultation(
+            &record,
+            &norms.battery,
+            tables,
+            interests.as_ref(),
+            GENERATOR_VERSION,
+        )
+        .map_err(|e| match e {
+            ReportError::Interests(e) => status::invalid_argument("interests_json", e.to_string()),
+            ReportError::NoAgeGate(_) => Status::failed_precondition(e.to_string()),
+            other => Status::internal(other.to_string()),
+        })?;
         Ok(Built {
             session,
             child,
@@ -356,7 +338,7 @@ impl Reports for ReportsService {
         let in_effect = latest(&edits);
         let json = report_json(&built.report, &in_effect)?;
         let guidance = self.guidance.loaded()?;
-        let texts = &guidance.texts[Lang::ALL.iter().position(|&l| l == lang).unwrap_or(0)];
+        let texts = guidance.texts(lang);
         let edits_in_effect = report_edits(&in_effect);
         let ctx = ReportContext {
             report: &built.report,
