@@ -61,6 +61,16 @@ impl Scale {
     pub fn sem(&self, reliability: f64) -> f64 {
         self.sd * (1.0 - reliability).sqrt()
     }
+
+    /// The scores a whole number of SDs from the mean, mean + k·SD, that lie within the
+    /// scale's range, ascending: where a profile chart of this scale marks its axis (1, 4, 7,
+    /// 10, 13, 16, 19 on the scaled scale; 40, 55, …, 160 on the index scale).
+    pub fn sd_ticks(&self) -> impl Iterator<Item = f64> + use<> {
+        let (mean, sd) = (self.mean, self.sd);
+        let k_min = ((f64::from(self.min) - mean) / sd).ceil() as i32;
+        let k_max = ((f64::from(self.max) - mean) / sd).floor() as i32;
+        (k_min..=k_max).map(move |k| mean + f64::from(k) * sd)
+    }
 }
 
 /// A percentile rank as written in output: one decimal, round(10·p) half away from zero,
@@ -77,6 +87,25 @@ pub fn round_half_away(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ticks_fall_every_sd_from_the_mean_within_the_range() {
+        let ticks: Vec<f64> = Scale::SCALED.sd_ticks().collect();
+        assert_eq!(ticks, [1.0, 4.0, 7.0, 10.0, 13.0, 16.0, 19.0]);
+        let ticks: Vec<f64> = Scale::INDEX.sd_ticks().collect();
+        assert_eq!(ticks, [40.0, 55.0, 70.0, 85.0, 100.0, 115.0, 130.0, 145.0, 160.0]);
+        // A range that is not a whole number of SDs from the mean: 50 ± 10 on 25–80.
+        let t = Scale {
+            mean: 50.0,
+            sd: 10.0,
+            min: 25,
+            max: 80,
+        };
+        assert_eq!(
+            t.sd_ticks().collect::<Vec<_>>(),
+            [30.0, 40.0, 50.0, 60.0, 70.0, 80.0]
+        );
+    }
 
     #[test]
     fn halves_round_away_from_zero_on_both_scales() {

@@ -17,6 +17,8 @@ use qabilet_core::{CiMethod, ConfidenceLevel, Lang, NormFiles, NormSet, ScoreReq
 
 const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
 const TEST_DATE: &str = "2026-05-15";
+/// The software version a test names as the report's maker.
+const VERSION: &str = "0.0.0-test";
 
 fn read(path: &str) -> String {
     std::fs::read_to_string(format!("{ROOT}/{path}")).unwrap_or_else(|e| panic!("{path}: {e}"))
@@ -410,7 +412,7 @@ fn build(norms: &NormSet, tables: &GuidanceTables, case: &Case) -> ConsultationR
     let interests = case
         .interests
         .map(|j| Interests::from_json(j, &tables.interests).expect("interests"));
-    consultation(&record, &norms.battery, tables, interests.as_ref()).expect("report")
+    consultation(&record, &norms.battery, tables, interests.as_ref(), VERSION).expect("report")
 }
 
 fn dedup_kinds(report: &ConsultationReport) -> Vec<DirectionKind> {
@@ -551,7 +553,7 @@ fn working_memory_and_speed_never_drive_directions_worlds_or_clusters() {
                 ("vp", 13),
             ],
         );
-        let r = consultation(&record, &norms.battery, &tables, None).expect("report");
+        let r = consultation(&record, &norms.battery, &tables, None, VERSION).expect("report");
         assert!(
             !r.learning.is_empty(),
             "working memory and speed are reported as how the child learns"
@@ -603,8 +605,8 @@ fn interests_are_ignored_under_ten_and_blended_from_ten() {
     // Under ten: the same report with or without interests, and a trace saying why.
     for birth in [AGE_5, AGE_8, AGE_9] {
         let record = scored(&norms, birth, &ABILITY_14);
-        let without = consultation(&record, &norms.battery, &tables, None).expect("report");
-        let with = consultation(&record, &norms.battery, &tables, Some(&people)).expect("report");
+        let without = consultation(&record, &norms.battery, &tables, None, VERSION).expect("report");
+        let with = consultation(&record, &norms.battery, &tables, Some(&people), VERSION).expect("report");
         assert_eq!(with.directions, without.directions);
         assert_eq!(with.interests.message.key, "interests-ignored-age");
         assert_eq!(with.interests.trace[0].rule, "interests.ignored_under_age");
@@ -616,7 +618,7 @@ fn interests_are_ignored_under_ten_and_blended_from_ten() {
         &[("sim", 14), ("voc", 14), ("bd", 14), ("vp", 14)],
     );
     let keys = |i: Option<&Interests>| -> Vec<String> {
-        let r = consultation(&record, &norms.battery, &tables, i).expect("report");
+        let r = consultation(&record, &norms.battery, &tables, i, VERSION).expect("report");
         if i.is_some() {
             assert_eq!(r.interests.message.key, "interests-blended");
             for d in r.directions.iter().filter(|d| d.kind == Cluster) {
@@ -854,7 +856,7 @@ fn expected_any_index_rates_match_the_standardisation_sample() {
         let request = ScoreRequest::parse(&norms, &row[birth], &row[test], raw).expect("sample row");
         let profile = norms.score(&request, &ScoringOptions::default());
         let record = ScoredProfile::new(&row[id], &request, &profile);
-        let r = consultation(&record, &norms.battery, &tables, None).expect("report");
+        let r = consultation(&record, &norms.battery, &tables, None, VERSION).expect("report");
         n += 1;
         match r.referral.outcome {
             Referred => referred += 1,
@@ -876,7 +878,7 @@ fn the_report_recomputes_the_interval_at_90_from_the_scored_json() {
     let tables = tables();
     let record = scored(&norms, AGE_8, &[("bd", 13), ("vp", 14)]);
     assert_eq!(record.options.ci_level, ConfidenceLevel::P95);
-    let r = consultation(&record, &norms.battery, &tables, None).expect("report");
+    let r = consultation(&record, &norms.battery, &tables, None, VERSION).expect("report");
     for row in &r.profile {
         let c = record
             .composites
@@ -901,7 +903,7 @@ fn the_report_recomputes_the_interval_at_90_from_the_scored_json() {
     let norms_id = serde_json::to_value(&record).expect("json");
     let reparsed = ScoredProfile::from_json(&norms_id.to_string()).expect("reparsed");
     assert_eq!(
-        consultation(&reparsed, &norms.battery, &tables, None).expect("report"),
+        consultation(&reparsed, &norms.battery, &tables, None, VERSION).expect("report"),
         r
     );
 }
@@ -968,6 +970,75 @@ fn a_line_of_the_cli_json_is_read() {
     ));
 }
 
+/// The guidance hash, recomputed here from the folder's bytes by the rule of
+/// norms/guidance/README.md (per file in order — the seven tables, then texts/kk.ftl,
+/// texts/ru.ftl, texts/en.ftl — name, NUL, length in decimal, NUL, bytes; SHA-256).
+fn guidance_hash_of_folder() -> String {
+    use sha2::{Digest, Sha256};
+    let names = [
+        "domains.toml",
+        "thresholds.toml",
+        "age_gates.toml",
+        "referral.toml",
+        "interests.toml",
+        "activities.csv",
+        "clusters.csv",
+        "texts/kk.ftl",
+        "texts/ru.ftl",
+        "texts/en.ftl",
+    ];
+    let mut h = Sha256::new();
+    for name in names {
+        let bytes = std::fs::read(format!("{ROOT}/norms/guidance/{name}")).expect("read");
+        h.update(name.as_bytes());
+        h.update([0]);
+        h.update(bytes.len().to_string().as_bytes());
+        h.update([0]);
+        h.update(&bytes);
+    }
+    let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
+/// Guidance is pinned like norms: the tables carry the hash of every file a report is made
+/// from, texts included, and every report records it with the norm-set hash and the
+/// software version it was given.
+#[test]
+fn the_guidance_hash_covers_tables_and_texts_and_every_report_records_it() {
+    let files = guidance_files();
+    let tables = GuidanceTables::from_files(&files).expect("tables");
+    assert_eq!(tables.id.hash, guidance_hash_of_folder());
+    assert_eq!(files.hash(), tables.id.hash);
+    // A changed sentence in one language changes the hash; so does a changed table, and a
+    // file's bytes moved into another file (names and lengths are hashed).
+    let mut changed = files.clone();
+    changed.texts.ru.push_str("\n# comment\n");
+    assert_ne!(changed.hash(), files.hash());
+    let mut changed = files.clone();
+    changed.thresholds_toml.push(' ');
+    assert_ne!(changed.hash(), files.hash());
+    let mut moved = files.clone();
+    let tail = moved.clusters_csv.split_off(moved.clusters_csv.len() - 1);
+    moved.texts.kk.insert_str(0, &tail);
+    assert_ne!(moved.hash(), files.hash());
+
+    let norms = demo_norms();
+    let record = scored(&norms, AGE_8, &[("bd", 13)]);
+    let r = consultation(&record, &norms.battery, &tables, None, VERSION).expect("report");
+    assert_eq!(
+        r.fingerprint,
+        qabilet_core::report::ReportFingerprint {
+            norm_set_hash: norms.id.hash.clone(),
+            guidance_hash: guidance_hash_of_folder(),
+            software_version: VERSION.into(),
+        }
+    );
+    let json = serde_json::to_value(&r).expect("json");
+    assert_eq!(json["fingerprint"]["guidance_hash"], guidance_hash_of_folder());
+    assert_eq!(json["fingerprint"]["norm_set_hash"], norms.id.hash.as_str());
+    assert_eq!(json["fingerprint"]["software_version"], VERSION);
+}
+
 #[test]
 fn loading_reports_file_line_and_field() {
     type Edit = fn(&mut GuidanceFiles);
@@ -1031,7 +1102,7 @@ fn a_report_for_another_battery_is_refused() {
     let tables = tables();
     let mut record = scored(&norms, AGE_8, &[]);
     record.norm_set.battery = "another".into();
-    assert!(consultation(&record, &norms.battery, &tables, None).is_err());
+    assert!(consultation(&record, &norms.battery, &tables, None, VERSION).is_err());
 }
 
 #[test]

@@ -1,11 +1,12 @@
 //! Invariants that must hold for every input (proptest): age arithmetic round-trips and is
 //! monotone, scaled scores never fall as raw scores rise, intervals contain their centre and
-//! widen with the level, and norm tables survive loading then writing unchanged.
+//! widen with the level, norm tables survive loading then writing unchanged, and a scored
+//! profile survives its JSON.
 
 use proptest::prelude::*;
 use qabilet_core::age::{ChronologicalAge, Date};
 use qabilet_core::norms::{SubtestNorms, SubtestRow};
-use qabilet_core::profile::Scorer;
+use qabilet_core::profile::{ScoredProfile, Scorer};
 use qabilet_core::scale::Scale;
 use qabilet_core::{
     CiMethod, ConfidenceInterval, ConfidenceLevel, NormFiles, NormSet, ScoreRequest, ScoringOptions,
@@ -141,5 +142,58 @@ proptest! {
         let reloaded = SubtestNorms::parse(battery, &text).unwrap();
         prop_assert_eq!(&reloaded, &table);
         prop_assert_eq!(reloaded.to_csv(battery), text);
+    }
+
+    /// The owned scored profile carries every score of the profile it was made from, and its
+    /// JSON reads back to the same value (the record `qabilet report` takes).
+    #[test]
+    fn a_scored_profile_keeps_every_score_and_reads_back_from_its_json(
+        birth in date(),
+        months in 60i64..=143,
+        days in 0i64..28,
+        picks in proptest::collection::vec(proptest::option::of(any::<prop::sample::Index>()), 13),
+        options in (0usize..4, any::<bool>()),
+    ) {
+        let norms = demo();
+        let Some(test) = birth
+            .checked_add(jiff::Span::new().months(months))
+            .ok()
+            .and_then(|d| d.checked_add(jiff::Span::new().days(days)).ok())
+        else {
+            return Ok(());
+        };
+        let raw: Vec<Option<u16>> = norms
+            .battery
+            .subtests
+            .iter()
+            .zip(&picks)
+            .map(|(s, p)| p.map(|i| i.index(usize::from(s.raw_max) + 1) as u16))
+            .collect();
+        let Ok(request) = ScoreRequest::new(norms, birth, test, raw) else {
+            return Ok(());
+        };
+        let options = ScoringOptions {
+            ci_level: [ConfidenceLevel::P68, ConfidenceLevel::P90, ConfidenceLevel::P95, ConfidenceLevel::P99][options.0],
+            ci_method: if options.1 { CiMethod::TrueScore } else { CiMethod::Obtained },
+        };
+        let profile = Scorer::new(norms, options).score(&request);
+        let scored = ScoredProfile::new("p", &request, &profile);
+        prop_assert_eq!((scored.birth_date, scored.test_date, scored.age), (birth, test, profile.age));
+        prop_assert_eq!(scored.subtests.len(), profile.subtests.len());
+        for (owned, borrowed) in scored.subtests.iter().zip(&profile.subtests) {
+            prop_assert_eq!(owned.id.as_str(), borrowed.id);
+            prop_assert_eq!((owned.raw, owned.scaled, owned.ci), (borrowed.raw, borrowed.scaled, borrowed.ci));
+            prop_assert_eq!(scored.raw.get(borrowed.id), Some(borrowed.raw));
+        }
+        for (owned, borrowed) in scored.composites.iter().zip(&profile.composites) {
+            prop_assert_eq!(owned.id.as_str(), borrowed.id);
+            prop_assert_eq!(
+                owned.value.as_ref().map(|v| (v.index, v.ci, v.classification.as_str())),
+                borrowed.value.as_ref().map(|v| (v.index, v.ci, v.classification))
+            );
+        }
+        prop_assert_eq!(scored.discrepancies.len(), profile.discrepancies.len());
+        let json = serde_json::to_string(&scored).unwrap();
+        prop_assert_eq!(ScoredProfile::from_json(&json).unwrap(), scored);
     }
 }

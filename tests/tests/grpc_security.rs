@@ -843,17 +843,31 @@ fn unread_batch_streams_are_capped_and_dropped() {
             })
             .collect();
         let batch = || {
-            qabilet_e2e::authed(&token, pb::BatchScoreRequest {
-                battery: DEMO_BATTERY.into(),
-                children: children.clone(),
-                options: None,
-            })
+            qabilet_e2e::authed(
+                &token,
+                pb::BatchScoreRequest {
+                    battery: DEMO_BATTERY.into(),
+                    children: children.clone(),
+                    options: None,
+                },
+            )
         };
         let mut unread = Vec::new();
         for _ in 0..4 {
-            unread.push(client().await.batch_score(batch()).await.expect("admitted").into_inner());
+            unread.push(
+                client()
+                    .await
+                    .batch_score(batch())
+                    .await
+                    .expect("admitted")
+                    .into_inner(),
+            );
         }
-        let refused = client().await.batch_score(batch()).await.expect_err("a fifth at once");
+        let refused = client()
+            .await
+            .batch_score(batch())
+            .await
+            .expect_err("a fifth at once");
         assert_eq!(refused.code(), Code::ResourceExhausted, "{refused:?}");
         // Nobody reads for longer than the deadline.
         tokio::time::sleep(std::time::Duration::from_millis(5000)).await;
@@ -870,10 +884,18 @@ fn unread_batch_streams_are_capped_and_dropped() {
         assert!(results < 10_000, "{results}");
         drop(unread);
         // The places are free again, and a client that reads gets every result.
-        let mut fresh = client().await.batch_score(batch()).await.expect("admitted again").into_inner();
+        let mut fresh = client()
+            .await
+            .batch_score(batch())
+            .await
+            .expect("admitted again")
+            .into_inner();
         let mut n = 0;
         while let Some(r) = fresh.message().await.expect("read") {
-            assert!(matches!(r.result, Some(pb::batch_score_result::Result::Profile(_))));
+            assert!(matches!(
+                r.result,
+                Some(pb::batch_score_result::Result::Profile(_))
+            ));
             n += 1;
         }
         assert_eq!(n, 10_000);

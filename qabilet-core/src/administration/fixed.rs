@@ -85,14 +85,7 @@ impl Administration {
     /// [`Administration::record`] refuses, and why.
     pub fn replay(subtest: &Subtest, age_months: u16, events: &[Event]) -> Result<Self, AdministrationError> {
         let mut administration = Self::new(subtest, age_months);
-        for (index, event) in events.iter().enumerate() {
-            administration
-                .record(event.clone())
-                .map_err(|error| AdministrationError::Replay {
-                    index,
-                    error: Box::new(error),
-                })?;
-        }
+        super::replay_log(events, |event| administration.record(event))?;
         Ok(administration)
     }
 

@@ -202,3 +202,18 @@ pub enum AdministrationError {
         error: Box<AdministrationError>,
     },
 }
+
+/// Records `events` in order through `record`, as a replay does: the first event refused
+/// stops it, reported as [`AdministrationError::Replay`] with its position in the log.
+fn replay_log(
+    events: &[Event],
+    mut record: impl FnMut(Event) -> Result<(), AdministrationError>,
+) -> Result<(), AdministrationError> {
+    for (index, event) in events.iter().enumerate() {
+        record(event.clone()).map_err(|error| AdministrationError::Replay {
+            index,
+            error: Box::new(error),
+        })?;
+    }
+    Ok(())
+}

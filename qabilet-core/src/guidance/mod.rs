@@ -15,6 +15,9 @@ mod parse;
 pub mod referral;
 pub mod thresholds;
 
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 pub use activities::{Activity, Evidence};
@@ -24,6 +27,8 @@ pub use domains::{DomainRole, DomainRule};
 pub use interests::{InterestRules, Interests, InterestsError, Respondent};
 pub use referral::{ReferralOutcome, ReferralRules, SingleIndexRate};
 pub use thresholds::{StandingKind, Thresholds};
+
+use crate::text::{Lang, LocalizedText};
 
 /// A problem in a guidance file: the file, the line where known, the field and the reason.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -39,9 +44,10 @@ pub struct GuidanceError {
     pub reason: String,
 }
 
-/// The text of every file of `norms/guidance/` that the rules use (texts excluded: they
-/// belong to the renderer).
-#[derive(Debug, Clone, Default)]
+/// The text of every file of `norms/guidance/` a report is made from: the tables the rules
+/// read and the texts its sentences come from (the renderer parses the texts; they are
+/// hashed with the tables, so that a changed sentence changes the guidance's identity).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GuidanceFiles {
     /// `domains.toml`.
     pub domains_toml: String,
@@ -57,10 +63,12 @@ pub struct GuidanceFiles {
     pub activities_csv: String,
     /// `clusters.csv`.
     pub clusters_csv: String,
+    /// `texts/kk.ftl`, `texts/ru.ftl`, `texts/en.ftl`: the report's sentences (Fluent).
+    pub texts: LocalizedText,
 }
 
 impl GuidanceFiles {
-    /// The file names, in the order of the fields.
+    /// The tables' file names, in the order of the fields.
     pub const NAMES: [&'static str; 7] = [
         "domains.toml",
         "thresholds.toml",
@@ -71,7 +79,17 @@ impl GuidanceFiles {
         "clusters.csv",
     ];
 
-    /// Gathers the files through `read(name)` (e.g. reading `norms/guidance/<name>`).
+    /// The file name of the texts in `lang`: `texts/<code>.ftl`.
+    pub fn text_name(lang: Lang) -> &'static str {
+        match lang {
+            Lang::Kk => "texts/kk.ftl",
+            Lang::Ru => "texts/ru.ftl",
+            Lang::En => "texts/en.ftl",
+        }
+    }
+
+    /// Gathers the files through `read(name)` (e.g. reading `norms/guidance/<name>`), names
+    /// as [`GuidanceFiles::named`] lists them.
     ///
     /// # Errors
     /// The first error `read` returns.
@@ -84,7 +102,53 @@ impl GuidanceFiles {
             interests_toml: read(Self::NAMES[4])?,
             activities_csv: read(Self::NAMES[5])?,
             clusters_csv: read(Self::NAMES[6])?,
+            texts: LocalizedText {
+                kk: read(Self::text_name(Lang::Kk))?,
+                ru: read(Self::text_name(Lang::Ru))?,
+                en: read(Self::text_name(Lang::En))?,
+            },
         })
+    }
+
+    /// Every file with its name, in hashing order: the tables in [`GuidanceFiles::NAMES`]
+    /// order, then the texts in kk, ru, en.
+    pub fn named(&self) -> Vec<(&'static str, &str)> {
+        let tables = [
+            &self.domains_toml,
+            &self.thresholds_toml,
+            &self.age_gates_toml,
+            &self.referral_toml,
+            &self.interests_toml,
+            &self.activities_csv,
+            &self.clusters_csv,
+        ];
+        let mut files: Vec<(&'static str, &str)> = Self::NAMES
+            .into_iter()
+            .zip(tables)
+            .map(|(name, text)| (name, text.as_str()))
+            .collect();
+        files.extend(Lang::ALL.map(|l| (Self::text_name(l), self.texts.get(l))));
+        files
+    }
+
+    /// The guidance hash: the norm-set hash's rule ([`crate::norms::file_set_hash`]) over
+    /// [`GuidanceFiles::named`] (norms/guidance/README.md).
+    pub fn hash(&self) -> String {
+        crate::norms::file_set_hash(self.named())
+    }
+}
+
+/// What every report names about the guidance it was made with: the SHA-256 over the
+/// guidance files, tables and texts ([`GuidanceFiles::hash`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct GuidanceId {
+    /// `sha256:<hex>` over the guidance files.
+    pub hash: String,
+}
+
+impl fmt::Display for GuidanceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.hash)
     }
 }
 
@@ -105,12 +169,15 @@ pub struct GuidanceTables {
     pub activities: Vec<Activity>,
     /// Career clusters (`clusters.csv`), in file order.
     pub clusters: Vec<Cluster>,
+    /// The files' identity.
+    pub id: GuidanceId,
 }
 
 impl GuidanceTables {
     /// Parses and checks every table and the references between them (domains named by
     /// worlds, clusters and activities exist; clusters use only domains that may drive
-    /// careers; the questionnaire's worlds are the age gates' worlds).
+    /// careers; the questionnaire's worlds are the age gates' worlds), and records the
+    /// files' identity (the texts are hashed, not parsed: the renderer parses them).
     ///
     /// # Errors
     /// The first problem found, with its file, line and field.
@@ -130,6 +197,7 @@ impl GuidanceTables {
             interests,
             activities,
             clusters,
+            id: GuidanceId { hash: files.hash() },
         })
     }
 

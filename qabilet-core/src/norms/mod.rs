@@ -74,19 +74,26 @@ impl NormFiles {
         self.item_banks.iter().map(|(p, t)| (p.as_str(), t.as_str()))
     }
 
-    /// The norm-set hash: SHA-256 over, per file in order (the tables, then the item banks
-    /// by path), name, NUL, length in decimal, NUL, bytes (norms/FORMATS.md).
+    /// The norm-set hash: [`file_set_hash`] of the files in order — the tables, then the item
+    /// banks by path (norms/FORMATS.md).
     pub fn hash(&self) -> String {
-        let mut h = Sha256::new();
-        for (name, text) in self.named().into_iter().chain(self.banks()) {
-            h.update(name.as_bytes());
-            h.update([0]);
-            h.update(text.len().to_string().as_bytes());
-            h.update([0]);
-            h.update(text.as_bytes());
-        }
-        hex_digest(h)
+        file_set_hash(self.named().into_iter().chain(self.banks()))
     }
+}
+
+/// The identity of a set of files: `sha256:<64 hex>` of SHA-256 over, per file in the order
+/// given, its name, NUL, its length in bytes in decimal, NUL, its bytes (norms/FORMATS.md).
+/// The norm-set hash and the guidance hash are computed by this one rule.
+pub fn file_set_hash<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut h = Sha256::new();
+    for (name, text) in files {
+        h.update(name.as_bytes());
+        h.update([0]);
+        h.update(text.len().to_string().as_bytes());
+        h.update([0]);
+        h.update(text.as_bytes());
+    }
+    hex_digest(h)
 }
 
 /// `sha256:<64 hex>` of `bytes` (how a build records the sample it was made from).

@@ -5,7 +5,7 @@
 use crate::guidance::{DomainRole, Evidence, GuidanceTables, StandingKind};
 
 /// Headings and labels a renderer needs besides the report's own messages.
-pub const RENDERER_KEYS: [&str; 41] = [
+pub const RENDERER_KEYS: [&str; 43] = [
     "report-title",
     "section-summary",
     "section-profile",
@@ -19,8 +19,8 @@ pub const RENDERER_KEYS: [&str; 41] = [
     "section-caveats",
     "label-evidence",
     "label-ci",
-    // The rendered page's layout (qabilet-server `report`): header, profile table, norm set,
-    // traces, psychologist's edits, chart, footer.
+    // The rendered page's layout (qabilet-server `report`): header, profile table, norm set
+    // and what the report was made with, traces, psychologist's edits, chart, footer.
     "label-child",
     "label-age",
     "label-domain",
@@ -31,6 +31,8 @@ pub const RENDERER_KEYS: [&str; 41] = [
     "label-battery",
     "label-version",
     "label-norm-hash",
+    "label-guidance-hash",
+    "label-software-version",
     "label-norm-status",
     "norm-status-demonstration",
     "norm-status-clinical",

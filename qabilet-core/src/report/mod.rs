@@ -11,7 +11,7 @@ mod keys;
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 pub use build::consultation;
@@ -225,6 +225,20 @@ pub struct Referral {
     pub trace: Vec<TraceStep>,
 }
 
+/// What a report was made with, so that it can be made again and a changed rule or sentence
+/// never changes it silently: the norm set the scores were computed with, the guidance
+/// tables and texts its rules and sentences come from, and the software that made it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportFingerprint {
+    /// `sha256:<hex>` over the norm files (the record's norm set).
+    pub norm_set_hash: String,
+    /// `sha256:<hex>` over the guidance files, tables and texts
+    /// ([`crate::guidance::GuidanceFiles::hash`]).
+    pub guidance_hash: String,
+    /// The version of the software that made the report, as its caller names it.
+    pub software_version: String,
+}
+
 /// The consultation report of one child.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ConsultationReport {
@@ -234,8 +248,8 @@ pub struct ConsultationReport {
     pub battery: String,
     /// Battery version.
     pub version: String,
-    /// Norm-set hash of the scores.
-    pub norm_set_hash: String,
+    /// What the report was made with: the norm set, the guidance and the software.
+    pub fingerprint: ReportFingerprint,
     /// Notice of demonstration norms, if any.
     pub notice: Option<String>,
     /// Age `Y:M:D`.

@@ -64,9 +64,6 @@ use crate::grpc::registry::Registry;
 use crate::guidance_dir::Guidance;
 use crate::store::Store;
 
-/// The version of this software, recorded with every report.
-pub const SOFTWARE_VERSION: &str = concat!("qabilet ", env!("CARGO_PKG_VERSION"));
-
 /// The application: what every transport calls.
 pub struct App {
     registry: Arc<Registry>,

@@ -24,7 +24,7 @@ use super::idempotency::request_key;
 use super::{App, AppError, Caller};
 use crate::auth::policy::Action;
 use crate::guidance_dir::LoadedGuidance;
-use crate::report::{Edit, ReportContext, ReportEdits, render_html, render_pdf};
+use crate::report::{Edit, GENERATOR_VERSION, ReportContext, ReportEdits, render_html, render_pdf};
 use crate::store::{
     self, Child, NewReportEdit, Page, PageRequest, Personal, ReportEdit, Session, SessionState,
 };
@@ -245,6 +245,7 @@ impl App {
             &results.norms.battery,
             &guidance.tables,
             interests.as_ref(),
+            GENERATOR_VERSION,
         )
         .map_err(|e| match e {
             ReportError::Interests(e) => AppError::invalid("interests_json", e.to_string()),

@@ -9,14 +9,15 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 use qabilet_core::Lang;
-use qabilet_core::guidance::{GuidanceFiles, GuidanceTables, Interests};
+use qabilet_core::guidance::{GuidanceFiles, Interests};
 use qabilet_core::profile::ScoredProfile;
-use qabilet_core::report::{consultation, message_keys};
+use qabilet_core::report::consultation;
 
 use crate::error::CliError;
 use crate::files::{self, Named};
+use crate::guidance_dir;
 use crate::norm_dir;
-use crate::report::{ReportContext, ReportEdits, Texts, render_html, render_pdf};
+use crate::report::{GENERATOR_VERSION, ReportContext, ReportEdits, render_html, render_pdf};
 
 pub(super) const LONG_ABOUT: &str = "\
 Write a child's consultation report (HTML, PDF or JSON) in Kazakh, Russian or English.
@@ -168,7 +169,6 @@ pub fn run(args: &ReportArgs) -> Result<(), CliError> {
         ));
     }
 
-    let ftl = args.guidance.join("texts").join(format!("{}.ftl", lang.code()));
     let mut inputs = vec![Named::new("--input", &args.input)];
     inputs.extend(args.interests.iter().map(|p| Named::new("--interests", p)));
     inputs.extend(args.edits.iter().map(|p| Named::new("--edits", p)));
@@ -180,23 +180,28 @@ pub fn run(args: &ReportArgs) -> Result<(), CliError> {
     inputs.extend(
         GuidanceFiles::NAMES
             .iter()
-            .map(|name| args.guidance.join(name))
-            .chain([ftl.clone()])
-            .map(|p| Named::new("--guidance", p)),
+            .copied()
+            .chain(Lang::ALL.map(GuidanceFiles::text_name))
+            .map(|name| Named::new("--guidance", args.guidance.join(name))),
     );
     files::refuse_same_file(&Named::new("--out", &args.out), &inputs)?;
 
-    let guidance_files = GuidanceFiles::read_with(|name| read(&args.guidance.join(name)))?;
-    let tables = GuidanceTables::from_files(&guidance_files)
-        .map_err(|e| CliError::Usage(format!("{}/{e}", args.guidance.display())))?;
+    let guidance = guidance_dir::load(&args.guidance)?;
+    let tables = &guidance.tables;
     let interests = match &args.interests {
         Some(path) => {
             Some(Interests::from_json(&read(path)?, &tables.interests).map_err(|e| usage(path, e))?)
         }
         None => None,
     };
-    let report = consultation(&record, &norms.battery, &tables, interests.as_ref())
-        .map_err(|e| usage(&args.input, e))?;
+    let report = consultation(
+        &record,
+        &norms.battery,
+        tables,
+        interests.as_ref(),
+        GENERATOR_VERSION,
+    )
+    .map_err(|e| usage(&args.input, e))?;
     let edits = match &args.edits {
         Some(path) => {
             let edits = ReportEdits::from_json(&read(path)?).map_err(|e| usage(path, e))?;
@@ -206,24 +211,18 @@ pub fn run(args: &ReportArgs) -> Result<(), CliError> {
         None => ReportEdits::default(),
     };
 
-    let texts = Texts::parse(
-        lang,
-        &ftl.display().to_string(),
-        read(&ftl)?,
-        &message_keys(&tables),
-    )
-    .map_err(|e| CliError::Usage(e.to_string()))?;
+    let texts = guidance.texts(lang);
     let ctx = ReportContext {
         report: &report,
         norms: &norms,
-        tables: &tables,
+        tables,
         edits: &edits,
     };
     let bytes = match args.format {
-        ReportFormat::Html => render_html(&ctx, &texts)
+        ReportFormat::Html => render_html(&ctx, texts)
             .map_err(|e| CliError::Usage(e.to_string()))?
             .into_bytes(),
-        ReportFormat::Pdf => render_pdf(&ctx, &texts).map_err(|e| CliError::Usage(e.to_string()))?,
+        ReportFormat::Pdf => render_pdf(&ctx, texts).map_err(|e| CliError::Usage(e.to_string()))?,
         ReportFormat::Json => {
             let value = serde_json::json!({
                 "report": report,

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use qabilet_core::ConfidenceInterval;
 use qabilet_core::guidance::ReferralOutcome;
 use qabilet_core::profile::{Direction, StrengthsWeaknesses};
+use qabilet_core::scale::Scale;
 
 use super::page::{Screen, esc, page, t, te};
 use super::signin::Signed;
@@ -23,6 +24,7 @@ pub async fn show(s: Signed, Path(id): Path<String>) -> Response {
         Ok(r) => r,
         Err(e) => return s.fail(e).into_response(),
     };
+    // The charts are drawn on the battery's scales (battery.toml `[scales]`).
     // The referral decision is the report's: only a finished session has one.
     let referral = s
         .app()
@@ -65,14 +67,14 @@ pub async fn show(s: Signed, Path(id): Path<String>) -> Response {
         let _ = write!(
             b,
             "<figure class=\"chart indexes\">{}<figcaption>{}</figcaption></figure>",
-            chart(&INDEX_SCALE, &indexes),
+            chart(&results.norms.battery.index_scale, &indexes),
             te(&ui, "chart-indexes")
         );
     }
     let _ = write!(
         b,
         "<figure class=\"chart subtests\">{}<figcaption>{}</figcaption></figure>",
-        chart(&SUBTEST_SCALE, &subtests),
+        chart(&results.norms.battery.scaled_scale, &subtests),
         te(&ui, "chart-subtests")
     );
     let _ = write!(
@@ -229,38 +231,14 @@ impl ChartRow {
     }
 }
 
-/// A score scale as the chart draws it: its range, mean and standard deviation (the band
-/// of ±1 SD is shaded), ticks every SD.
-pub struct ChartScale {
-    min: f64,
-    max: f64,
-    mean: f64,
-    sd: f64,
-}
-
-/// Scaled scores: 1–19, mean 10, SD 3.
-pub const SUBTEST_SCALE: ChartScale = ChartScale {
-    min: 1.0,
-    max: 19.0,
-    mean: 10.0,
-    sd: 3.0,
-};
-
-/// Index scores: 40–160, mean 100, SD 15.
-pub const INDEX_SCALE: ChartScale = ChartScale {
-    min: 40.0,
-    max: 160.0,
-    mean: 100.0,
-    sd: 15.0,
-};
-
-/// A profile chart: one row per score, the score as a dot inside its confidence band, the
-/// mean dashed and ±1 SD shaded, ticks every SD.
-pub fn chart(scale: &ChartScale, rows: &[ChartRow]) -> String {
+/// A profile chart of scores on `scale`: one row per score, the score as a dot inside its
+/// confidence band, the mean dashed and ±1 SD shaded, ticks every SD ([`Scale::sd_ticks`]).
+pub fn chart(scale: &Scale, rows: &[ChartRow]) -> String {
     const LEFT: f64 = 80.0;
     const WIDTH: f64 = 420.0;
     const ROW: f64 = 26.0;
-    let px = |v: f64| LEFT + (v.clamp(scale.min, scale.max) - scale.min) / (scale.max - scale.min) * WIDTH;
+    let (min, max) = (f64::from(scale.min), f64::from(scale.max));
+    let px = |v: f64| LEFT + (v.clamp(min, max) - min) / (max - min) * WIDTH;
     let x = |v: f64| num(px(v));
     let plot_height = ROW * rows.len() as f64;
     let mut s = String::new();
@@ -292,15 +270,13 @@ pub fn chart(scale: &ChartScale, rows: &[ChartRow]) -> String {
             hi = row.high,
         );
     }
-    let mut tick = scale.mean - scale.sd * ((scale.mean - scale.min) / scale.sd).floor();
-    while tick <= scale.max {
+    for tick in scale.sd_ticks() {
         let _ = write!(
             s,
             "<text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"middle\">{tick}</text>",
             x(tick),
             plot_height + 18.0
         );
-        tick += scale.sd;
     }
     s.push_str("</svg>");
     s
@@ -325,7 +301,7 @@ mod tests {
 
     #[test]
     fn the_subtest_chart_ticks_every_sd_from_1_to_19() {
-        let svg = chart(&SUBTEST_SCALE, &rows(&[(10.0, 8.0, 12.0)]));
+        let svg = chart(&Scale::SCALED, &rows(&[(10.0, 8.0, 12.0)]));
         let ticks: Vec<&str> = svg
             .split("text-anchor=\"middle\">")
             .skip(1)
@@ -337,7 +313,7 @@ mod tests {
     #[test]
     fn the_index_chart_places_the_mean_in_the_middle_and_shades_85_to_115() {
         let svg = chart(
-            &INDEX_SCALE,
+            &Scale::INDEX,
             &rows(&[(100.0, 94.0, 106.0), (130.0, 122.0, 138.0)]),
         );
         // x(v) = 80 + (v − 40)/120 · 420: the mean at 290, 85 at 237.5, 115 at 342.5.

@@ -163,8 +163,8 @@ impl Reports for ReportsService {
             content,
             content_type: content_type.to_owned(),
             edits: view.edits.iter().map(|e| edit_message(e, &view.report)).collect(),
-            guidance_hash: String::new(),
-            software_version: String::new(),
+            guidance_hash: view.report.fingerprint.guidance_hash.clone(),
+            software_version: view.report.fingerprint.software_version.clone(),
         }))
     }
 

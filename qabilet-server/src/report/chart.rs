@@ -226,18 +226,16 @@ impl ProfileChart {
             fill: colors::AVERAGE,
         });
         // Ticks every standard deviation from the mean, within the scale.
-        let k_min = ((axis.min - scale.mean) / scale.sd).ceil() as i32;
-        let k_max = ((axis.max - scale.mean) / scale.sd).floor() as i32;
-        for k in k_min..=k_max {
-            let score = scale.mean + f64::from(k) * scale.sd;
+        for score in scale.sd_ticks() {
+            let at_mean = score == scale.mean;
             let x = axis.x(score);
             shapes.push(Shape::Line {
                 x1: x,
                 y1: TOP,
                 x2: x,
                 y2: bottom + 4.0,
-                stroke: if k == 0 { colors::INK } else { colors::GRID },
-                width: if k == 0 { 1.0 } else { 0.75 },
+                stroke: if at_mean { colors::INK } else { colors::GRID },
+                width: if at_mean { 1.0 } else { 0.75 },
             });
             shapes.push(text(x, bottom + 16.0, 10.0, Anchor::Middle, num(score)));
         }

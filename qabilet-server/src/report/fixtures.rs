@@ -1,9 +1,9 @@
 //! Test fixtures: the repository's demonstration norms, guidance tables and texts, and the
 //! reports of every child of `examples/children.csv` (plus one with interests and edits).
 
-use qabilet_core::guidance::{GuidanceFiles, GuidanceTables, Interests};
+use qabilet_core::guidance::{GuidanceTables, Interests};
 use qabilet_core::profile::ScoredProfile;
-use qabilet_core::report::{ConsultationReport, consultation, message_keys};
+use qabilet_core::report::{ConsultationReport, consultation};
 use qabilet_core::{Lang, NormSet, ScoreRequest, ScoringOptions};
 
 use super::texts::Texts;
@@ -27,19 +27,9 @@ impl Fixture {
             "{ROOT}/norms/qabilet-primary-demo"
         )))
         .expect("demo norms");
-        let files = GuidanceFiles::read_with(|name| {
-            Ok::<_, std::convert::Infallible>(read(&format!("norms/guidance/{name}")))
-        })
-        .unwrap();
-        let tables = GuidanceTables::from_files(&files).expect("tables");
-        let keys = message_keys(&tables);
-        let texts = Lang::ALL
-            .iter()
-            .map(|&lang| {
-                let file = format!("norms/guidance/texts/{}.ftl", lang.code());
-                Texts::parse(lang, &file, read(&file), &keys).expect("texts")
-            })
-            .collect();
+        let guidance = crate::guidance_dir::load(std::path::Path::new(&format!("{ROOT}/norms/guidance")))
+            .expect("guidance");
+        let (tables, texts) = (guidance.tables, guidance.texts);
         Fixture { norms, tables, texts }
     }
 
@@ -72,7 +62,14 @@ impl Fixture {
         let mut out: Vec<(String, ConsultationReport)> = records
             .iter()
             .map(|r| {
-                let report = consultation(r, &self.norms.battery, &self.tables, None).expect("report");
+                let report = consultation(
+                    r,
+                    &self.norms.battery,
+                    &self.tables,
+                    None,
+                    super::GENERATOR_VERSION,
+                )
+                .expect("report");
                 (r.id.clone(), report)
             })
             .collect();
@@ -85,7 +82,14 @@ impl Fixture {
             &self.tables.interests,
         )
         .unwrap();
-        let report = consultation(older, &self.norms.battery, &self.tables, Some(&interests)).unwrap();
+        let report = consultation(
+            older,
+            &self.norms.battery,
+            &self.tables,
+            Some(&interests),
+            super::GENERATOR_VERSION,
+        )
+        .unwrap();
         out.push((format!("{}+interests", older.id), report));
         out
     }

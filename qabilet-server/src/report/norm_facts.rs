@@ -1,6 +1,7 @@
 //! The norm set and its provenance as the report's closing section states them — battery,
-//! version, hash, status, date, sample size, intended use, method and the notice — in the
-//! report's language. The HTML and PDF renderers lay out the same facts.
+//! version, hash, status, date, sample size, intended use, method and the notice — with what
+//! else the report was made with (the guidance hash and the software version of its
+//! fingerprint), in the report's language. The HTML and PDF renderers lay out the same facts.
 
 use qabilet_core::norms::NormStatus;
 
@@ -58,7 +59,7 @@ impl NormFacts {
             (texts.text("label-version")?, text(&report.version)),
             (
                 texts.text("label-norm-hash")?,
-                FactValue::Code(report.norm_set_hash.clone()),
+                FactValue::Code(report.fingerprint.norm_set_hash.clone()),
             ),
             (
                 texts.text("label-norm-status")?,
@@ -71,6 +72,14 @@ impl NormFacts {
             ),
             (texts.text("label-intended-use")?, text(&provenance.intended_use)),
             (texts.text("label-norm-method")?, text(&provenance.method)),
+            (
+                texts.text("label-guidance-hash")?,
+                FactValue::Code(report.fingerprint.guidance_hash.clone()),
+            ),
+            (
+                texts.text("label-software-version")?,
+                FactValue::Code(report.fingerprint.software_version.clone()),
+            ),
         ];
         let notice = match &report.notice {
             Some(n) => Some((texts.text("label-notice")?, n.clone())),
@@ -106,10 +115,18 @@ mod tests {
         for lang in Lang::ALL {
             let texts = f.texts(lang);
             let facts = NormFacts::of(&ctx, texts).unwrap();
-            assert_eq!(facts.rows.len(), 8);
+            assert_eq!(facts.rows.len(), 10);
             assert!(facts.rows.contains(&(
                 texts.text("label-norm-hash").unwrap(),
                 FactValue::Code(f.norms.id.hash.clone())
+            )));
+            assert!(facts.rows.contains(&(
+                texts.text("label-guidance-hash").unwrap(),
+                FactValue::Code(f.tables.id.hash.clone())
+            )));
+            assert!(facts.rows.contains(&(
+                texts.text("label-software-version").unwrap(),
+                FactValue::Code(crate::report::GENERATOR_VERSION.to_owned())
             )));
             assert!(facts.rows.contains(&(
                 texts.text("label-norm-status").unwrap(),

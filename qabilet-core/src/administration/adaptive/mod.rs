@@ -130,14 +130,7 @@ impl AdaptiveAdministration {
     /// [`AdministrationError::Replay`] with the position of the first event refused, and why.
     pub fn replay(form: Arc<AdaptiveForm>, seed: u64, events: &[Event]) -> Result<Self, AdministrationError> {
         let mut administration = Self::new(form, seed)?;
-        for (index, event) in events.iter().enumerate() {
-            administration
-                .record(event.clone())
-                .map_err(|error| AdministrationError::Replay {
-                    index,
-                    error: Box::new(error),
-                })?;
-        }
+        super::replay_log(events, |event| administration.record(event))?;
         Ok(administration)
     }
 

@@ -3,7 +3,7 @@
 
 use super::{
     ActivityItem, ActivityPurpose, Arg, ConsultationReport, DirectionItem, DirectionKind, DomainItem,
-    ExpectedRate, Item, Message, ProfileRow, Referral, ReportError, TraceStep,
+    ExpectedRate, Item, Message, ProfileRow, Referral, ReportError, ReportFingerprint, TraceStep,
 };
 use crate::battery::Battery;
 use crate::ci::{ConfidenceInterval, centre_and_half_width};
@@ -106,6 +106,9 @@ impl Standing<'_> {
 /// 7. stage-2 referral (`referral.toml`) with the expected rates under the norms;
 /// 8. caveats, always.
 ///
+/// The report records what it was made with ([`ReportFingerprint`]): the record's norm-set
+/// hash, the guidance hash of `tables` and `software_version` as the caller names it.
+///
 /// # Errors
 /// [`ReportError`] when the record was scored with another battery, a composite is not in
 /// the battery, no gate covers the age, or interests do not fit the questionnaire.
@@ -114,6 +117,7 @@ pub fn consultation(
     battery: &Battery,
     tables: &GuidanceTables,
     interests: Option<&Interests>,
+    software_version: &str,
 ) -> Result<ConsultationReport, ReportError> {
     if record.norm_set.battery != battery.id {
         return Err(ReportError::BatteryMismatch {
@@ -354,7 +358,11 @@ pub fn consultation(
         record_id: record.id.clone(),
         battery: record.norm_set.battery.clone(),
         version: record.norm_set.version.clone(),
-        norm_set_hash: record.norm_set.hash.clone(),
+        fingerprint: ReportFingerprint {
+            norm_set_hash: record.norm_set.hash.clone(),
+            guidance_hash: tables.id.hash.clone(),
+            software_version: software_version.to_owned(),
+        },
         notice: record.notice.clone().or_else(|| record.norm_set.notice.clone()),
         age: record.age.to_string(),
         age_years: years,
