@@ -17,10 +17,14 @@ pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// The `qabilet` binary of this build, built first if needed.
+/// The `qabilet` binary of this build, built first if needed; `QABILET_E2E_BIN` names another
+/// build to test instead (e.g. an earlier commit's, to see a regression test fail on it).
 pub fn qabilet_bin() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
+        if let Some(bin) = std::env::var_os("QABILET_E2E_BIN") {
+            return PathBuf::from(bin);
+        }
         // Build (or confirm up to date) the binary in the same target directory and profile.
         // Without the variables cargo sets for a test process: build scripts that watch them
         // (ring's watches CARGO_MANIFEST_DIR and CARGO_PKG_*) would otherwise rebuild their

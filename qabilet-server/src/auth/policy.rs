@@ -219,7 +219,7 @@ pub fn list_scope(p: &Principal) -> (Option<String>, Option<String>) {
 /// sex, test language, centre and ids stay. [`deidentify_child`] applies exactly this. Sessions
 /// and results shown to such a principal must not give the birth date back either (an exact
 /// age together with the test date recomputes it): their test date is given as year and month
-/// and the age in whole months (`grpc::convert::deidentify_profile`).
+/// and the age in whole months (`grpc::convert::deidentified_profile`).
 pub fn deidentified(p: &Principal) -> bool {
     p.role == Role::Researcher
 }

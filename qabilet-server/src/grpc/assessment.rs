@@ -223,9 +223,9 @@ impl Assessment for AssessmentService {
 
 /// A session's results as a message, de-identified where the application says so.
 fn results_message(results: &crate::app::Results) -> pb::Profile {
-    let mut m = convert::profile(&results.profile);
     if results.deidentified {
-        convert::deidentify_profile(&mut m);
+        convert::deidentified_profile(&results.profile)
+    } else {
+        convert::profile(&results.profile)
     }
-    m
 }

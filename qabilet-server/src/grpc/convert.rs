@@ -257,29 +257,30 @@ pub fn subtest_state(s: &SubtestState) -> pb::SubtestState {
 /// [`crate::auth::policy::deidentified`]): the birth date blank, the test date as year and
 /// month, the age in whole months — an exact age and test date together would give the
 /// birth date back. The scores are untouched: they depend on the exact age only through the
-/// norm band, already applied.
-pub fn deidentify_profile(p: &mut pb::Profile) {
-    p.deidentified = true;
-    if let Some(age) = &mut p.age {
+/// norm band, already applied. `profile_json` is the profile's JSON with those three fields
+/// replaced and `"deidentified": true`.
+pub fn deidentified_profile(p: &ScoredProfile) -> pb::Profile {
+    let mut m = profile(p);
+    m.deidentified = true;
+    if let Some(age) = &mut m.age {
         age.days = 0;
     }
-    let Ok(serde_json::Value::Object(mut json)) = serde_json::from_str(&p.profile_json) else {
-        // Our own JSON always parses; if it ever did not, nothing identifying is left behind.
-        p.profile_json = String::new();
-        return;
-    };
-    json.insert("birth_date".into(), serde_json::Value::from(""));
-    if let Some(serde_json::Value::String(date)) = json.get_mut("test_date") {
-        date.truncate(7);
-    }
-    if let Some(serde_json::Value::String(age)) = json.get_mut("age") {
-        // "Y:M:D" → "Y:M".
-        if let Some(cut) = age.rfind(':').filter(|_| age.matches(':').count() == 2) {
-            age.truncate(cut);
+    m.profile_json = match serde_json::to_value(p) {
+        Ok(serde_json::Value::Object(mut json)) => {
+            let month = p.test_date.strftime("%Y-%m").to_string();
+            json.insert("birth_date".into(), serde_json::Value::from(""));
+            json.insert("test_date".into(), serde_json::Value::from(month));
+            json.insert(
+                "age".into(),
+                serde_json::Value::from(format!("{}:{}", p.age.years, p.age.months)),
+            );
+            json.insert("deidentified".into(), serde_json::Value::Bool(true));
+            serde_json::Value::Object(json).to_string()
         }
-    }
-    json.insert("deidentified".into(), serde_json::Value::Bool(true));
-    p.profile_json = serde_json::Value::Object(json).to_string();
+        // Plain data always serialises; if it ever did not, nothing identifying is sent.
+        _ => String::new(),
+    };
+    m
 }
 
 #[cfg(test)]
@@ -288,28 +289,21 @@ mod tests {
 
     #[test]
     fn a_deidentified_profile_keeps_no_day() {
-        let mut p = pb::Profile {
-            age: Some(pb::Age {
-                years: 8,
-                months: 0,
-                days: 10,
-                total_months: 96,
-            }),
-            profile_json: r#"{"id":"s1","birth_date":"2018-03-10","test_date":"2026-03-20","age":"8:0:10","subtests":[]}"#
-                .into(),
-            ..Default::default()
-        };
-        deidentify_profile(&mut p);
-        assert!(p.deidentified);
+        let fixture = crate::report::fixtures::Fixture::load();
+        let p = fixture.records().remove(0);
+        let m = deidentified_profile(&p);
+        assert!(m.deidentified);
         assert_eq!(
-            p.age.as_ref().map(|a| (a.years, a.months, a.days)),
-            Some((8, 0, 0))
+            m.age.as_ref().map(|a| (a.years, a.months, a.days)),
+            Some((u32::from(p.age.years), u32::from(p.age.months), 0))
         );
-        let json: serde_json::Value = serde_json::from_str(&p.profile_json).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&m.profile_json).unwrap();
         assert_eq!(json["birth_date"], "");
-        assert_eq!(json["test_date"], "2026-03");
-        assert_eq!(json["age"], "8:0");
+        assert_eq!(json["test_date"], p.test_date.strftime("%Y-%m").to_string());
+        assert_eq!(json["age"], format!("{}:{}", p.age.years, p.age.months));
         assert_eq!(json["deidentified"], true);
-        assert_eq!(json["subtests"], serde_json::json!([]));
+        let birth = p.birth_date.to_string();
+        assert!(!m.profile_json.contains(&birth), "{}", m.profile_json);
+        assert_eq!(json["subtests"].as_array().map(Vec::len), Some(p.subtests.len()));
     }
 }

@@ -25,9 +25,17 @@ pub(crate) fn num(x: f64) -> String {
     s
 }
 
-/// Text escaped for XML character data and attribute values.
+/// Whether `c` is a bidirectional formatting character (embeddings, overrides, isolates and
+/// marks, Unicode UAX #9): stored text that holds one — written before the application
+/// layer refused them — could reorder what a reader sees around it.
+fn bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Text escaped for XML character data and attribute values, with bidirectional formatting
+/// characters shown as U+FFFD (�) instead of obeyed.
 pub(crate) fn escape(text: &str) -> Cow<'_, str> {
-    if !text.contains(['&', '<', '>', '"', '\'']) {
+    if !text.contains(['&', '<', '>', '"', '\'']) && !text.chars().any(bidi_control) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 16);
@@ -38,6 +46,7 @@ pub(crate) fn escape(text: &str) -> Cow<'_, str> {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
+            c if bidi_control(c) => out.push('\u{FFFD}'),
             c => out.push(c),
         }
     }
@@ -58,6 +67,13 @@ mod tests {
         assert_eq!(num(-4.1), "-4.1");
         assert_eq!(num(100.0), "100");
         assert_eq!(num(f64::NAN), "0");
+    }
+
+    #[test]
+    fn bidi_overrides_are_shown_not_obeyed() {
+        assert_eq!(escape("txt.\u{202E}exe"), "txt.\u{FFFD}exe");
+        assert_eq!(escape("a\u{2067}b\u{2069}"), "a\u{FFFD}b\u{FFFD}");
+        assert_eq!(escape("Әлия"), "Әлия");
     }
 
     #[test]
