@@ -1223,14 +1223,36 @@ mod checks {
             .await
             .unwrap();
         assert!(!theirs.existed);
-        // Already in the target state: answered, not logged.
+        // Already in the target state: answered; without a key nothing is logged, with one
+        // the key is logged (paused to paused), so it cannot serve another request later.
         assert!(store.set_session_state(pause(&id, None)).await.unwrap().existed);
+        let noop = store
+            .set_session_state(pause(&id, Some(key("p-2", "pause"))))
+            .await
+            .unwrap();
+        assert!(noop.existed);
+        assert_eq!(noop.record.state, SessionState::Paused);
+        let reused = store
+            .set_session_state(finish(&id, Some(key("p-2", "finish"))))
+            .await;
+        assert!(
+            matches!(reused, Err(StoreError::RequestReused { .. })),
+            "{reused:?}"
+        );
         let finished = store.set_session_state(finish(&id, None)).await.unwrap().record;
         assert!(finished.finished_at.is_some());
         let history = store.session_changes(&id).await.unwrap();
-        assert_eq!(history.len(), 4);
+        assert_eq!(history.len(), 5);
         assert_eq!(
             (history[3].from_state, history[3].to_state, &history[3].request),
+            (
+                SessionState::Paused,
+                SessionState::Paused,
+                &Some(key("p-2", "pause"))
+            )
+        );
+        assert_eq!(
+            (history[4].from_state, history[4].to_state, &history[4].request),
             (SessionState::Paused, SessionState::Finished, &None)
         );
         // A key used on another session with the same fingerprint names that session's change.

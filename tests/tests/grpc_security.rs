@@ -455,6 +455,18 @@ fn researchers_receive_no_override_reasons() {
         assert!(!seen.contains(secret), "{seen}");
         assert_eq!(next.overrides.len(), 1, "the override itself is still reported");
         assert_eq!(next.overrides[0].item, "sim12");
+        // No exact day either: the session's times are those of the first day of its month.
+        let r2 = r.req(pb::GetChildRequest { name: c.name.clone() });
+        let child = r
+            .assessment
+            .get_child(r2)
+            .await
+            .expect("researcher reads the child")
+            .into_inner();
+        for time in [&session.create_time, &child.create_time] {
+            assert!(time.ends_with("-01T00:00:00Z"), "{time}");
+        }
+        assert_eq!(session.test_date.len(), 7, "{}", session.test_date);
     });
 }
 
@@ -900,4 +912,97 @@ fn unread_batch_streams_are_capped_and_dropped() {
         }
         assert_eq!(n, 10_000);
     });
+}
+
+/// A response is appended only after the rules accepted it: not to a paused session, even
+/// keyed and racing the session's resumption — the session stays readable whatever the
+/// order.
+#[test]
+fn a_response_racing_a_resume_is_checked_by_the_rules() {
+    let served = Served::start(&[]);
+    let psy = create_token(&served.db, "psychologist", "c1", "psy");
+    runtime().block_on(async {
+        let mut a = As::new(&served, &psy).await;
+        let c = a.create(child("K-13"), "").await.expect("child");
+        let s = a.start(&c.name, "2026-11-20", "").await.expect("session").name;
+        for round in 0..40 {
+            let r = a.req(pb::SessionActionRequest {
+                name: s.clone(),
+                request_id: String::new(),
+            });
+            a.assessment.pause_session(r).await.expect("pause");
+            let resume = a.req(pb::SessionActionRequest {
+                name: s.clone(),
+                request_id: String::new(),
+            });
+            let bogus = a.req(pb::RecordResponseRequest {
+                session: s.clone(),
+                subtest: "sim".into(),
+                item: "no-such-item".into(),
+                score: 60_000,
+                override_reason: String::new(),
+                request_id: format!("bogus-{round}"),
+            });
+            let (mut x, mut y) = (a.assessment.clone(), a.assessment.clone());
+            let (resumed, recorded) = tokio::join!(x.resume_session(resume), y.record_response(bogus));
+            resumed.expect("resume");
+            let code = code_of(recorded);
+            assert!(
+                matches!(code, Code::FailedPrecondition | Code::InvalidArgument),
+                "round {round}: {code:?}"
+            );
+            let state = a.get_session(&s).await.expect("the session stays readable");
+            let sim = state.subtests.iter().find(|t| t.subtest == "sim").expect("sim");
+            assert_eq!(sim.items_administered, 0, "round {round}");
+        }
+    });
+}
+
+/// Refused tokens cannot make the server write without bound: values not shaped like a
+/// token leave no row, and a peer's refused tokens one row per window.
+#[test]
+fn refused_tokens_leave_a_bounded_trace() {
+    let served = Served::start(&[]);
+    runtime().block_on(async {
+        let channel = Channel::from_shared(served.url.clone())
+            .expect("url")
+            .connect()
+            .await
+            .expect("connect");
+        for i in 0..60 {
+            let value = if i % 2 == 0 {
+                "Bearer x".to_owned()
+            } else {
+                format!("Bearer qbt_{}", "a".repeat(40))
+            };
+            let code = raw_call(
+                channel.clone(),
+                "qabilet.v1.Assessment",
+                "GetChild",
+                false,
+                Some(&value),
+            )
+            .await;
+            assert_eq!(code, Code::Unauthenticated);
+        }
+    });
+    let rows = runtime().block_on(async {
+        let store = qabilet_server::store::open_store(&served.db)
+            .await
+            .expect("store");
+        store
+            .audit_entries(
+                qabilet_server::store::AuditFilter::default(),
+                qabilet_server::store::PageRequest::first(1000),
+            )
+            .await
+            .expect("audit")
+            .items
+    });
+    let refused: Vec<_> = rows
+        .iter()
+        .filter(|r| r.outcome == qabilet_server::store::AuditOutcome::Unauthenticated)
+        .collect();
+    assert!(!refused.is_empty() && refused.len() <= 2, "{refused:?}");
+    assert_eq!(refused[0].resource, "/qabilet.v1.Assessment/GetChild");
 }

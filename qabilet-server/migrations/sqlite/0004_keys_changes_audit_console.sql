@@ -45,7 +45,7 @@ ALTER TABLE audit_log ADD COLUMN role TEXT
 ALTER TABLE audit_log ADD COLUMN centre TEXT NOT NULL DEFAULT '';
 ALTER TABLE audit_log ADD COLUMN outcome TEXT NOT NULL DEFAULT 'ok'
     CHECK (outcome IN ('ok', 'denied', 'invalid', 'not_found', 'conflict', 'unauthenticated',
-                       'unavailable', 'error'));
+                       'unavailable', 'error', 'cancelled'));
 ALTER TABLE audit_log ADD COLUMN peer TEXT;
 ALTER TABLE audit_log ADD COLUMN detail TEXT;
 CREATE INDEX audit_log_token_id ON audit_log (token_id, id);

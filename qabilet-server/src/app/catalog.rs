@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use qabilet_core::NormSet;
 
-use super::audit::Audit;
 use super::names::battery_name;
 use super::{App, AppError, Caller};
 use crate::auth::policy::Action;
@@ -34,7 +33,7 @@ impl App {
         size: usize,
         after: &str,
     ) -> Result<BatteryPage, AppError> {
-        let audit = Audit::failures_only(caller, "list_batteries", "batteries");
+        let audit = self.audit_failures(caller, "list_batteries", "batteries");
         let result = self.list_batteries_in(caller, size, after);
         self.finish(audit, result).await
     }
@@ -69,7 +68,7 @@ impl App {
     /// # Errors
     /// `INVALID_ARGUMENT` for a malformed name, `NOT_FOUND` for a battery not loaded.
     pub async fn get_battery(&self, caller: &Caller, name: &str) -> Result<Arc<NormSet>, AppError> {
-        let audit = Audit::failures_only(caller, "get_battery", name);
+        let audit = self.audit_failures(caller, "get_battery", name);
         let result = self
             .authorize(caller, Action::ReadCatalog, None, name)
             .and_then(|()| self.battery(name, "name"));

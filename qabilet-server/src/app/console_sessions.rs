@@ -55,7 +55,7 @@ impl App {
         let caller = self.authenticate_secret(secret.trim(), peer).await?;
         let random = crate::auth::new_secret();
         let cookie = format!("{SESSION_PREFIX}{}", &random[crate::auth::SECRET_PREFIX.len()..]);
-        let audit = super::audit::Audit::new(&caller, "console_sign_in", "console/sessions");
+        let audit = self.audit(&caller, "console_sign_in", "console/sessions");
         let result = self
             .store
             .create_console_session(NewConsoleSession {
@@ -92,7 +92,7 @@ impl App {
             Ok(p) => p,
             Err(e) => {
                 self.store.delete_console_session(&hash).await?;
-                return Err(self.refused(e, &peer, "console_request").await);
+                return Err(self.refused(e, &peer, "console_request", "console").await);
             }
         };
         if now - session.last_seen_at >= millis(TOUCH_EVERY) {
@@ -114,7 +114,7 @@ impl App {
             self.store.delete_console_session(&hash).await?;
             if let Ok(principal) = Authenticator::principal_of(&token) {
                 let caller = Caller { principal, peer };
-                let audit = super::audit::Audit::new(&caller, "console_sign_out", "console/sessions");
+                let audit = self.audit(&caller, "console_sign_out", "console/sessions");
                 self.finish(audit, Ok(())).await?;
             }
         }

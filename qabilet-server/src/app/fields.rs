@@ -17,8 +17,9 @@
 //! * A request id: 1 to [`MAX_REQUEST_ID_CHARS`] visible ASCII characters.
 //!
 //! Lengths are in characters (Unicode scalar values) after normalisation. With these limits a
-//! child's stored record is at most a few kilobytes, so a page of the longest list stays far
-//! below a gRPC client's default 4 MB message limit.
+//! child's stored record is under 5 KB, and a page of children holds at most
+//! `MAX_CHILDREN_PAGE` (200) of them, so a page stays far below a gRPC client's default
+//! 4 MB message limit.
 
 use unicode_normalization::UnicodeNormalization;
 use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
@@ -201,6 +202,31 @@ pub fn request_id(text: &str) -> Result<Option<String>, AppError> {
         ));
     }
     Ok(Some(id.to_owned()))
+}
+
+/// Longest centre or subject of a token.
+pub const MAX_TOKEN_NAME_CHARS: usize = 64;
+
+/// A token's centre or subject, given in `field`: 1 to [`MAX_TOKEN_NAME_CHARS`] characters,
+/// no surrounding spaces, no control or format characters.
+///
+/// # Errors
+/// `INVALID_ARGUMENT` naming the field.
+pub fn token_name<'a>(field: &str, value: &'a str) -> Result<&'a str, AppError> {
+    if value.is_empty()
+        || value.trim() != value
+        || value.chars().count() > MAX_TOKEN_NAME_CHARS
+        || value.chars().any(|c| forbidden(c, false))
+    {
+        return Err(AppError::invalid(
+            field,
+            format!(
+                "must be a non-empty name of at most {MAX_TOKEN_NAME_CHARS} characters, without surrounding \
+                 spaces or control characters"
+            ),
+        ));
+    }
+    Ok(value)
 }
 
 /// A child's recorded sex.

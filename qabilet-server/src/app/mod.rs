@@ -55,7 +55,7 @@ pub use limits::{BATCH_SEND_DEADLINE, BatchLimits, MAX_BATCH_STREAMS, MAX_BATCH_
 pub use names::{child_name, session_name};
 pub use reports::{Rendered, ReportFormat, ReportView};
 pub use responses::{ResponseInput, SubtestView};
-pub use results::Results;
+pub use results::{Referral, Results};
 pub use scoring::{BatchItem, BatchRun, ChildScores, MAX_BATCH, Scored};
 pub use sessions::{SessionView, Transition};
 
@@ -71,6 +71,8 @@ pub struct App {
     store: Arc<dyn Store>,
     auth: Authenticator,
     batches: BatchLimits,
+    /// Refused tokens per peer, for the audit log's rate of refusal rows.
+    refusals: authentication::Refusals,
     /// One lock per session, so that two responses to one session in this process are
     /// checked and appended one after the other (across processes the store's
     /// expected-sequence check decides).
@@ -113,6 +115,7 @@ impl App {
             guidance,
             store,
             batches,
+            refusals: authentication::Refusals::default(),
             session_locks: Mutex::new(HashMap::new()),
         }
     }

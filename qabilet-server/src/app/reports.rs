@@ -29,6 +29,12 @@ use crate::store::{
     self, Child, NewReportEdit, Page, PageRequest, Personal, ReportEdit, Session, SessionState,
 };
 
+/// Most edits one report keeps: a report has a few dozen items, and every edit is sent with
+/// every reading of the report.
+pub const MAX_EDITS_PER_REPORT: usize = 200;
+/// Most edits on one page of the list of edits.
+pub const MAX_EDITS_PAGE: u32 = 100;
+
 /// How a report is wanted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReportFormat {
@@ -101,7 +107,7 @@ impl App {
         format: ReportFormat,
         interests_json: &str,
     ) -> Result<ReportView, AppError> {
-        let mut audit = Audit::new(caller, "get_report", format!("{session}/report"));
+        let mut audit = self.audit(caller, "get_report", format!("{session}/report"));
         let result = async {
             let built = self
                 .build_report(caller, session, Action::ReadReport, interests_json, &mut audit)
@@ -145,7 +151,7 @@ impl App {
         request_id: &str,
         interests_json: &str,
     ) -> Result<(ReportEdit, ConsultationReport), AppError> {
-        let mut audit = Audit::new(caller, "edit_report_item", format!("{session}/report/{item}"));
+        let mut audit = self.audit(caller, "edit_report_item", format!("{session}/report/{item}"));
         let result = async {
             if item.is_empty() {
                 return Err(AppError::invalid("item", "required: a report item id"));
@@ -163,6 +169,20 @@ impl App {
                 ));
             }
             let request = request_key(caller, rid, "edit_report_item", &[&built.session.id, item, &text]);
+            let edits = self.all_edits(&built.session.id).await?;
+            let retry = request.as_ref().is_some_and(|key| {
+                edits.iter().any(|e| {
+                    e.request
+                        .as_ref()
+                        .is_some_and(|k| k.token_id == key.token_id && k.request_id == key.request_id)
+                })
+            });
+            if edits.len() >= MAX_EDITS_PER_REPORT && !retry {
+                return Err(AppError::FailedPrecondition(format!(
+                    "the report of {session} has {} edits, the most a report keeps",
+                    edits.len()
+                )));
+            }
             let created = self
                 .store
                 .append_report_edit(NewReportEdit {
@@ -190,11 +210,18 @@ impl App {
         session: &str,
         page: PageRequest,
     ) -> Result<(Page<ReportEdit>, ConsultationReport), AppError> {
-        let mut audit = Audit::new(caller, "list_report_edits", format!("{session}/report"));
+        let mut audit = self.audit(caller, "list_report_edits", format!("{session}/report"));
         let result = async {
             if page.after.as_deref().is_some_and(|t| t.parse::<i64>().is_err()) {
                 return Err(AppError::invalid("page_token", "not a token of this list"));
             }
+            let page = PageRequest {
+                size: match page.size {
+                    0 => MAX_EDITS_PAGE.min(store::DEFAULT_PAGE_SIZE),
+                    n => n.min(MAX_EDITS_PAGE),
+                },
+                ..page
+            };
             let built = self
                 .build_report(caller, session, Action::ReadReport, "", &mut audit)
                 .await?;
@@ -237,26 +264,37 @@ impl App {
             .transpose()
             .map_err(|e| AppError::invalid("interests_json", e.to_string()))?;
         let results = self.compute_results(&session, &child, name).await?;
-        let mut profile = results.profile;
+        let report = self.consultation(results.profile, &results.norms, &child, interests.as_ref())?;
+        Ok(Built {
+            session,
+            child,
+            norms: results.norms,
+            report,
+        })
+    }
+
+    /// The consultation report of `profile` (a session's results) for `child`.
+    pub(crate) fn consultation(
+        &self,
+        mut profile: qabilet_core::profile::ScoredProfile,
+        norms: &NormSet,
+        child: &Child,
+        interests: Option<&Interests>,
+    ) -> Result<ConsultationReport, AppError> {
+        let guidance = self.loaded_guidance()?;
         // The report names the child by its pseudonymous code (the results' id is the session).
         profile.id = child.code.clone();
-        let report = qabilet_core::report::consultation(
+        qabilet_core::report::consultation(
             &profile,
-            &results.norms.battery,
+            &norms.battery,
             &guidance.tables,
-            interests.as_ref(),
+            interests,
             GENERATOR_VERSION,
         )
         .map_err(|e| match e {
             ReportError::Interests(e) => AppError::invalid("interests_json", e.to_string()),
             ReportError::NoAgeGate(_) => AppError::FailedPrecondition(e.to_string()),
             other => AppError::Internal(other.to_string()),
-        })?;
-        Ok(Built {
-            session,
-            child,
-            norms: results.norms,
-            report,
         })
     }
 

@@ -19,8 +19,8 @@ use super::fields;
 use super::idempotency::request_key;
 use super::names::session_name;
 use super::{App, AppError, Caller};
-use crate::auth::policy::Action;
-use crate::store::{NewResponse, Session, SessionState, StoreError};
+use crate::auth::policy::{self, Action};
+use crate::store::{NewResponse, RequestKey, Session, SessionState, StoreError};
 
 /// Times a response is checked again after another request appended first, before the
 /// caller is asked to retry.
@@ -64,7 +64,7 @@ impl App {
         session: &str,
         subtest: &str,
     ) -> Result<SubtestView, AppError> {
-        let mut audit = Audit::new(caller, "get_next_item", format!("{session}/subtests/{subtest}"));
+        let mut audit = self.audit(caller, "get_next_item", format!("{session}/subtests/{subtest}"));
         let result = async {
             let id = session_name(session, "session")?;
             check_id("subtest", subtest)?;
@@ -97,7 +97,7 @@ impl App {
         input: ResponseInput,
         request_id: &str,
     ) -> Result<SubtestView, AppError> {
-        let mut audit = Audit::new(caller, "record_response", format!("{session}/subtests/{subtest}"));
+        let mut audit = self.audit(caller, "record_response", format!("{session}/subtests/{subtest}"));
         let result = self
             .record_response_in(caller, session, subtest, input, request_id, &mut audit)
             .await;
@@ -138,17 +138,22 @@ impl App {
         let payload = serde_json::to_string(&event).map_err(|e| AppError::Internal(e.to_string()))?;
         let request = request_key(caller, rid, "record_response", &[id, subtest, &payload]);
 
+        // Authorized before the session's lock is taken: nobody may queue on the lock of a
+        // session it cannot write to.
+        let mut ctx = self.store.subtest_context(id, subtest).await?;
+        audit.child(&ctx.child.id);
+        self.authorize_session(caller, Action::RecordResponse, &ctx.session, &ctx.child, session)?;
         let lock = self.session_lock(id);
         let _held = lock.lock().await;
-        for _ in 0..MAX_STALE_RETRIES {
-            let ctx = self.store.subtest_context(id, subtest).await?;
-            audit.child(&ctx.child.id);
-            self.authorize_session(caller, Action::RecordResponse, &ctx.session, &ctx.child, session)?;
+        for attempt in 0..MAX_STALE_RETRIES {
+            if attempt > 0 {
+                ctx = self.store.subtest_context(id, subtest).await?;
+            }
             let norms = self.pinned_norms(&ctx.session)?;
             let index = subtest_index(&norms, subtest)?;
             let mut admin = super::replay::subtest(&norms, &ctx, index)?;
             // A retry of a response this subtest's log holds: answered from the log (the
-            // rules would refuse the item as already scored).
+            // rules would refuse the item as already scored), whatever the session's state.
             if let Some(key) = &request
                 && let Some(prior) = ctx.responses.iter().find(|r| {
                     r.request
@@ -166,13 +171,13 @@ impl App {
                 audit.detail("retry: answered from the log");
                 return Ok(self.subtest_view(caller, ctx.session, norms, index, admin.state()));
             }
-            if ctx.session.state == SessionState::Active {
-                admin.record(event.clone()).map_err(administration_error)?;
-            } else if request.is_none() {
+            if ctx.session.state != SessionState::Active {
                 return Err(not_active(session, ctx.session.state));
             }
-            // Not active, but keyed: the store answers a retry of a stored response, and
-            // refuses anything else.
+            // Every appended event has passed the rules on the log it is appended after.
+            if let Err(refused) = admin.record(event.clone()) {
+                return Err(self.refusal(id, request.as_ref(), refused).await);
+            }
             let appended = self
                 .store
                 .append_response(
@@ -192,20 +197,43 @@ impl App {
                     return Ok(self.subtest_view(caller, ctx.session, norms, index, admin.state()));
                 }
                 Ok(_) => {
-                    // A retry: nothing applied; answer from the log as it is now.
+                    // Stored meanwhile under this key (a retry racing its original): nothing
+                    // applied; answer from the log as it is now.
                     audit.detail("retry: answered from the log");
                     let now = self.store.subtest_context(id, subtest).await?;
                     let state = super::replay::subtest(&norms, &now, index)?.state();
                     return Ok(self.subtest_view(caller, now.session, norms, index, state));
                 }
-                Err(StoreError::Stale { .. }) => continue,
-                Err(StoreError::Conflict { .. }) => return Err(not_active(session, ctx.session.state)),
+                // The log moved, or the session was paused or finished, since it was read:
+                // read it again and check again.
+                Err(StoreError::Stale { .. } | StoreError::Conflict { .. }) => continue,
                 Err(e) => return Err(e.into()),
             }
         }
         Err(AppError::Unavailable(format!(
             "{session} is being written by other requests; retry with the same request_id"
         )))
+    }
+
+    /// The error of a response the rules refuse; a request id this token used for another
+    /// response (in another subtest) is named as such rather than as the rules' refusal.
+    async fn refusal(
+        &self,
+        session_id: &str,
+        request: Option<&RequestKey>,
+        refused: AdministrationError,
+    ) -> AppError {
+        if let Some(key) = request
+            && let Ok(log) = self.store.responses(session_id).await
+            && log.iter().any(|r| {
+                r.request
+                    .as_ref()
+                    .is_some_and(|k| k.token_id == key.token_id && k.request_id == key.request_id)
+            })
+        {
+            return StoreError::RequestReused { what: "response" }.into();
+        }
+        administration_error(refused)
     }
 
     fn subtest_view(
@@ -218,7 +246,7 @@ impl App {
     ) -> SubtestView {
         if App::deidentified(caller) {
             super::replay::withhold_reasons(&mut state);
-            session.test_date.truncate(7);
+            policy::deidentify_session(&mut session);
         }
         SubtestView {
             session,

@@ -10,7 +10,6 @@ use qabilet_core::profile::{ScoredProfile, Scorer};
 use qabilet_core::{NormSet, RowError, ScoreRequest, ScoringOptions};
 use tokio::sync::mpsc;
 
-use super::audit::Audit;
 use super::{App, AppError, Caller};
 use crate::auth::policy::Action;
 
@@ -78,7 +77,7 @@ impl App {
         child: ChildScores,
         options: ScoringOptions,
     ) -> Result<Scored, AppError> {
-        let audit = Audit::failures_only(caller, "score_profile", battery);
+        let audit = self.audit_failures(caller, "score_profile", battery);
         let result = (|| {
             self.authorize(caller, Action::Score, None, "scoring")?;
             let norms = self.battery(battery, "battery")?;
@@ -104,7 +103,7 @@ impl App {
         children: Vec<ChildScores>,
         options: ScoringOptions,
     ) -> Result<BatchRun, AppError> {
-        let audit = Audit::failures_only(caller, "batch_score", battery);
+        let audit = self.audit_failures(caller, "batch_score", battery);
         let result = (|| {
             self.authorize(caller, Action::Score, None, "scoring")?;
             let norms = self.battery(battery, "battery")?;

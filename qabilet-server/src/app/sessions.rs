@@ -75,7 +75,7 @@ impl App {
         test_date: &str,
         request_id: &str,
     ) -> Result<SessionView, AppError> {
-        let mut audit = Audit::new(caller, "start_session", "sessions");
+        let mut audit = self.audit(caller, "start_session", "sessions");
         let result = self
             .start_session_in(caller, child, battery, test_date, request_id, &mut audit)
             .await;
@@ -132,7 +132,7 @@ impl App {
     /// # Errors
     /// `INVALID_ARGUMENT` for a malformed name, `NOT_FOUND`, `PERMISSION_DENIED`.
     pub async fn get_session(&self, caller: &Caller, name: &str) -> Result<SessionView, AppError> {
-        let mut audit = Audit::new(caller, "get_session", name);
+        let mut audit = self.audit(caller, "get_session", name);
         let result = async {
             let (session, child) = self
                 .session_for(caller, name, "name", Action::ReadSession, &mut audit)
@@ -155,7 +155,7 @@ impl App {
         child: Option<&str>,
         page: PageRequest,
     ) -> Result<Page<Session>, AppError> {
-        let mut audit = Audit::new(caller, "list_sessions", child.unwrap_or("sessions"));
+        let mut audit = self.audit(caller, "list_sessions", child.unwrap_or("sessions"));
         let result = self.list_sessions_in(caller, child, page, &mut audit).await;
         self.finish(audit, result).await
     }
@@ -215,7 +215,7 @@ impl App {
                 .into_iter()
                 .map(|mut s| {
                     if deidentified {
-                        s.test_date.truncate(7);
+                        policy::deidentify_session(&mut s);
                     }
                     s
                 })
@@ -238,7 +238,7 @@ impl App {
         transition: Transition,
         request_id: &str,
     ) -> Result<SessionView, AppError> {
-        let mut audit = Audit::new(caller, transition.name(), name);
+        let mut audit = self.audit(caller, transition.name(), name);
         let result = async {
             let rid = fields::request_id(request_id)?;
             let (session, child) = self
@@ -292,7 +292,7 @@ impl App {
             Err(_) => (None, Vec::new()),
         };
         if App::deidentified(caller) {
-            session.test_date.truncate(7);
+            policy::deidentify_session(&mut session);
         }
         Ok(SessionView {
             session,

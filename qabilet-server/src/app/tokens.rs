@@ -2,7 +2,6 @@
 //! The command line (`qabilet token …`) calls these as the machine's operator
 //! ([`Caller::operator`]), who has direct access to the database and acts as an admin.
 
-use super::audit::Audit;
 use super::{App, AppError, Caller, Channel, Peer};
 use crate::auth::policy::{ALL_CENTRES, Action};
 use crate::auth::{self, Principal};
@@ -42,9 +41,11 @@ impl App {
         subject: &str,
         expires_at: Option<i64>,
     ) -> Result<(Token, String), AppError> {
-        let mut audit = Audit::new(caller, "create_token", "tokens");
+        let mut audit = self.audit(caller, "create_token", "tokens");
         let result = async {
             self.authorize(caller, Action::ManageTokens, None, "tokens")?;
+            super::fields::token_name("centre", centre)?;
+            super::fields::token_name("subject", subject)?;
             let (token, secret) = auth::issue_token(&*self.store, role, centre, subject, expires_at).await?;
             audit.resource(format!("tokens/{}", token.id));
             audit.detail(format!("role {role}, centre {centre}, subject {subject}"));
@@ -75,7 +76,7 @@ impl App {
     /// # Errors
     /// `PERMISSION_DENIED` unless the caller may manage tokens; `UNAVAILABLE`.
     pub async fn list_tokens(&self, caller: &Caller, page: PageRequest) -> Result<Page<Token>, AppError> {
-        let audit = Audit::new(caller, "list_tokens", "tokens");
+        let audit = self.audit(caller, "list_tokens", "tokens");
         let result = async {
             self.authorize(caller, Action::ManageTokens, None, "tokens")?;
             Ok(self.store.list_tokens(page).await?)
@@ -89,7 +90,7 @@ impl App {
     /// # Errors
     /// `PERMISSION_DENIED` unless the caller may manage tokens; `NOT_FOUND`; `UNAVAILABLE`.
     pub async fn revoke_token(&self, caller: &Caller, id: &str) -> Result<Token, AppError> {
-        let audit = Audit::new(caller, "revoke_token", format!("tokens/{id}"));
+        let audit = self.audit(caller, "revoke_token", format!("tokens/{id}"));
         let result = async {
             self.authorize(caller, Action::ManageTokens, None, "tokens")?;
             Ok(self.store.revoke_token(id).await?)

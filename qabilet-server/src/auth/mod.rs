@@ -221,7 +221,7 @@ impl Authenticator {
     /// As [`Authenticator::authenticate`], without `Missing` and `Malformed`.
     pub async fn authenticate_secret(&self, secret: &str) -> Result<Principal, AuthError> {
         if !well_formed(secret) {
-            return Err(AuthError::Invalid);
+            return Err(AuthError::Malformed);
         }
         let hash = hash_secret(secret);
         if let Some(p) = self.cached(&hash) {
@@ -305,8 +305,9 @@ pub enum AuthError {
     /// No `authorization` header.
     #[error("missing bearer token")]
     Missing,
-    /// Not exactly one `Bearer <secret>` in visible ASCII.
-    #[error("malformed authorization header")]
+    /// Not exactly one `Bearer <secret>` in visible ASCII, or a secret of another shape than
+    /// a token's.
+    #[error("malformed authorization header or token")]
     Malformed,
     /// No such token, or it is revoked or expired.
     #[error("invalid, revoked or expired token")]
@@ -450,7 +451,7 @@ mod tests {
         );
         assert_refused(
             check(&auth, &bearer("qbt_nope")).await,
-            AuthError::Invalid,
+            AuthError::Malformed,
             "qbt_nope",
         );
 

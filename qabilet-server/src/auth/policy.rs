@@ -56,7 +56,7 @@
 //! `None` for an action on one record (read, start, record, change) is refused to everyone
 //! but admin: the check fails closed.
 
-use crate::store::{Child, Role};
+use crate::store::{Child, Role, Session};
 
 use super::Principal;
 
@@ -225,21 +225,46 @@ pub fn deidentified(p: &Principal) -> bool {
 }
 
 /// Removes from `child` what a de-identified view must not show (see [`deidentified`]): the
-/// names and notes, and the day of the birth date (a date that is not `YYYY-MM-…` is blanked).
+/// names and notes, the day of the birth date (a date that is not `YYYY-MM-…` is blanked),
+/// and the registration time but for its month (it would give the day of a first session).
 pub fn deidentify_child(child: &mut Child) {
     child.given_name = None;
     child.family_name = None;
     child.notes = None;
-    let month = child
-        .birth_date
-        .get(..7)
+    child.birth_date = year_month(&child.birth_date);
+    child.created_at = month_start(child.created_at);
+}
+
+/// Removes from `session` what a de-identified view must not show: the day of the test date
+/// and of its creation and finishing times (the first day of their month is shown).
+pub fn deidentify_session(session: &mut Session) {
+    session.test_date = year_month(&session.test_date);
+    session.created_at = month_start(session.created_at);
+    session.finished_at = session.finished_at.map(month_start);
+}
+
+/// `YYYY-MM` of a `YYYY-MM-DD` date; empty for anything else.
+fn year_month(date: &str) -> String {
+    date.get(..7)
         .filter(|m| {
             let b = m.as_bytes();
             b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-' && b[5..].iter().all(u8::is_ascii_digit)
         })
         .unwrap_or("")
-        .to_owned();
-    child.birth_date = month;
+        .to_owned()
+}
+
+/// The first instant (UTC) of the month of Unix time `ms`, in milliseconds; 0 when out of range.
+fn month_start(ms: i64) -> i64 {
+    let utc = jiff::tz::Offset::UTC;
+    jiff::Timestamp::from_millisecond(ms)
+        .ok()
+        .map(|t| utc.to_datetime(t).date().first_of_month())
+        .and_then(|d| {
+            utc.to_timestamp(d.to_datetime(jiff::civil::Time::midnight()))
+                .ok()
+        })
+        .map_or(0, |t| t.as_millisecond())
 }
 
 #[cfg(test)]
@@ -445,8 +470,10 @@ mod tests {
             notes: Some("left-handed".into()),
             created_at: 1,
         };
+        c.created_at = 1_796_668_114_727; // 2026-12-07T18:28:34.727Z
         deidentify_child(&mut c);
         assert_eq!((&c.given_name, &c.family_name, &c.notes), (&None, &None, &None));
+        assert_eq!(c.created_at, 1_796_083_200_000, "2026-12-01T00:00:00Z");
         assert_eq!(c.birth_date, "2017-03");
         assert_eq!((c.code.as_str(), c.sex.as_deref()), ("K-17", Some("f")));
 

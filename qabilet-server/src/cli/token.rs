@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand};
 
-use crate::app::{App, AppError, AppParts, BatchLimits, Caller};
+use crate::app::{App, AppError, AppParts, BatchLimits, Caller, fields};
 use crate::auth;
 use crate::error::CliError;
 use crate::grpc::registry::Registry;
@@ -206,12 +206,7 @@ fn duration(value: &str) -> Result<Duration, CliError> {
 
 /// A centre or subject: not empty, no surrounding spaces, no control characters.
 fn name<'a>(flag: &str, value: &'a str) -> Result<&'a str, CliError> {
-    if value.is_empty() || value.trim() != value || value.chars().any(char::is_control) {
-        return Err(CliError::Usage(format!(
-            "{flag}: must be a non-empty name without surrounding spaces or control characters"
-        )));
-    }
-    Ok(value)
+    fields::token_name(flag, value).map_err(|e| CliError::Usage(e.to_string()))
 }
 
 async fn create_token(

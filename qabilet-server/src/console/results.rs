@@ -14,7 +14,7 @@ use qabilet_core::scale::Scale;
 
 use super::page::{Screen, esc, page, t, te};
 use super::signin::Signed;
-use crate::app::{AppError, ReportFormat};
+use crate::app::Referral;
 use crate::svg::num;
 
 /// GET /sessions/{id}/results
@@ -25,12 +25,6 @@ pub async fn show(s: Signed, Path(id): Path<String>) -> Response {
         Err(e) => return s.fail(e).into_response(),
     };
     // The charts are drawn on the battery's scales (battery.toml `[scales]`).
-    // The referral decision is the report's: only a finished session has one.
-    let referral = s
-        .app()
-        .report(&s.caller, &session, Some(s.lang), ReportFormat::Data, "")
-        .await
-        .map(|r| r.report.referral.outcome);
     let profile = &results.profile;
     let ui = s.screen();
     let mut b = String::new();
@@ -128,8 +122,8 @@ pub async fn show(s: Signed, Path(id): Path<String>) -> Response {
     let _ = write!(b, "<h2>{}</h2>", te(&ui, "strengths-weaknesses"));
     b.push_str(&strengths_weaknesses(&ui, profile.strengths_weaknesses.as_ref()));
     let _ = write!(b, "<h2>{}</h2>", te(&ui, "referral"));
-    match referral {
-        Ok(outcome) => {
+    match results.referral {
+        Referral::Decided(outcome) => {
             let (code, key) = match outcome {
                 ReferralOutcome::Referred => ("referred", "referral-referred"),
                 ReferralOutcome::Uncertain => ("uncertain", "referral-uncertain"),
@@ -141,11 +135,11 @@ pub async fn show(s: Signed, Path(id): Path<String>) -> Response {
                 te(&ui, key)
             );
         }
-        Err(AppError::FailedPrecondition(_)) => {
+        Referral::NotFinished => {
             let _ = write!(b, "<p class=\"referral\">{}</p>", te(&ui, "not-finished"));
         }
-        // Not this role's to read (a researcher), or unavailable: nothing to show.
-        Err(_) => b.push_str("<p class=\"referral\">—</p>"),
+        // Not this role's to read (a researcher), or no guidance tables: nothing to show.
+        Referral::NotShown => b.push_str("<p class=\"referral\">—</p>"),
     }
     let _ = write!(
         b,

@@ -167,7 +167,8 @@ pub async fn same_origin(request: Request, next: Next) -> Response {
 }
 
 /// Headers on every answer: no framing by other sites (clickjacking), the `Referer` only
-/// within the console, and no caching of pages that may show a child's data.
+/// within the console, a content security policy, and no caching of pages that may show a
+/// child's data.
 pub async fn security_headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let h = response.headers_mut();
@@ -179,6 +180,16 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         header::HeaderValue::from_static("nosniff"),
+    );
+    // Scripts, styles and forms of this console only; no framing, no plugins, no base URL.
+    // (Inline styles and the report page's print link need 'unsafe-inline'.)
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        header::HeaderValue::from_static(
+            "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; \
+             img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; \
+             frame-ancestors 'none'",
+        ),
     );
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(
@@ -229,12 +240,19 @@ pub async fn sign_in(
     State(console): State<Arc<Console>>,
     UiLang(lang): UiLang,
     ConsolePeer(peer): ConsolePeer,
+    headers: HeaderMap,
     Form(form): Form<SignIn>,
 ) -> Response {
     let ui = Screen {
         texts: &console.ui,
         lang,
     };
+    // Signing in again ends the session this browser had (one session per sign-in).
+    if let Some(old) = cookie(&headers, SESSION_COOKIE)
+        && let Err(e) = console.app.console_sign_out(old, peer.clone()).await
+    {
+        return Failure::new(e, console.ui.clone(), lang).into_response();
+    }
     match console.app.console_sign_in(&form.token, peer).await {
         Ok(signed) => (
             AppendHeaders([(

@@ -65,7 +65,8 @@ where
                 channel: Channel::Grpc,
                 addr: remote_addr(&request),
             };
-            match app.authenticate(&refs, peer).await {
+            let path = request.uri().path().to_owned();
+            match app.authenticate(&refs, peer, &path).await {
                 Ok(caller) => {
                     request.extensions_mut().insert(caller);
                     inner.call(request).await

@@ -141,7 +141,9 @@ pub trait Store: Send + Sync {
     /// * an unknown session is [`StoreError::NotFound`];
     /// * a retry of a stored key returns the session as it is now (`existed: true`); the key
     ///   with another fingerprint is [`StoreError::RequestReused`];
-    /// * a session already in `to` is returned as it is (`existed: true`, nothing written);
+    /// * a session already in `to` is returned as it is (`existed: true`); a keyed request's
+    ///   key is then logged as a change from the state to itself, so the key cannot serve
+    ///   another request later;
     /// * a session in one of `from` is moved to `to` and one [`SessionChange`] is appended to
     ///   its history (`existed: false`). Moving to [`SessionState::Finished`] sets
     ///   `finished_at` (kept if already set); moving to another state clears it;

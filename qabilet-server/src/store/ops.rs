@@ -450,13 +450,16 @@ pub(crate) async fn set_session_state<C: Conn>(
     {
         return answer_retried_change(c, stored, key, current).await;
     }
-    if current.state == change.to {
+    // Already there: nothing changes, but a keyed request's key is logged (a change from the
+    // state to itself), so that the key cannot serve another request later.
+    let already = current.state == change.to;
+    if already && key.is_none() {
         return Ok(Created {
             record: current,
             existed: true,
         });
     }
-    if !change.from.contains(&current.state) {
+    if !already && !change.from.contains(&current.state) {
         let from: Vec<&str> = change.from.iter().map(|s| s.as_str()).collect();
         return Err(StoreError::Conflict {
             detail: format!(
@@ -494,6 +497,12 @@ pub(crate) async fn set_session_state<C: Conn>(
                 "logging session state change: nothing inserted and nothing stored".into(),
             )),
         };
+    }
+    if already {
+        return Ok(Created {
+            record: current,
+            existed: true,
+        });
     }
     let row = c
         .fetch_optional(

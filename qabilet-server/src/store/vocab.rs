@@ -127,11 +127,14 @@ pub enum AuditOutcome {
     Unavailable,
     /// Failed for another reason.
     Error,
+    /// The caller went away (the request was cancelled) before the call ended; a write it
+    /// started may have been applied.
+    Cancelled,
 }
 
 impl AuditOutcome {
     /// Every outcome, in declaration order.
-    pub const ALL: [AuditOutcome; 8] = [
+    pub const ALL: [AuditOutcome; 9] = [
         AuditOutcome::Ok,
         AuditOutcome::Denied,
         AuditOutcome::Invalid,
@@ -140,10 +143,11 @@ impl AuditOutcome {
         AuditOutcome::Unauthenticated,
         AuditOutcome::Unavailable,
         AuditOutcome::Error,
+        AuditOutcome::Cancelled,
     ];
 
     /// The stored name: "ok", "denied", "invalid", "not_found", "conflict",
-    /// "unauthenticated", "unavailable" or "error".
+    /// "unauthenticated", "unavailable", "error" or "cancelled".
     pub fn as_str(self) -> &'static str {
         match self {
             AuditOutcome::Ok => "ok",
@@ -154,6 +158,7 @@ impl AuditOutcome {
             AuditOutcome::Unauthenticated => "unauthenticated",
             AuditOutcome::Unavailable => "unavailable",
             AuditOutcome::Error => "error",
+            AuditOutcome::Cancelled => "cancelled",
         }
     }
 }
