@@ -3,10 +3,11 @@
 -- what outcome and from where; console sessions are held here.
 --
 -- Keys. In children, sessions, responses and report_edits the key is (token_id, request_id),
--- unique per table, stored with the request's fingerprint. The earlier key column is kept as
--- `legacy_request_id` with its UNIQUE constraint (on owner, examiner, session_id or author):
--- dropping a column or a constraint in SQLite needs a table rebuild. It is no longer written
--- (new rows leave it NULL, and NULLs never collide), and keys stored in it are not honoured.
+-- unique per table, stored with the request's fingerprint. In children, sessions and
+-- report_edits the earlier key column is kept as `legacy_request_id` with its UNIQUE
+-- constraint (on owner, examiner or author): dropping a column or a constraint in SQLite needs
+-- a table rebuild. It is no longer written (new rows leave it NULL, and NULLs never collide),
+-- and keys stored in it are not honoured.
 
 ALTER TABLE children RENAME COLUMN request_id TO legacy_request_id;
 ALTER TABLE children ADD COLUMN token_id TEXT;
@@ -20,11 +21,37 @@ ALTER TABLE sessions ADD COLUMN request_id TEXT;
 ALTER TABLE sessions ADD COLUMN fingerprint TEXT;
 CREATE UNIQUE INDEX sessions_token_request ON sessions (token_id, request_id);
 
-ALTER TABLE responses RENAME COLUMN request_id TO legacy_request_id;
-ALTER TABLE responses ADD COLUMN token_id TEXT;
-ALTER TABLE responses ADD COLUMN request_id TEXT;
-ALTER TABLE responses ADD COLUMN fingerprint TEXT;
+-- Responses, the table every recorded score is appended to, are rebuilt instead: the old
+-- UNIQUE (session_id, request_id) would cost every append an index entry for nothing. Their
+-- rows are copied (earlier keys are not kept); the append-only triggers go with the old
+-- table (DROP TABLE drops a table's triggers before its rows, firing none) and are made again.
+CREATE TABLE responses_keyed (
+    session_id  TEXT    NOT NULL REFERENCES sessions (id),
+    seq         INTEGER NOT NULL CHECK (seq >= 1),
+    subtest     TEXT    NOT NULL,
+    payload     TEXT    NOT NULL,
+    token_id    TEXT,
+    request_id  TEXT,
+    fingerprint TEXT,
+    recorded_at INTEGER NOT NULL,
+    PRIMARY KEY (session_id, seq)
+) STRICT, WITHOUT ROWID;
+INSERT INTO responses_keyed (session_id, seq, subtest, payload, recorded_at)
+    SELECT session_id, seq, subtest, payload, recorded_at FROM responses;
+DROP TABLE responses;
+ALTER TABLE responses_keyed RENAME TO responses;
+CREATE INDEX responses_session_subtest ON responses (session_id, subtest, seq);
 CREATE UNIQUE INDEX responses_token_request ON responses (token_id, request_id);
+
+CREATE TRIGGER responses_no_update BEFORE UPDATE ON responses
+BEGIN
+    SELECT RAISE(ABORT, 'responses are append-only');
+END;
+
+CREATE TRIGGER responses_no_delete BEFORE DELETE ON responses
+BEGIN
+    SELECT RAISE(ABORT, 'responses are append-only');
+END;
 
 ALTER TABLE report_edits RENAME COLUMN request_id TO legacy_request_id;
 ALTER TABLE report_edits ADD COLUMN token_id TEXT;
