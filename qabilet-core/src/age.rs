@@ -1,7 +1,7 @@
 //! Chronological age: calendar-exact years, months and days between a birth date and a
 //! test date, and the whole months of age that select a norm band.
 //!
-//! Rule (DESIGN.md "Scoring conventions"): Y, M, D are such that the birth date plus
+//! Rule (norms/FORMATS.md, "Ages"): Y, M, D are such that the birth date plus
 //! 12·Y + M months, plus D days, is the test date, where adding months to a day that the
 //! target month lacks lands on that month's last day (31 January plus one month is 28 or 29
 //! February). Months are counted from the birth date, not chained: born 31 January, on

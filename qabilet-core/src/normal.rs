@@ -26,7 +26,7 @@ pub fn two_sided_z(alpha: f64) -> f64 {
     quantile(1.0 - alpha / 2.0)
 }
 
-/// The normal score of a discrete score x in a norm group (midpoint convention, DESIGN.md):
+/// The normal score of a discrete score x in a norm group (midpoint convention, norms/SCORING.md "z ↔ score"):
 /// z = Φ⁻¹(P(X < x) + ½·P(X = x)).
 pub fn midpoint_z(p_below: f64, p_equal: f64) -> f64 {
     quantile(p_below + p_equal / 2.0)

@@ -35,7 +35,7 @@ impl Scale {
     };
 
     /// The score for normal deviate `z`: mean + SD·z, rounded half away from zero, then
-    /// clipped to the scale's range (DESIGN.md "Scoring conventions").
+    /// clipped to the scale's range (norms/SCORING.md, "z ↔ score").
     ///
     /// ```
     /// use qabilet_core::scale::Scale;

@@ -51,7 +51,7 @@ pub struct BatteryError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum AgePolicy {
-    /// Calendar-exact Y:M:D, no rounding (DESIGN.md "Scoring conventions").
+    /// Calendar-exact Y:M:D, no rounding (norms/FORMATS.md, "Ages").
     #[default]
     CalendarExact,
 }

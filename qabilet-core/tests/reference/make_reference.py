@@ -217,7 +217,7 @@ def gen_age():
         assert 0 <= m <= 11 and 0 <= d <= 30 and am == 12 * y + m
         rows.append([b.isoformat(), t.isoformat(), y, m, d, am, ""])
     # Spot checks from the written rules.
-    assert age(D(2015, 1, 31), D(2015, 3, 30))[:3] == (0, 1, 30)  # DESIGN.md example
+    assert age(D(2015, 1, 31), D(2015, 3, 30))[:3] == (0, 1, 30)  # the example of norms/FORMATS.md, "Ages"
     assert age(D(2015, 1, 31), D(2015, 2, 28))[:3] == (0, 1, 0)
     assert age(D(2016, 2, 29), D(2017, 2, 28))[:3] == (1, 0, 0)
     assert age(D(2016, 2, 29), D(2017, 3, 28))[:3] == (1, 0, 28)

@@ -1,5 +1,5 @@
 //! Command-line interface: flags parsed by clap into raw arguments, then each subcommand
-//! validates them and runs. The contract is stable (DESIGN.md "CLI contract"): scripts and
+//! validates them and runs. The contract is stable (README.md, Tour 2 and the `--help` of each command): scripts and
 //! other tools depend on it.
 
 mod cat;

@@ -1,6 +1,6 @@
 //! The fitted norms of one subtest before any rounding: P(X ≤ r | age) as probits on a
 //! half-month age grid, monotone in raw score and in age, and the midpoint normal score
-//! z = Φ⁻¹(P(X < x) + ½·P(X = x)) of every raw score at every grid age (DESIGN.md).
+//! z = Φ⁻¹(P(X < x) + ½·P(X = x)) of every raw score at every grid age (norms/SCORING.md, "z ↔ score").
 
 use crate::normal;
 
