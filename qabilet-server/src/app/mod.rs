@@ -52,7 +52,6 @@ pub use children::ChildInput;
 pub use console_sessions::{CONSOLE_ABSOLUTE_EXPIRY, CONSOLE_IDLE_EXPIRY, ConsoleSignIn};
 pub use error::AppError;
 pub use limits::{BATCH_SEND_DEADLINE, BatchLimits, MAX_BATCH_STREAMS, MAX_BATCH_STREAMS_PER_TOKEN};
-pub use names::{child_name, session_name};
 pub use reports::{Rendered, ReportFormat, ReportView};
 pub use responses::{ResponseInput, SubtestView};
 pub use results::{Referral, Results};

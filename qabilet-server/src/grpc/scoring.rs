@@ -14,7 +14,7 @@ use super::pb::scoring_server::Scoring;
 use super::pb::{
     self, BatchScoreRequest, BatchScoreResult, Profile, ScoreProfileRequest, batch_score_result,
 };
-use crate::app::{App, ChildScores, MAX_BATCH};
+use crate::app::{App, ChildScores};
 
 /// The service.
 #[derive(Clone)]
@@ -84,12 +84,6 @@ impl Scoring for ScoringService {
             children,
             options,
         } = request.into_inner();
-        if children.len() > MAX_BATCH {
-            return Err(super::status::invalid_argument(
-                "children",
-                format!("at most {MAX_BATCH} per request"),
-            ));
-        }
         let run = self
             .app
             .batch_score(
