@@ -22,6 +22,7 @@ pub mod battery;
 pub mod cat;
 pub mod ci;
 pub mod guidance;
+pub mod iin;
 pub mod irt;
 pub mod normal;
 pub mod norms;
