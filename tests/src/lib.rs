@@ -60,11 +60,28 @@ pub fn qabilet_bin() -> PathBuf {
     .clone()
 }
 
-/// A `qabilet` command run from the repository root.
+/// A `qabilet` command run from the repository root, with the end-to-end tests' IIN key
+/// ([`iin_key_file`]) so that no key file is created in the repository.
 pub fn qabilet() -> Command {
     let mut c = Command::new(qabilet_bin());
     c.current_dir(repo());
+    c.env("QABILET_IIN_KEY_FILE", iin_key_file());
     c
+}
+
+/// The IIN key of every server and command the end-to-end tests run (a fixed test key,
+/// written once per test process beside the binary, atomically).
+pub fn iin_key_file() -> PathBuf {
+    static KEY: OnceLock<PathBuf> = OnceLock::new();
+    KEY.get_or_init(|| {
+        let dir = qabilet_bin().parent().expect("target dir").to_path_buf();
+        let path = dir.join("e2e-iin.key");
+        let tmp = dir.join(format!("e2e-iin.key.{}", std::process::id()));
+        std::fs::write(&tmp, format!("{}\n", "5a".repeat(32))).expect("write the test IIN key");
+        std::fs::rename(&tmp, &path).expect("place the test IIN key");
+        path
+    })
+    .clone()
 }
 
 /// Compares two CSV texts cell by cell; in column `error` only emptiness must agree.

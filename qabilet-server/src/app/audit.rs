@@ -248,6 +248,7 @@ mod tests {
             store: store.clone(),
             token_cache: std::time::Duration::ZERO,
             batches: BatchLimits::default(),
+            iin_key: None,
         });
         let caller = Caller {
             principal: Principal {

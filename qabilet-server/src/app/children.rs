@@ -76,7 +76,7 @@ impl App {
             .trim()
             .parse()
             .map_err(|_| AppError::invalid("child.test_language", "must be kk, ru or en"))?;
-        let centre = self.centre_of_new_child(caller, &input.centre)?;
+        let centre = self.centre_of_new(caller, "child.centre", &input.centre)?;
         let given = fields::person_name("child.given_name", &input.given_name)?;
         let family = fields::person_name("child.family_name", &input.family_name)?;
         let notes = fields::free_text("child.notes", &input.notes, fields::MAX_NOTES_CHARS)?;
@@ -132,14 +132,21 @@ impl App {
 
     /// The centre a new child is registered in: the one named, else the caller's own (a
     /// token of every centre must name one).
-    fn centre_of_new_child(&self, caller: &Caller, asked: &str) -> Result<String, AppError> {
+    /// The centre a new record (a child, a cohort) asked for in `field` goes to: the caller's
+    /// own when `asked` is blank.
+    pub(crate) fn centre_of_new(
+        &self,
+        caller: &Caller,
+        field: &str,
+        asked: &str,
+    ) -> Result<String, AppError> {
         let own = &caller.principal.centre;
         let asked = asked.trim();
         if asked.is_empty() {
             return if own == ALL_CENTRES {
                 Err(AppError::invalid(
-                    "child.centre",
-                    "required: this token belongs to every centre, so the child's centre must be named",
+                    field,
+                    "required: this token belongs to every centre, so the centre must be named",
                 ))
             } else {
                 Ok(own.clone())
@@ -150,13 +157,13 @@ impl App {
             || asked.chars().any(|c| c.is_control() || c.is_whitespace())
         {
             return Err(AppError::invalid(
-                "child.centre",
+                field,
                 format!(
                     "a centre name: 1 to {MAX_CENTRE_CHARS} characters, no spaces or control characters, not '*'"
                 ),
             ));
         }
-        // Whether the caller may register a child there is the policy's (checked next).
+        // Whether the caller may create a record there is the policy's (checked next).
         Ok(asked.to_owned())
     }
 

@@ -26,6 +26,14 @@ pub enum AppError {
         /// Why.
         reason: String,
     },
+    /// Input with several bad parts (a roster's rows), every one listed; nothing was done.
+    #[error("{what}: {} problem(s), nothing imported", problems.len())]
+    Rejected {
+        /// What was refused, e.g. `roster`.
+        what: &'static str,
+        /// Each problem, e.g. `line 7, column birth_date: not a date`.
+        problems: Vec<String>,
+    },
     /// An unknown resource.
     #[error("{what} '{name}' not found")]
     NotFound {
@@ -72,7 +80,7 @@ impl AppError {
         match self {
             AppError::Unauthenticated(_) => AuditOutcome::Unauthenticated,
             AppError::Denied { .. } => AuditOutcome::Denied,
-            AppError::Invalid { .. } => AuditOutcome::Invalid,
+            AppError::Invalid { .. } | AppError::Rejected { .. } => AuditOutcome::Invalid,
             AppError::NotFound { .. } => AuditOutcome::NotFound,
             AppError::FailedPrecondition(_) | AppError::AlreadyExists(_) => AuditOutcome::Conflict,
             AppError::Exhausted(_) | AppError::Unavailable(_) => AuditOutcome::Unavailable,

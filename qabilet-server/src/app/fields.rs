@@ -186,6 +186,19 @@ pub fn free_text(field: &str, text: &str, max: usize) -> Result<Option<String>, 
     Ok((!t.is_empty()).then_some(t))
 }
 
+/// A required single-line label (a cohort's name, region, institution, a class) of at most
+/// `max` characters.
+///
+/// # Errors
+/// `INVALID_ARGUMENT` naming the field: empty, too long, or a forbidden character.
+pub fn label(field: &str, text: &str, max: usize) -> Result<String, AppError> {
+    let t = clean(field, text, max, false)?;
+    if t.is_empty() {
+        return Err(AppError::invalid(field, "must not be empty"));
+    }
+    Ok(t)
+}
+
 /// A request id; blank means none (the write is then not idempotent).
 ///
 /// # Errors

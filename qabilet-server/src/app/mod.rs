@@ -28,6 +28,7 @@ mod authentication;
 mod caller;
 mod catalog;
 mod children;
+mod cohorts;
 mod console_sessions;
 mod error;
 pub mod fields;
@@ -38,8 +39,10 @@ mod replay;
 mod reports;
 mod responses;
 mod results;
+mod rosters;
 mod scoring;
 mod sessions;
+mod tickets;
 mod tokens;
 
 use std::collections::HashMap;
@@ -49,14 +52,19 @@ use std::time::Duration;
 pub use caller::{Caller, Channel, Peer};
 pub use catalog::{BatteryPage, DEFAULT_BATTERY_PAGE, MAX_BATTERY_PAGE};
 pub use children::ChildInput;
+pub use cohorts::{CohortInput, INSTITUTION_KINDS, LOCALITIES};
 pub use console_sessions::{CONSOLE_ABSOLUTE_EXPIRY, CONSOLE_IDLE_EXPIRY, ConsoleSignIn};
 pub use error::AppError;
 pub use limits::{BATCH_SEND_DEADLINE, BatchLimits, MAX_BATCH_STREAMS, MAX_BATCH_STREAMS_PER_TOKEN};
 pub use reports::{Rendered, ReportFormat, ReportView};
 pub use responses::{ResponseInput, SubtestView};
 pub use results::{Referral, Results};
+pub use rosters::{EXPORT_HEADER, MAX_ROSTER_BYTES, RosterImported, roster_csv};
 pub use scoring::{BatchItem, BatchRun, ChildScores, MAX_BATCH, Scored};
 pub use sessions::{SessionView, Transition};
+pub use tickets::{IssuedTicket, normalise_ticket, ticket_hash};
+
+use qabilet_core::iin::IinKey;
 
 use crate::auth::Authenticator;
 use crate::grpc::registry::Registry;
@@ -70,6 +78,8 @@ pub struct App {
     store: Arc<dyn Store>,
     auth: Authenticator,
     batches: BatchLimits,
+    /// The key of IIN hashes (rosters carrying IINs are refused without one).
+    iin_key: Option<Arc<IinKey>>,
     /// Refused tokens per peer, for the audit log's rate of refusal rows.
     refusals: authentication::Refusals,
     /// One lock per session, so that two responses to one session in this process are
@@ -96,6 +106,8 @@ pub struct AppParts {
     pub token_cache: Duration,
     /// The caps on batch streams.
     pub batches: BatchLimits,
+    /// The key of IIN hashes, if the server has one.
+    pub iin_key: Option<Arc<IinKey>>,
 }
 
 impl App {
@@ -107,6 +119,7 @@ impl App {
             store,
             token_cache,
             batches,
+            iin_key,
         } = parts;
         App {
             auth: Authenticator::with_cache_ttl(store.clone(), token_cache),
@@ -114,6 +127,7 @@ impl App {
             guidance,
             store,
             batches,
+            iin_key,
             refusals: authentication::Refusals::default(),
             session_locks: Mutex::new(HashMap::new()),
         }

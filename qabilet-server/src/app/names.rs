@@ -33,6 +33,14 @@ pub fn session_name<'a>(name: &'a str, field: &str) -> Result<&'a str, AppError>
     parse("sessions", name, field)
 }
 
+/// The id in a cohort's name `cohorts/{id}` given in `field`.
+///
+/// # Errors
+/// `INVALID_ARGUMENT` naming `field` when it is not such a name.
+pub fn cohort_name<'a>(name: &'a str, field: &str) -> Result<&'a str, AppError> {
+    parse("cohorts", name, field)
+}
+
 /// The id in a battery's name `batteries/{id}` given in `field`.
 ///
 /// # Errors

@@ -17,6 +17,8 @@
 //! | `ReadResults`        | own          | centre     | centre     | centre¹    | all   |
 //! | `ReadReport`         | own          | centre     | centre     | —²         | all   |
 //! | `EditReport`         | own          | —³         | —³         | —²         | all   |
+//! | `ManageCohort`       | own          | centre     | centre     | —          | all   |
+//! | `ReadCohort`         | own          | centre     | centre     | —          | all   |
 //! | `ManageTokens`       | —            | —          | —          | —          | all   |
 //!
 //! * **all**: allowed, whatever the resource;
@@ -48,7 +50,13 @@
 //!   caller's whole scope;
 //! * `ListChildren`: `None` (the list over the caller's scope);
 //! * `CreateChild`: the child as it will be stored, or `None`;
+//! * `ManageCohort` (create a cohort, import its roster, issue tickets, proctor it),
+//!   `ReadCohort` (read a cohort, its roster, its results): the cohort (its centre, its
+//!   creator as owner), or `None` to create one or list cohorts;
 //! * `ReadCatalog`, `Score`, `ManageTokens`: ignored.
+//!
+//! A cohort's roster names children and carries no de-identified form, so researchers do not
+//! read cohorts.
 //!
 //! `None` for `CreateChild`, `ListChildren` or `ListSessions` asks whether the role may do it
 //! within its own scope at all; the service must then confine it there: store the new child
@@ -92,13 +100,17 @@ pub enum Action {
     ReadReport,
     /// Append an edit to an item of a session's consultation report.
     EditReport,
+    /// Create a screening cohort, import its roster, issue its tickets, proctor it.
+    ManageCohort,
+    /// Read a screening cohort, its roster and its results; list cohorts.
+    ReadCohort,
     /// Create, list or revoke bearer tokens.
     ManageTokens,
 }
 
 impl Action {
     /// Every action, in declaration order.
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 16] = [
         Action::ReadCatalog,
         Action::Score,
         Action::CreateChild,
@@ -112,6 +124,8 @@ impl Action {
         Action::ReadResults,
         Action::ReadReport,
         Action::EditReport,
+        Action::ManageCohort,
+        Action::ReadCohort,
         Action::ManageTokens,
     ];
 
@@ -120,7 +134,11 @@ impl Action {
     fn on_own_scope(self) -> bool {
         matches!(
             self,
-            Action::CreateChild | Action::ListChildren | Action::ListSessions
+            Action::CreateChild
+                | Action::ListChildren
+                | Action::ListSessions
+                | Action::ManageCohort
+                | Action::ReadCohort
         )
     }
 }
@@ -167,6 +185,8 @@ fn grant(role: Role, action: Action) -> Grant {
         Action::ReadResults        => [Own,        Centre,    Centre,    Centre,    All],
         Action::ReadReport         => [Own,        Centre,    Centre,    No,        All],
         Action::EditReport         => [Own,        No,        No,        No,        All],
+        Action::ManageCohort       => [Own,        Centre,    Centre,    No,        All],
+        Action::ReadCohort         => [Own,        Centre,    Centre,    No,        All],
         Action::ManageTokens       => [No,         No,        No,        No,        All],
     };
     match role {
@@ -285,7 +305,7 @@ mod tests {
     /// owner's in its centre; one in another centre; no resource (`None`). The principals
     /// are in centre "almaty-1" with subject "me".
     #[rustfmt::skip]
-    const TABLE: [(Action, [&str; 5]); 14] = [
+    const TABLE: [(Action, [&str; 5]); 16] = [
         //                           psychologist supervisor integrator researcher admin
         (Action::ReadCatalog,        ["YYYY",      "YYYY",    "YYYY",    "YYYY",    "YYYY"]),
         (Action::Score,              ["YYYY",      "YYYY",    "YYYY",    "YYYY",    "YYYY"]),
@@ -300,6 +320,8 @@ mod tests {
         (Action::ReadResults,        ["Ynnn",      "YYnn",    "YYnn",    "YYnn",    "YYYY"]),
         (Action::ReadReport,         ["Ynnn",      "YYnn",    "YYnn",    "nnnn",    "YYYY"]),
         (Action::EditReport,         ["Ynnn",      "nnnn",    "nnnn",    "nnnn",    "YYYY"]),
+        (Action::ManageCohort,       ["YnnY",      "YYnY",    "YYnY",    "nnnn",    "YYYY"]),
+        (Action::ReadCohort,         ["YnnY",      "YYnY",    "YYnY",    "nnnn",    "YYYY"]),
         (Action::ManageTokens,       ["nnnn",      "nnnn",    "nnnn",    "nnnn",    "YYYY"]),
     ];
 

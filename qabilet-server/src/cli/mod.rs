@@ -3,13 +3,18 @@
 //! other tools depend on it.
 
 mod cat;
+mod cohort;
+pub(crate) mod iin_key;
 mod irt;
 mod norms;
 mod norms_build;
+mod operator;
 mod report;
+mod roster;
 mod score;
 pub mod serve;
 mod stats;
+mod tickets;
 mod token;
 
 use std::path::PathBuf;
@@ -64,6 +69,15 @@ pub enum Command {
     /// Create, list and revoke the bearer tokens of the gRPC service (with their roles).
     #[command(subcommand, long_about = token::LONG_ABOUT, after_help = token::ROLES)]
     Token(token::TokenCommand),
+    /// Create and list screening cohorts (stage 1).
+    #[command(subcommand, long_about = cohort::LONG_ABOUT)]
+    Cohort(cohort::CohortCommand),
+    /// Import a cohort's roster from CSV (all or nothing), or export it.
+    #[command(subcommand, long_about = roster::LONG_ABOUT)]
+    Roster(roster::RosterCommand),
+    /// Issue a cohort's one-time tickets and write the sheets to print (CSV or PDF).
+    #[command(long_about = tickets::LONG_ABOUT)]
+    Tickets(tickets::TicketsArgs),
 }
 
 /// `qabilet irt …`.
@@ -200,5 +214,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Cat(command) => cat::dispatch(&command),
         Command::Token(command) => token::run(&command),
         Command::Report(args) => report::run(&args),
+        Command::Cohort(command) => cohort::run(&command),
+        Command::Roster(command) => roster::run(&command),
+        Command::Tickets(args) => tickets::run(&args),
     }
 }

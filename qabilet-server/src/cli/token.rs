@@ -159,6 +159,7 @@ pub fn run(command: &TokenCommand) -> Result<(), CliError> {
             store: store.clone(),
             token_cache: std::time::Duration::ZERO,
             batches: BatchLimits::default(),
+            iin_key: None,
         });
         let operator = Caller::operator();
         let result = match op {

@@ -152,15 +152,23 @@ impl IntoResponse for Failure {
             }
             AppError::Denied { .. } => (StatusCode::FORBIDDEN, "forbidden"),
             AppError::NotFound { .. } => (StatusCode::NOT_FOUND, "not-found"),
-            AppError::Invalid { .. } | AppError::FailedPrecondition(_) | AppError::AlreadyExists(_) => {
-                (StatusCode::BAD_REQUEST, "error")
-            }
+            AppError::Invalid { .. }
+            | AppError::Rejected { .. }
+            | AppError::FailedPrecondition(_)
+            | AppError::AlreadyExists(_) => (StatusCode::BAD_REQUEST, "error"),
             AppError::Exhausted(_) => (StatusCode::TOO_MANY_REQUESTS, "unavailable"),
             AppError::Unavailable(_) | AppError::Internal(_) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
             }
         };
-        let body = format!("<p class=\"error\">{}</p>", esc(&self.error.to_string()));
+        let mut body = format!("<p class=\"error\">{}</p>", esc(&self.error.to_string()));
+        if let AppError::Rejected { problems, .. } = &self.error {
+            body.push_str("<ul class=\"problems\">");
+            for p in problems {
+                body.push_str(&format!("<li>{}</li>", esc(p)));
+            }
+            body.push_str("</ul>");
+        }
         (code, page(&ui, &t(&ui, key), true, &body)).into_response()
     }
 }

@@ -13,6 +13,7 @@ pub mod registry;
 pub mod reports;
 pub mod requests;
 pub mod scoring;
+pub mod screening;
 pub mod status;
 
 /// Messages and service stubs generated from the .proto files at build time.

@@ -23,6 +23,22 @@ impl From<AppError> for Status {
             AppError::Unauthenticated(m) => Status::unauthenticated(m),
             AppError::Denied { .. } => Status::permission_denied(e.to_string()),
             AppError::Invalid { field, reason } => invalid_argument(&field, reason),
+            AppError::Rejected { what, problems } => {
+                let mut details = ErrorDetails::new();
+                for p in &problems {
+                    let (field, reason) = p.split_once(": ").unwrap_or(("", p.as_str()));
+                    details.add_bad_request_violation(field, reason);
+                }
+                Status::with_error_details(
+                    Code::InvalidArgument,
+                    format!(
+                        "the {what} has {} problem(s), nothing imported; first: {}",
+                        problems.len(),
+                        problems.first().map_or("", String::as_str)
+                    ),
+                    details,
+                )
+            }
             AppError::NotFound { .. } => Status::not_found(e.to_string()),
             AppError::FailedPrecondition(m) => Status::failed_precondition(m),
             AppError::AlreadyExists(m) => Status::already_exists(m),

@@ -30,7 +30,8 @@
 //! statement both backends run, and the column lists), `rows.rs` (row decoding), `conn.rs`
 //! (a statement and the connection that runs it) and `ops.rs` (the operations, written once);
 //! then one file per backend, `sqlite.rs` (group commit of responses) and `postgres.rs` (row
-//! locks).
+//! locks). Stage-1 screening (cohorts, rosters, tickets) is [`ScreeningStore`], a supertrait
+//! of [`Store`]: `screening.rs`, `screening_sql.rs`, `screening_ops.rs`.
 
 use std::sync::Arc;
 
@@ -46,6 +47,9 @@ mod personal;
 pub mod postgres;
 mod records;
 pub(crate) mod rows;
+pub mod screening;
+mod screening_ops;
+mod screening_sql;
 mod sql;
 pub mod sqlite;
 mod vocab;
@@ -63,13 +67,14 @@ pub use records::{
     NewSession, NewToken, ReportEdit, RequestKey, Response, Session, SessionChange, SessionFilter,
     StateChange, SubtestContext, Token,
 };
+pub use screening::ScreeningStore;
 pub use sqlite::SqliteStore;
 pub use vocab::{AuditOutcome, Role, SessionState};
 
 /// The storage of the service. Both backends implement exactly the same behaviour; the
 /// shared test suite (`tests/store_suite.rs`) runs against each.
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: ScreeningStore + Send + Sync {
     /// Stores a token. [`StoreError::Duplicate`] when the secret hash is already stored.
     async fn create_token(&self, new: NewToken) -> Result<Token, StoreError>;
 

@@ -33,7 +33,7 @@ fn not_found(what: &'static str, id: &str) -> StoreError {
 }
 
 /// `stmt` with the key's token and request id bound next (NULLs without a key).
-fn with_key<'a>(stmt: Statement<'a>, key: Option<&'a RequestKey>) -> Statement<'a> {
+pub(super) fn with_key<'a>(stmt: Statement<'a>, key: Option<&'a RequestKey>) -> Statement<'a> {
     stmt.opt_text(key.map(|k| k.token_id.as_str()))
         .opt_text(key.map(|k| k.request_id.as_str()))
 }
@@ -58,7 +58,7 @@ pub(crate) fn with_audit<'a>(stmt: Statement<'a>, at: i64, entry: Option<&'a Aud
 /// `fingerprint`), as the answer to a write under that key: the record with `existed` if the
 /// fingerprints agree, [`StoreError::RequestReused`] if they do not; `None` when nothing is
 /// stored under the key.
-async fn stored_under<C: Conn, T>(
+pub(super) async fn stored_under<C: Conn, T>(
     c: &mut C,
     by_key: &'static str,
     key: &RequestKey,
@@ -83,7 +83,7 @@ async fn stored_under<C: Conn, T>(
 
 /// After an insert under `key` wrote nothing (or broke a uniqueness rule): the record a
 /// concurrent request stored under the key, or `otherwise`.
-async fn stored_or<C: Conn, T>(
+pub(super) async fn stored_or<C: Conn, T>(
     c: &mut C,
     by_key: &'static str,
     key: Option<&RequestKey>,

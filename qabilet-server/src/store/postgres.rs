@@ -21,12 +21,16 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRo
 use super::conn::{Conn, Statement, impl_conn};
 use super::error::{db, is_unique_violation};
 use super::rows::{self, Get};
+use super::screening::{
+    Cohort, CohortFilter, NewCohort, NewTicket, RosterImport, RosterMember, RosterOutcome, ScreeningStore,
+    Ticket,
+};
 use super::sql::{audit_insert_cols, response_cols, session_child_cols};
 use super::{
     AuditEntry, AuditFilter, AuditRecord, Child, ChildFilter, ConsoleSession, Created, NewChild,
     NewConsoleSession, NewReportEdit, NewResponse, NewSession, NewToken, Page, PageRequest, ReportEdit,
     Response, Session, SessionChange, SessionFilter, SessionState, StateChange, Store, StoreError,
-    SubtestContext, Token, now_ms, ops,
+    SubtestContext, Token, now_ms, ops, screening_ops,
 };
 
 /// Connections per pool (per server replica).
@@ -388,5 +392,70 @@ impl Store for PostgresStore {
 
     async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+#[async_trait]
+impl ScreeningStore for PostgresStore {
+    async fn create_cohort(&self, new: NewCohort) -> Result<Created<Cohort>, StoreError> {
+        screening_ops::create_cohort(&mut *self.conn().await?, &new).await
+    }
+
+    async fn get_cohort(&self, id: &str) -> Result<Cohort, StoreError> {
+        screening_ops::get_cohort(&mut *self.conn().await?, id).await
+    }
+
+    async fn list_cohorts(
+        &self,
+        filter: CohortFilter,
+        page: PageRequest,
+    ) -> Result<Page<Cohort>, StoreError> {
+        screening_ops::list_cohorts(&mut *self.conn().await?, &filter, &page).await
+    }
+
+    async fn import_roster(&self, import: RosterImport) -> Result<RosterOutcome, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db("beginning transaction"))?;
+        // One import per cohort at a time: the cohort's row is locked until the transaction ends.
+        sqlx::query("SELECT id FROM cohorts WHERE id = $1 FOR UPDATE")
+            .bind(&import.cohort_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("locking a cohort"))?;
+        let outcome = screening_ops::import_roster(&mut *tx, &import).await?;
+        if matches!(outcome, RosterOutcome::Imported(_)) && !import.check_only {
+            tx.commit().await.map_err(db("committing a roster"))?;
+        }
+        Ok(outcome)
+    }
+
+    async fn roster(&self, cohort_id: &str) -> Result<Vec<RosterMember>, StoreError> {
+        screening_ops::roster(&mut *self.conn().await?, cohort_id).await
+    }
+
+    async fn issue_tickets(&self, cohort_id: &str, tickets: Vec<NewTicket>) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db("beginning transaction"))?;
+        screening_ops::issue_tickets(&mut *tx, cohort_id, &tickets).await?;
+        tx.commit().await.map_err(db("committing tickets"))
+    }
+
+    async fn cohort_tickets(&self, cohort_id: &str) -> Result<Vec<Ticket>, StoreError> {
+        screening_ops::cohort_tickets(&mut *self.conn().await?, cohort_id).await
+    }
+
+    async fn ticket(&self, secret_hash: &str) -> Result<Option<Ticket>, StoreError> {
+        screening_ops::ticket_by_hash(&mut *self.conn().await?, secret_hash).await
+    }
+
+    async fn claim_ticket(
+        &self,
+        secret_hash: &str,
+        device_hash: &str,
+        at: i64,
+    ) -> Result<Option<Ticket>, StoreError> {
+        screening_ops::claim_ticket(&mut *self.conn().await?, secret_hash, device_hash, at).await
+    }
+
+    async fn attach_ticket_session(&self, secret_hash: &str, session_id: &str) -> Result<Ticket, StoreError> {
+        screening_ops::attach_ticket_session(&mut *self.conn().await?, secret_hash, session_id).await
     }
 }

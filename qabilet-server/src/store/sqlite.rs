@@ -38,12 +38,16 @@ use tokio::sync::{mpsc, oneshot};
 use super::conn::{Conn, Statement, impl_conn};
 use super::error::db;
 use super::rows::{self, Get};
+use super::screening::{
+    Cohort, CohortFilter, NewCohort, NewTicket, RosterImport, RosterMember, RosterOutcome, ScreeningStore,
+    Ticket,
+};
 use super::sql::{audit_insert_cols, response_cols, session_child_cols};
 use super::{
     AuditEntry, AuditFilter, AuditRecord, Child, ChildFilter, ConsoleSession, Created, NewChild,
     NewConsoleSession, NewReportEdit, NewResponse, NewSession, NewToken, Page, PageRequest, ReportEdit,
     Response, Session, SessionChange, SessionFilter, StateChange, Store, StoreError, SubtestContext, Token,
-    now_ms, ops,
+    now_ms, ops, screening_ops,
 };
 
 /// How long a connection waits for the write lock held by another connection or process.
@@ -499,5 +503,64 @@ impl Store for SqliteStore {
     async fn close(&self) {
         self.reader.close().await;
         self.writer.close().await;
+    }
+}
+
+#[async_trait]
+impl ScreeningStore for SqliteStore {
+    async fn create_cohort(&self, new: NewCohort) -> Result<Created<Cohort>, StoreError> {
+        screening_ops::create_cohort(&mut *self.write().await?, &new).await
+    }
+
+    async fn get_cohort(&self, id: &str) -> Result<Cohort, StoreError> {
+        screening_ops::get_cohort(&mut *self.read().await?, id).await
+    }
+
+    async fn list_cohorts(
+        &self,
+        filter: CohortFilter,
+        page: PageRequest,
+    ) -> Result<Page<Cohort>, StoreError> {
+        screening_ops::list_cohorts(&mut *self.read().await?, &filter, &page).await
+    }
+
+    async fn import_roster(&self, import: RosterImport) -> Result<RosterOutcome, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let outcome = screening_ops::import_roster(&mut *tx, &import).await?;
+        if matches!(outcome, RosterOutcome::Imported(_)) && !import.check_only {
+            tx.commit().await.map_err(db("committing a roster"))?;
+        }
+        Ok(outcome)
+    }
+
+    async fn roster(&self, cohort_id: &str) -> Result<Vec<RosterMember>, StoreError> {
+        screening_ops::roster(&mut *self.read().await?, cohort_id).await
+    }
+
+    async fn issue_tickets(&self, cohort_id: &str, tickets: Vec<NewTicket>) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        screening_ops::issue_tickets(&mut *tx, cohort_id, &tickets).await?;
+        tx.commit().await.map_err(db("committing tickets"))
+    }
+
+    async fn cohort_tickets(&self, cohort_id: &str) -> Result<Vec<Ticket>, StoreError> {
+        screening_ops::cohort_tickets(&mut *self.read().await?, cohort_id).await
+    }
+
+    async fn ticket(&self, secret_hash: &str) -> Result<Option<Ticket>, StoreError> {
+        screening_ops::ticket_by_hash(&mut *self.read().await?, secret_hash).await
+    }
+
+    async fn claim_ticket(
+        &self,
+        secret_hash: &str,
+        device_hash: &str,
+        at: i64,
+    ) -> Result<Option<Ticket>, StoreError> {
+        screening_ops::claim_ticket(&mut *self.write().await?, secret_hash, device_hash, at).await
+    }
+
+    async fn attach_ticket_session(&self, secret_hash: &str, session_id: &str) -> Result<Ticket, StoreError> {
+        screening_ops::attach_ticket_session(&mut *self.write().await?, secret_hash, session_id).await
     }
 }

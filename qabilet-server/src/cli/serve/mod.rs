@@ -22,9 +22,11 @@ use crate::grpc::pb::assessment_server::AssessmentServer;
 use crate::grpc::pb::catalog_server::CatalogServer;
 use crate::grpc::pb::reports_server::ReportsServer;
 use crate::grpc::pb::scoring_server::ScoringServer;
+use crate::grpc::pb::screening_server::ScreeningServer;
 use crate::grpc::registry::Registry;
 use crate::grpc::reports::ReportsService;
 use crate::grpc::scoring::ScoringService;
+use crate::grpc::screening::ScreeningService;
 use crate::guidance_dir::Guidance;
 
 mod conn;
@@ -41,7 +43,7 @@ pub const MAX_REQUEST_BYTES: usize = 8 * 1024 * 1024;
 /// its environment variable, the `--config` file, or its default.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Settings file (TOML) with any of the keys addr, http_addr, norms, guidance, db, log_format,
+    /// Settings file (TOML) with any of the keys addr, http_addr, norms, guidance, db, iin_key_file, log_format,
     /// tls_cert and tls_key; flags and environment variables override it, relative paths in it are relative
     /// to the file's folder.
     #[arg(long, value_name = "FILE", env = "QABILET_CONFIG")]
@@ -66,6 +68,10 @@ pub struct ServeArgs {
     /// or `postgres://…` (several replicas may share one). Migrations run on start.
     #[arg(long, value_name = "URL", env = "QABILET_DB")]
     pub db: Option<String>,
+    /// The secret key of IIN hashes (64 hex digits) [default: qabilet-iin.key], created when
+    /// missing; every server of one database needs the same file (and `qabilet roster` too).
+    #[arg(long, value_name = "FILE", env = "QABILET_IIN_KEY_FILE")]
+    pub iin_key_file: Option<PathBuf>,
     /// Log format on stderr [default: text].
     #[arg(long, value_enum, env = "QABILET_LOG_FORMAT")]
     pub log_format: Option<LogFormat>,
@@ -97,6 +103,7 @@ pub fn run(args: &ServeArgs) -> Result<(), CliError> {
         tracing::warn!("{why}");
     }
     let tls = settings.tls.as_ref().map(TlsFiles::load).transpose()?;
+    let iin_key = crate::cli::iin_key::load_or_create(&settings.iin_key_file)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -111,6 +118,7 @@ pub fn run(args: &ServeArgs) -> Result<(), CliError> {
             store: store.clone(),
             token_cache: crate::auth::CACHE_TTL,
             batches: BatchLimits::from_env(),
+            iin_key: Some(Arc::new(iin_key)),
         }));
         if let Some(secret) = app
             .bootstrap_admin(&Caller::operator())
@@ -157,6 +165,7 @@ async fn serve(
     health.set_serving::<CatalogServer<CatalogService>>().await;
     health.set_serving::<ScoringServer<ScoringService>>().await;
     health.set_serving::<AssessmentServer<AssessmentService>>().await;
+    health.set_serving::<ScreeningServer<ScreeningService>>().await;
     match app.guidance() {
         Guidance::Loaded(_) => health.set_serving::<ReportsServer<ReportsService>>().await,
         Guidance::Missing(_) => health.set_not_serving::<ReportsServer<ReportsService>>().await,
@@ -243,6 +252,11 @@ async fn serve(
         .add_service(Authenticated::new(
             app.clone(),
             AssessmentServer::new(AssessmentService::new(app.clone()))
+                .max_decoding_message_size(MAX_REQUEST_BYTES),
+        ))
+        .add_service(Authenticated::new(
+            app.clone(),
+            ScreeningServer::new(ScreeningService::new(app.clone()))
                 .max_decoding_message_size(MAX_REQUEST_BYTES),
         ))
         .add_service(Authenticated::new(

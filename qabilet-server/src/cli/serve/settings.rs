@@ -19,6 +19,8 @@ pub const DEFAULT_HTTP_ADDR: &str = "127.0.0.1:8080";
 pub const DEFAULT_NORMS: &str = "norms";
 /// Default guidance tables of reports, relative to the working directory.
 pub const DEFAULT_GUIDANCE: &str = "norms/guidance";
+/// Default key file of IIN hashes, relative to the working directory.
+pub const DEFAULT_IIN_KEY_FILE: &str = "qabilet-iin.key";
 /// Default database: an SQLite file in the working directory.
 pub const DEFAULT_DB: &str = "sqlite://qabilet.db";
 
@@ -32,6 +34,7 @@ struct ConfigFile {
     norms: Option<PathBuf>,
     guidance: Option<PathBuf>,
     db: Option<String>,
+    iin_key_file: Option<PathBuf>,
     log_format: Option<LogFormat>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
@@ -45,6 +48,7 @@ pub struct Settings {
     pub norms: PathBuf,
     pub guidance: PathBuf,
     pub db: String,
+    pub iin_key_file: PathBuf,
     pub log_format: LogFormat,
     pub tls: Option<TlsFiles>,
 }
@@ -105,6 +109,11 @@ impl Settings {
                 .clone()
                 .or(file.db)
                 .unwrap_or_else(|| DEFAULT_DB.to_owned()),
+            iin_key_file: args
+                .iin_key_file
+                .clone()
+                .or_else(|| from_file(file.iin_key_file))
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_IIN_KEY_FILE)),
             log_format: args.log_format.or(file.log_format).unwrap_or(LogFormat::Text),
             tls,
         })
@@ -166,6 +175,7 @@ mod tests {
             norms: None,
             guidance: None,
             db: None,
+            iin_key_file: None,
             log_format: None,
             tls_cert: None,
             tls_key: None,

@@ -1,0 +1,63 @@
+-- Stage-1 screening: cohorts (screening campaigns), their rosters, and the one-time tickets a
+-- child signs in with. A child may be on the rosters of several cohorts.
+--
+-- A child's national identity number (IIN) is never stored: only its keyed hash (HMAC-SHA-256
+-- under the server's IIN key, lowercase hex), which finds the same child across cohorts and
+-- centres. Within a centre one IIN is one child.
+
+ALTER TABLE children ADD COLUMN iin_hash TEXT;
+CREATE UNIQUE INDEX children_centre_iin_hash ON children (centre, iin_hash) WHERE iin_hash IS NOT NULL;
+CREATE INDEX children_iin_hash ON children (iin_hash) WHERE iin_hash IS NOT NULL;
+
+CREATE TABLE cohorts (
+    id               TEXT    NOT NULL PRIMARY KEY,
+    centre           TEXT    NOT NULL,
+    owner            TEXT    NOT NULL,
+    name             TEXT    NOT NULL,
+    region           TEXT    NOT NULL,
+    district         TEXT    NOT NULL,
+    institution      TEXT    NOT NULL,
+    institution_kind TEXT    NOT NULL
+                     CHECK (institution_kind IN ('school', 'kindergarten', 'boarding', 'family_village')),
+    locality         TEXT    NOT NULL CHECK (locality IN ('urban', 'rural')),
+    grade            INTEGER NOT NULL CHECK (grade BETWEEN 0 AND 11),
+    language         TEXT    NOT NULL,
+    battery_id       TEXT    NOT NULL,
+    starts_on        TEXT    NOT NULL,
+    ends_on          TEXT    NOT NULL,
+    token_id         TEXT,
+    request_id       TEXT,
+    fingerprint      TEXT,
+    created_at       INTEGER NOT NULL
+) STRICT;
+
+CREATE UNIQUE INDEX cohorts_token_request ON cohorts (token_id, request_id);
+CREATE INDEX cohorts_centre_id ON cohorts (centre, id);
+
+CREATE TABLE cohort_members (
+    cohort_id  TEXT    NOT NULL REFERENCES cohorts (id),
+    child_id   TEXT    NOT NULL REFERENCES children (id),
+    class      TEXT    NOT NULL,
+    line       INTEGER NOT NULL,
+    added_at   INTEGER NOT NULL,
+    PRIMARY KEY (cohort_id, child_id)
+) STRICT, WITHOUT ROWID;
+
+CREATE INDEX cohort_members_child ON cohort_members (child_id);
+
+-- A ticket: the SHA-256 of its code (the code itself is printed, never stored), bound at its
+-- first use to one device (the SHA-256 of a random secret the device keeps) and to the
+-- screening session it opened.
+CREATE TABLE tickets (
+    secret_hash  TEXT    NOT NULL PRIMARY KEY,
+    cohort_id    TEXT    NOT NULL REFERENCES cohorts (id),
+    child_id     TEXT    NOT NULL REFERENCES children (id),
+    issued_at    INTEGER NOT NULL,
+    expires_at   INTEGER NOT NULL,
+    revoked_at   INTEGER,
+    device_hash  TEXT,
+    session_id   TEXT    REFERENCES sessions (id),
+    claimed_at   INTEGER
+) STRICT;
+
+CREATE INDEX tickets_cohort_child ON tickets (cohort_id, child_id);
