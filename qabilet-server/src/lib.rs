@@ -23,3 +23,4 @@ pub mod norm_dir;
 pub mod report;
 pub mod store;
 pub mod svg;
+pub mod tickets;

@@ -1,6 +1,7 @@
 //! The PDF's font: DejaVu Sans and DejaVu Sans Bold, compiled into the binary (so a PDF
 //! renders the same from any folder, on any machine, without system fonts), covering Latin,
-//! Cyrillic and the Kazakh letters ә ғ қ ң ө ұ ү һ і. Licence: `assets/fonts/LICENSE`.
+//! Cyrillic and the Kazakh letters ә ғ қ ң ө ұ ү һ і; DejaVu Sans Mono Bold for codes a
+//! person types from paper (the ticket sheets). Licence: `assets/fonts/LICENSE`.
 //!
 //! Text width is measured from the font's horizontal advances (no kerning, so a measured line
 //! is never narrower than the drawn one), and paragraphs are wrapped greedily at spaces; a
@@ -12,6 +13,8 @@ use ttf_parser::Face;
 pub static REGULAR: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 /// DejaVu Sans Bold.
 pub static BOLD: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
+/// DejaVu Sans Mono Bold: every character the same width; 0 and O, 1, I and l drawn apart.
+pub static MONO_BOLD: &[u8] = include_bytes!("../../assets/fonts/DejaVuSansMono-Bold.ttf");
 
 /// Advance widths of one face.
 pub struct Metrics {
@@ -20,7 +23,7 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    /// The metrics of an embedded font ([`REGULAR`] or [`BOLD`]).
+    /// The metrics of an embedded font ([`REGULAR`], [`BOLD`] or [`MONO_BOLD`]).
     pub fn of(data: &'static [u8]) -> Self {
         let face = Face::parse(data, 0).expect("the embedded font parses");
         let units_per_em = f32::from(face.units_per_em());
@@ -85,7 +88,7 @@ mod tests {
 
     #[test]
     fn kazakh_letters_are_covered() {
-        for data in [REGULAR, BOLD] {
+        for data in [REGULAR, BOLD, MONO_BOLD] {
             let m = Metrics::of(data);
             assert!(m.covers("әғқңөұүһі ӘҒҚҢӨҰҮҺІ ёЁ — – «»"));
         }

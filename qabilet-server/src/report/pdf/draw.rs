@@ -1,5 +1,6 @@
 //! The second pass of the PDF: a laid-out page's operations and the profile chart's shapes
 //! drawn on a krilla surface (the chart is the HTML's picture, drawn as vector graphics).
+//! The ticket sheets ([`crate::tickets`]) draw with the same fonts and helpers.
 
 use krilla::color::rgb;
 use krilla::geom::{PathBuilder, Point, Rect, Transform};
@@ -11,14 +12,16 @@ use super::super::chart::{Anchor, Color, ProfileChart, Shape, colors};
 use super::super::font::{self, Metrics};
 use super::layout::Op;
 
-fn fill(color: Color) -> Fill {
+/// A solid fill of `color`.
+pub(crate) fn fill(color: Color) -> Fill {
     Fill {
         paint: rgb::Color::new(color.0, color.1, color.2).into(),
         ..Fill::default()
     }
 }
 
-fn stroke(color: Color, width: f32) -> Stroke {
+/// A solid stroke of `color`, `width` points wide.
+pub(crate) fn stroke(color: Color, width: f32) -> Stroke {
     Stroke {
         paint: rgb::Color::new(color.0, color.1, color.2).into(),
         width,
@@ -26,7 +29,8 @@ fn stroke(color: Color, width: f32) -> Stroke {
     }
 }
 
-fn rect_path(x: f32, y: f32, w: f32, h: f32) -> Option<krilla::geom::Path> {
+/// The rectangle (left, top, width, height) as a path; `None` for a non-finite one.
+pub(crate) fn rect_path(x: f32, y: f32, w: f32, h: f32) -> Option<krilla::geom::Path> {
     let mut pb = PathBuilder::new();
     pb.push_rect(Rect::from_xywh(x, y, w.max(0.01), h.max(0.01))?);
     pb.finish()
@@ -96,7 +100,8 @@ pub fn page(surface: &mut Surface<'_>, fonts: &Fonts, ops: &[Op], chart: &Profil
     }
 }
 
-fn text(
+/// One line of text, its baseline's left end at `at`.
+pub(crate) fn text(
     surface: &mut Surface<'_>,
     fonts: &Fonts,
     at: (f32, f32),

@@ -15,7 +15,7 @@
 //!
 //! The first pass is `layout.rs`, the second `draw.rs` (krilla).
 
-mod draw;
+pub(crate) mod draw;
 mod layout;
 
 use krilla::Document;
