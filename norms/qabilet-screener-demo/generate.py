@@ -18,8 +18,8 @@ Subtests
   fm  figure matrices, 3x3 (Carpenter, Just & Shell 1990): four attributes of the figure in a
       cell (shape, count, size, shade), each either fixed over the matrix or following one rule
       over rows and columns: constant in a row, progression over columns, distribution of three
-      values. The bottom-right cell is missing; six options, five distractors each differing
-      from the key in exactly one attribute.
+      values. The bottom-right cell is missing; six options: the key, a decoy differing from
+      it in one rule attribute, three variants of the decoy and one of the key.
   qs  quantity series: four groups of dots (rows of five) and a missing fifth; the rule is
       arithmetic (+d, -d), multiplicative (x2, /2), alternating or growing differences.
   pf  paper folding: a square sheet folded one to three times in halves, then punched; the
@@ -124,27 +124,22 @@ def fm_grid(rules, rng):
 
 
 def fm_distractors(key, rules, rng):
-    """Five options differing from the key in exactly one attribute, rule attributes first."""
+    """Five distractors built around a decoy, so that no option-only strategy finds the key.
+
+    The decoy D is the key with one rule attribute changed (the likeliest slip); three
+    distractors change one further attribute of D each, and one changes another attribute of
+    the key. Then the option holding the most common value of every attribute, and the option
+    closest to all others, is the decoy, not the key (response elimination: Arendasy &
+    Sommer 2013); only the rules single out the key.
+    """
     ruled = [a for a in FM_ATTRS if rules[a] != "none"]
-    fixed = [a for a in FM_ATTRS if rules[a] == "none"]
-    out = []
-    for group in (ruled, fixed, list(FM_ATTRS)):
-        pool = []
-        for attr in group:
-            for v in FM_ATTRS[attr]:
-                if v != key[attr]:
-                    pool.append(dict(key, **{attr: v}))
-        rng.shuffle(pool)
-        # one per attribute first, for variety
-        seen = set()
-        for cand in sorted(pool, key=lambda d: sum(d[a] != key[a] for a in seen)):
-            if len(out) == 5:
-                break
-            if cand not in out:
-                out.append(cand)
-                seen.update(a for a in FM_ATTRS if cand[a] != key[a])
-        if len(out) == 5:
-            break
+    first = rng.choice(ruled)
+    other = lambda cell, attr: rng.choice([v for v in FM_ATTRS[attr] if v != cell[attr]])
+    decoy = dict(key, **{first: other(key, first)})
+    rest = [a for a in FM_ATTRS if a != first]
+    out = [decoy] + [dict(decoy, **{a: other(decoy, a)}) for a in rest]
+    a = rng.choice(rest)
+    out.append(dict(key, **{a: other(key, a)}))
     return out
 
 

@@ -184,6 +184,57 @@ fn figure_matrix_keys_follow_the_rules_in_the_pictures() {
     }
 }
 
+/// The options alone do not give the key away: neither the option holding the most common
+/// value of every attribute nor the one closest to all others (in attributes changed) is the
+/// key, so response elimination cannot replace the rules.
+#[test]
+fn figure_matrix_options_resist_response_elimination() {
+    let norms = norms();
+    let c = content(&norms, "fm");
+    for item in every_item(c) {
+        let figures: Vec<Vec<&str>> = item
+            .options
+            .iter()
+            .map(|o| {
+                let fig = tags(&c.svg[o], "class=\"figure\"")[0];
+                FIGURE.iter().map(|a| attr(fig, &format!("data-{a}"))).collect()
+            })
+            .collect();
+        let modal: Vec<&str> = (0..FIGURE.len())
+            .map(|a| {
+                let mut counts = BTreeMap::new();
+                for f in &figures {
+                    *counts.entry(f[a]).or_insert(0) += 1;
+                }
+                let top = counts.values().copied().max().expect("options");
+                let tied: Vec<&str> = counts
+                    .iter()
+                    .filter(|(_, n)| **n == top)
+                    .map(|(v, _)| *v)
+                    .collect();
+                if tied.len() == 1 { tied[0] } else { "" }
+            })
+            .collect();
+        assert_ne!(
+            figures[item.key], modal,
+            "{}: the modal option is the key",
+            item.id
+        );
+        let distance = |f: &Vec<&str>| -> usize {
+            figures
+                .iter()
+                .map(|g| f.iter().zip(g).filter(|(x, y)| x != y).count())
+                .sum()
+        };
+        let key_distance = distance(&figures[item.key]);
+        assert!(
+            figures.iter().any(|f| distance(f) < key_distance),
+            "{}: the key is the option closest to all others",
+            item.id
+        );
+    }
+}
+
 /// Quantity series: the next term of the dots counted in the stimulus, by every rule that fits
 /// the four terms (constant difference, constant ratio, constant second difference, period-2
 /// differences); all fitting rules must agree.

@@ -127,7 +127,8 @@ pub fn write_item_banks(out: &Path, banks: &BTreeMap<String, String>) -> Result<
 }
 
 /// The files of battery folder `dir` that [`load`] reads (`base_rates.csv` whether or not it
-/// exists), with the item banks `battery` names: what an output must not be.
+/// exists), with the item banks and item content files `battery` names: what an output must
+/// not be.
 pub fn norm_files(dir: &Path, battery: &Battery) -> Vec<PathBuf> {
     [
         "battery.toml",
@@ -139,6 +140,7 @@ pub fn norm_files(dir: &Path, battery: &Battery) -> Vec<PathBuf> {
     ]
     .into_iter()
     .chain(battery.item_bank_files())
+    .chain(battery.content_files())
     .map(|name| dir.join(name))
     .collect()
 }
