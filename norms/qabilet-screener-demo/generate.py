@@ -70,8 +70,8 @@ FM_ATTRS = {
     "size": ["s", "m", "l"],
     "shade": ["white", "grey", "black"],
 }
-FM_RADIUS = {"s": 10, "m": 15, "l": 20}
-FM_PLACES = {1: [(50, 50)], 2: [(28, 50), (72, 50)], 3: [(50, 27), (27, 71), (73, 71)]}
+FM_RADIUS = {"s": 10, "m": 16, "l": 23}
+FM_PLACES = {1: [(50, 50)], 2: [(26, 50), (74, 50)], 3: [(50, 27), (26, 72), (74, 72)]}
 FM_KINDS = {"shape": ["none", "constant", "distribution"]}
 for _a in ("count", "size", "shade"):
     FM_KINDS[_a] = ["none", "constant", "progression", "distribution"]
@@ -252,9 +252,9 @@ def qs_dots(n, x0, y0):
     for i in range(n):
         r, c = divmod(i, 5)
         in_row = min(5, n - 5 * r)
-        x = x0 + 50 + (c - (in_row - 1) / 2) * 17
-        y = y0 + 50 + (r - (rows - 1) / 2) * 17
-        out.append(f'<circle class="dot" cx="{fmt(x)}" cy="{fmt(y)}" r="6.5" fill="{INK}"/>')
+        x = x0 + 50 + (c - (in_row - 1) / 2) * 18
+        y = y0 + 50 + (r - (rows - 1) / 2) * 18
+        out.append(f'<circle class="dot" cx="{fmt(x)}" cy="{fmt(y)}" r="7" fill="{INK}"/>')
     return "".join(out)
 
 
@@ -511,7 +511,8 @@ def worked_example(item):
     )
     sx, sy = width / 2, height - 5
     parts.append(
-        f'<g class="pointer"><circle r="14" fill="#f4a261" stroke="{INK}" stroke-width="3" opacity="0.9">'
+        f'<g class="pointer"><circle r="14" transform="translate({fmt(sx)} {fmt(sy)})" fill="#f4a261" '
+        f'stroke="{INK}" stroke-width="3" opacity="0.9">'
         f'<animateTransform attributeName="transform" type="translate" dur="6s" repeatCount="indefinite" '
         f'values="{fmt(sx)} {fmt(sy)};{fmt(cx)} {fmt(cy)};{fmt(cx)} {fmt(cy)}" keyTimes="0;0.42;1"/>'
         f'<animate attributeName="r" dur="6s" repeatCount="indefinite" values="14;14;9;14;14" '
