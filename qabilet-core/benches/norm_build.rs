@@ -51,11 +51,15 @@ fn fit_one_subtest(c: &mut Criterion) {
 
 fn whole_build(c: &mut Criterion) {
     let (toml, battery, model) = demo();
-    let banks = [(
-        "items/mr.json".to_owned(),
-        std::fs::read_to_string(format!("{DEMO}/items/mr.json")).expect("demo bank"),
-    )]
-    .into();
+    let carried = build::CarriedFiles {
+        battery_toml: toml,
+        item_banks: [(
+            "items/mr.json".to_owned(),
+            std::fs::read_to_string(format!("{DEMO}/items/mr.json")).expect("demo bank"),
+        )]
+        .into(),
+        content: Default::default(),
+    };
     let s = sample(&battery, &model, 3_000, true);
     let stated = ["cd", "ss"]
         .iter()
@@ -83,7 +87,7 @@ fn whole_build(c: &mut Criterion) {
     let mut group = c.benchmark_group("build_13_subtests_one_thread");
     group.sample_size(10);
     group.bench_function("n3000_items", |b| {
-        b.iter(|| build::build(&toml, &banks, &battery, black_box(&s), &options, &provenance).expect("build"))
+        b.iter(|| build::build(&carried, &battery, black_box(&s), &options, &provenance).expect("build"))
     });
     group.finish();
 }

@@ -20,6 +20,7 @@ fn demo_norms() -> NormSet {
         base_rates_csv: Some(read("base_rates.csv")),
         provenance_toml: read("provenance.toml"),
         item_banks: [("items/mr.json".to_owned(), read("items/mr.json"))].into(),
+        content: Default::default(),
     })
     .expect("demo norms load")
 }

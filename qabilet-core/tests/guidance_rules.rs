@@ -35,6 +35,7 @@ fn demo_norms() -> NormSet {
         base_rates_csv: Some(r("base_rates.csv")),
         provenance_toml: r("provenance.toml"),
         item_banks: [("items/mr.json".to_owned(), r("items/mr.json"))].into(),
+        content: Default::default(),
     })
     .expect("demo norms load")
 }

@@ -40,6 +40,7 @@ fn demo() -> NormFiles {
             base_rates_csv: Some(read(demo_file!("base_rates.csv"))),
             provenance_toml: read(demo_file!("provenance.toml")),
             item_banks: [("items/mr.json".to_owned(), read(demo_file!("items/mr.json")))].into(),
+            content: Default::default(),
         })
         .clone()
 }

@@ -19,6 +19,7 @@ fn demo_files() -> NormFiles {
         base_rates_csv: Some(read("base_rates.csv")),
         provenance_toml: read("provenance.toml"),
         item_banks: [("items/mr.json".to_owned(), read("items/mr.json"))].into(),
+        content: Default::default(),
     }
 }
 

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use qabilet_core::battery::Battery;
+use qabilet_core::battery::content::ContentFile;
 use qabilet_core::norms::model::DevelopmentalModel;
 use qabilet_core::{NormFiles, NormSet};
 
@@ -26,14 +27,16 @@ pub fn read_files(dir: &Path) -> Result<NormFiles, CliError> {
         Err(e) => return Err(CliError::read(base_rates, e)),
     };
     let battery_toml = read("battery.toml")?;
-    // The banks battery.toml names; a battery that does not parse is reported by the loader.
-    let item_banks = match Battery::from_toml(&battery_toml) {
-        Ok(battery) => read_item_banks(dir, &battery)?,
-        Err(_) => BTreeMap::new(),
+    // The banks and content battery.toml names; a battery that does not parse is reported by
+    // the loader.
+    let (item_banks, content) = match Battery::from_toml(&battery_toml) {
+        Ok(battery) => (read_item_banks(dir, &battery)?, read_content(dir, &battery)?),
+        Err(_) => (BTreeMap::new(), BTreeMap::new()),
     };
     Ok(NormFiles {
         battery_toml,
         item_banks,
+        content,
         subtests_csv: read("subtests.csv")?,
         composites_csv: read("composites.csv")?,
         reliability_csv: read("reliability.csv")?,
@@ -59,6 +62,55 @@ pub fn read_item_banks(dir: &Path, battery: &Battery) -> Result<BTreeMap<String,
         .collect()
 }
 
+/// Reads the item content of `battery`: every `content/<subtest>.toml` it names and every file
+/// those name, as bytes, by path. A file that does not exist is left out (the loader reports
+/// it missing, with the file that names it); so is what a content file that does not parse
+/// names (the loader reports the parse error).
+///
+/// # Errors
+/// [`CliError::Read`] naming a file that exists but could not be read.
+pub fn read_content(dir: &Path, battery: &Battery) -> Result<BTreeMap<String, Vec<u8>>, CliError> {
+    let read = |file: &str| {
+        let path = dir.join(file);
+        match std::fs::read(&path) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(CliError::read(path, e)),
+        }
+    };
+    let mut out = BTreeMap::new();
+    for file in battery.content_files() {
+        let Some(bytes) = read(file)? else { continue };
+        let named: Vec<String> = std::str::from_utf8(&bytes)
+            .ok()
+            .and_then(|text| ContentFile::parse(file, text).ok())
+            .map(|c| c.files().into_iter().map(str::to_owned).collect())
+            .unwrap_or_default();
+        out.insert(file.to_owned(), bytes);
+        for media in named {
+            if let Some(bytes) = read(&media)? {
+                out.insert(media, bytes);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Writes item content files (path → bytes) under `out`, creating folders, each atomically.
+///
+/// # Errors
+/// [`CliError::Write`] naming the file.
+pub fn write_content(out: &Path, content: &BTreeMap<String, Vec<u8>>) -> Result<(), CliError> {
+    for (file, bytes) in content {
+        let path = out.join(file);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| CliError::write(parent, e))?;
+        }
+        files::write_atomically(&path, bytes)?;
+    }
+    Ok(())
+}
+
 /// Writes the item banks of `banks` under `out` (creating `items/`), each atomically.
 ///
 /// # Errors
@@ -75,7 +127,8 @@ pub fn write_item_banks(out: &Path, banks: &BTreeMap<String, String>) -> Result<
 }
 
 /// The files of battery folder `dir` that [`load`] reads (`base_rates.csv` whether or not it
-/// exists), with the item banks `battery` names: what an output must not be.
+/// exists), with the item banks and item content files `battery` names: what an output must
+/// not be.
 pub fn norm_files(dir: &Path, battery: &Battery) -> Vec<PathBuf> {
     [
         "battery.toml",
@@ -87,6 +140,7 @@ pub fn norm_files(dir: &Path, battery: &Battery) -> Vec<PathBuf> {
     ]
     .into_iter()
     .chain(battery.item_bank_files())
+    .chain(battery.content_files())
     .map(|name| dir.join(name))
     .collect()
 }

@@ -71,7 +71,15 @@ fn catalog_lists_and_describes_the_bundled_battery() {
             .await
             .expect("list")
             .into_inner();
-        assert_eq!(list.batteries.len(), 1);
+        // The bundled batteries: the individual battery and the stage-1 screener.
+        let names: Vec<&str> = list.batteries.iter().map(|b| b.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "batteries/qabilet-primary-demo",
+                "batteries/qabilet-screener-demo"
+            ]
+        );
         assert!(list.next_page_token.is_empty());
         let b = catalog
             .get_battery(authed(&served, GetBatteryRequest { name: BATTERY.into() }))

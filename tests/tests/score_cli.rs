@@ -311,6 +311,66 @@ fn demo_norms_are_built_from_the_committed_sample() {
     assert_eq!(built.replace(out_dir, DEMO), committed);
 }
 
+/// The screener's norms are what `qabilet norms build` writes from its committed sample, and a
+/// build into another folder carries the item content along: that folder loads, and with the
+/// committed provenance.toml (which names the other --out) it is the same norm set.
+#[test]
+fn screener_norms_are_built_from_the_committed_sample_and_carry_the_content() {
+    const SCREENER: &str = "norms/qabilet-screener-demo";
+    let dir = tempfile::tempdir().expect("tmp");
+    let out_dir = dir.path().to_str().unwrap();
+    let s = format!("{SCREENER}/standardisation");
+    let description = std::fs::read_to_string(repo().join(&s).join("description.txt")).unwrap();
+    let out = run(&[
+        "norms",
+        "build",
+        "--sample",
+        &format!("{s}/sample.csv"),
+        "--battery",
+        SCREENER,
+        "--out",
+        out_dir,
+        "--sample-description",
+        &description,
+        "--created",
+        "2026-12-01",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for f in [
+        "subtests.csv",
+        "composites.csv",
+        "reliability.csv",
+        "base_rates.csv",
+        "continuous.csv",
+        "diagnostics/report.txt",
+        "items/fm.json",
+        "content/fm.toml",
+        "content/pf/example.svg",
+    ] {
+        let built = std::fs::read(dir.path().join(f)).unwrap();
+        let committed = std::fs::read(repo().join(SCREENER).join(f)).unwrap();
+        assert!(
+            built == committed,
+            "{f} differs from the build's output: run {s}/rebuild.sh"
+        );
+    }
+    let built = std::fs::read_to_string(dir.path().join("provenance.toml")).unwrap();
+    let committed = std::fs::read_to_string(repo().join(SCREENER).join("provenance.toml")).unwrap();
+    assert_eq!(built.replace(out_dir, SCREENER), committed);
+    let hash = |folder: &str| {
+        let out = run(&["norms", "check", "--battery", folder]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8(out.stdout).unwrap();
+        text.lines()
+            .find(|l| l.starts_with("norm set:"))
+            .expect("hash line")
+            .to_owned()
+    };
+    // provenance.toml names --out; with the committed one the two folders are the same norm set.
+    std::fs::write(dir.path().join("provenance.toml"), committed).unwrap();
+    assert_eq!(hash(out_dir), hash(SCREENER));
+}
+
 #[test]
 fn norms_check_prints_identity() {
     let out = run(&["norms", "check", "--battery", DEMO]);

@@ -341,6 +341,7 @@ mod tests {
             }),
             discontinue: None,
             adaptive: None,
+            content: None,
         }
     }
 

@@ -230,6 +230,7 @@ mod tests {
             }),
             discontinue: discontinue.map(|k| DiscontinueRule { consecutive_zeros: k }),
             adaptive: None,
+            content: None,
         }
     }
 

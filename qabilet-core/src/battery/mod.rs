@@ -6,6 +6,7 @@
 mod adaptive;
 mod classification;
 mod composite;
+pub mod content;
 mod parse;
 mod rules;
 mod subtest;
@@ -143,6 +144,15 @@ impl Battery {
         self.subtests
             .iter()
             .filter_map(|s| s.adaptive.as_ref().map(|a| a.bank.as_str()))
+            .collect()
+    }
+
+    /// The item content files the battery's subtests name (`content/<subtest>.toml`), in
+    /// battery order.
+    pub fn content_files(&self) -> Vec<&str> {
+        self.subtests
+            .iter()
+            .filter_map(|s| s.content.as_deref())
             .collect()
     }
 

@@ -89,6 +89,7 @@ struct RawSubtest {
     reversal: Option<ReversalRule>,
     discontinue: Option<DiscontinueRule>,
     adaptive: Option<RawAdaptive>,
+    content: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -376,6 +377,22 @@ fn check_subtests(lines: &Lines, raw: Vec<RawSubtest>, age_min: u16) -> Result<V
             ),
             None => None,
         };
+        let content = match s.content {
+            Some(path) => {
+                let expected = format!("content/{id}.toml");
+                if *path.get_ref() != expected || s.items.is_empty() {
+                    return Err(lines.error(
+                        path.span(),
+                        format!(
+                            "subtest '{id}': content must be \"{expected}\" and the subtest must have items (got \"{}\")",
+                            path.get_ref()
+                        ),
+                    ));
+                }
+                Some(path.into_inner())
+            }
+            None => None,
+        };
         out.push(Subtest {
             id,
             domain: s.domain,
@@ -388,6 +405,7 @@ fn check_subtests(lines: &Lines, raw: Vec<RawSubtest>, age_min: u16) -> Result<V
             reversal: s.reversal,
             discontinue: s.discontinue,
             adaptive,
+            content,
         });
     }
     Ok(out)

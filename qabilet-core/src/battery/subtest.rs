@@ -70,4 +70,7 @@ pub struct Subtest {
     /// Adaptive administration from an item bank, if the subtest is adaptive (the start
     /// points and rules above then describe the fixed form only).
     pub adaptive: Option<AdaptiveRule>,
+    /// The item content file (`content/<subtest>.toml`), for a subtest whose items the
+    /// child answers alone on screen (norms/FORMATS.md, "Item content").
+    pub content: Option<String>,
 }

@@ -14,7 +14,7 @@ pub mod sample;
 pub mod simulate;
 mod subtest_norms;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
 
@@ -31,6 +31,7 @@ pub use subtest_norms::{SubtestNorms, SubtestRow};
 
 use crate::administration::AdaptiveForm;
 use crate::battery::Battery;
+use crate::battery::content::{ContentError, ContentFile, SubtestContent};
 use crate::irt::ItemBank;
 
 /// The text of a battery folder's files, as read by the caller (the library does no I/O).
@@ -51,6 +52,11 @@ pub struct NormFiles {
     /// The item banks of the battery's adaptive subtests, by the path `battery.toml` names
     /// (`items/<subtest>.json`), with their text ([`Battery::item_bank_files`] lists them).
     pub item_banks: BTreeMap<String, String>,
+    /// The item content of the battery's subtests, by path within the folder: every
+    /// `content/<subtest>.toml` that `battery.toml` names ([`Battery::content_files`]) and
+    /// every file those name ([`ContentFile::files`]), with their bytes. A named file that is
+    /// absent here is reported missing.
+    pub content: BTreeMap<String, Vec<u8>>,
 }
 
 impl NormFiles {
@@ -74,10 +80,12 @@ impl NormFiles {
         self.item_banks.iter().map(|(p, t)| (p.as_str(), t.as_str()))
     }
 
-    /// The norm-set hash: [`file_set_hash`] of the files in order — the tables, then the item
-    /// banks by path (norms/FORMATS.md).
+    /// The norm-set hash: the [`file_set_hash`] rule over the files in order — the tables,
+    /// then the item banks by path, then the item content files by path (norms/FORMATS.md).
     pub fn hash(&self) -> String {
-        file_set_hash(self.named().into_iter().chain(self.banks()))
+        let texts = self.named().into_iter().chain(self.banks());
+        let content = self.content.iter().map(|(p, b)| (p.as_str(), b.as_slice()));
+        bytes_set_hash(texts.map(|(p, t)| (p, t.as_bytes())).chain(content))
     }
 }
 
@@ -85,13 +93,18 @@ impl NormFiles {
 /// given, its name, NUL, its length in bytes in decimal, NUL, its bytes (norms/FORMATS.md).
 /// The norm-set hash and the guidance hash are computed by this one rule.
 pub fn file_set_hash<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    bytes_set_hash(files.into_iter().map(|(name, text)| (name, text.as_bytes())))
+}
+
+/// [`file_set_hash`] over files given as bytes (item content includes binary audio).
+fn bytes_set_hash<'a>(files: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> String {
     let mut h = Sha256::new();
-    for (name, text) in files {
+    for (name, bytes) in files {
         h.update(name.as_bytes());
         h.update([0]);
-        h.update(text.len().to_string().as_bytes());
+        h.update(bytes.len().to_string().as_bytes());
         h.update([0]);
-        h.update(text.as_bytes());
+        h.update(bytes);
     }
     hex_digest(h)
 }
@@ -152,6 +165,8 @@ pub struct NormSet {
     pub id: Arc<NormSetId>,
     /// Per subtest (battery order), its adaptive form with the bank, for adaptive subtests.
     pub adaptive: Vec<Option<Arc<AdaptiveForm>>>,
+    /// Per subtest (battery order), its item content, for subtests that have content.
+    pub content: Vec<Option<Arc<SubtestContent>>>,
     /// Percentile of each scaled score, index `scaled − scale.min`: 100·Φ((s − mean)/sd)
     /// to one decimal.
     pub(crate) scaled_percentiles: Vec<f64>,
@@ -183,6 +198,7 @@ impl NormSet {
             None => BaseRates::default(),
         };
         let adaptive = adaptive_forms(&battery, files)?;
+        let content = item_content(&battery, files)?;
         let scale = battery.scaled_scale;
         let scaled_percentiles = (scale.min..=scale.max)
             .map(|s| {
@@ -204,6 +220,7 @@ impl NormSet {
             provenance,
             id,
             adaptive,
+            content,
             scaled_percentiles,
         })
     }
@@ -239,6 +256,43 @@ fn adaptive_forms(battery: &Battery, files: &NormFiles) -> Result<Vec<Option<Arc
             Ok(Some(Arc::new(form)))
         })
         .collect()
+}
+
+/// The item content of every subtest that names a content file, checked against the subtest
+/// and the files; every content file given must be a named one or a file those name.
+fn item_content(battery: &Battery, files: &NormFiles) -> Result<Vec<Option<Arc<SubtestContent>>>, NormError> {
+    let from = |e: ContentError| NormError {
+        file: e.file,
+        line: e.line,
+        reason: e.reason,
+    };
+    let mut used: BTreeSet<String> = BTreeSet::new();
+    let mut out = Vec::with_capacity(battery.subtests.len());
+    for subtest in &battery.subtests {
+        let Some(file) = subtest.content.as_deref() else {
+            out.push(None);
+            continue;
+        };
+        let bytes = files.content.get(file).ok_or_else(|| {
+            NormError::in_file(
+                file,
+                format!("the item content of subtest '{}' is missing", subtest.id),
+            )
+        })?;
+        let text = std::str::from_utf8(bytes).map_err(|_| NormError::in_file(file, "not UTF-8 text"))?;
+        let parsed = ContentFile::parse(file, text).map_err(from)?;
+        used.insert(file.to_owned());
+        used.extend(parsed.files().into_iter().map(str::to_owned));
+        let checked = SubtestContent::new(subtest, file, parsed, &files.content).map_err(from)?;
+        out.push(Some(Arc::new(checked)));
+    }
+    if let Some(extra) = files.content.keys().find(|p| !used.contains(*p)) {
+        return Err(NormError::in_file(
+            extra,
+            "no content file of battery.toml names this file",
+        ));
+    }
+    Ok(out)
 }
 
 impl NormSet {

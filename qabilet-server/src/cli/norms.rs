@@ -73,6 +73,7 @@ pub fn demo(dir: &Path, out: Option<&Path>) -> Result<(), CliError> {
         base_rates_csv: Some(tables.base_rates_csv),
         provenance_toml,
         item_banks,
+        content: norm_dir::read_content(dir, &battery)?,
     };
     let norms = NormSet::from_files(&norm_files).map_err(|source| {
         CliError::Usage(format!(
@@ -91,6 +92,7 @@ pub fn demo(dir: &Path, out: Option<&Path>) -> Result<(), CliError> {
     }
     if !in_place {
         norm_dir::write_item_banks(out, &norm_files.item_banks)?;
+        norm_dir::write_content(out, &norm_files.content)?;
         to_write.push(("battery.toml", &norm_files.battery_toml));
         to_write.push(("provenance.toml", &norm_files.provenance_toml));
     }

@@ -106,7 +106,11 @@ placement of any child: for software demonstration, testing and research on the 
 pub fn run(args: &BuildArgs) -> Result<(), CliError> {
     let started = Instant::now();
     let (battery_toml, battery) = norm_dir::read_battery(&args.battery)?;
-    let item_banks = norm_dir::read_item_banks(&args.battery, &battery)?;
+    let carried = build::CarriedFiles {
+        item_banks: norm_dir::read_item_banks(&args.battery, &battery)?,
+        content: norm_dir::read_content(&args.battery, &battery)?,
+        battery_toml,
+    };
     let in_name = args.sample.as_str();
     let bytes = files::read_input(in_name)?;
     let sample = StandardisationSample::parse(&battery, &bytes).map_err(|e| CliError::sample(in_name, &e))?;
@@ -160,16 +164,8 @@ pub fn run(args: &BuildArgs) -> Result<(), CliError> {
         sample_sha256: norms::sha256(bytes.as_bytes()),
         sample_description: args.sample_description.clone(),
     };
-    let built = build::assemble(
-        &battery_toml,
-        &item_banks,
-        &battery,
-        &sample,
-        &fits,
-        &options,
-        &provenance,
-    )
-    .map_err(|e| CliError::Usage(format!("{in_name}: {e}")))?;
+    let built = build::assemble(&carried, &battery, &sample, &fits, &options, &provenance)
+        .map_err(|e| CliError::Usage(format!("{in_name}: {e}")))?;
     write_folder(args, &built, &sample, &battery)?;
     eprintln!(
         "wrote {} ({} subtests, {} children) to {} in {:.2?}",
@@ -369,6 +365,10 @@ fn write_folder(
     inputs.extend(args.reliability.iter().map(|p| Named::new("--reliability", p)));
     for (path, _) in &to_write {
         files::refuse_same_file(&Named::new("--out", path), &inputs)?;
+    }
+    // Item content is carried unchanged: written only into another folder, before the tables.
+    if !f.content.is_empty() && !files::same_file(out, &args.battery) {
+        norm_dir::write_content(out, &f.content)?;
     }
     // provenance.toml last: a folder whose provenance is new has every new table.
     to_write.sort_by_key(|(path, _)| path.file_name().is_some_and(|n| n == "provenance.toml"));

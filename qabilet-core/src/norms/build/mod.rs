@@ -233,9 +233,19 @@ pub fn fit_subtest(
     ))
 }
 
-/// Builds every file from the subtests' fits (battery order). `battery_toml` and the item
-/// banks of adaptive subtests (by path, as [`NormFiles::item_banks`]) are carried into the
-/// built norm set unchanged.
+/// The files of a battery folder that a build carries into the built norm set unchanged.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CarriedFiles {
+    /// `battery.toml`.
+    pub battery_toml: String,
+    /// The item banks of adaptive subtests, by path (as [`NormFiles::item_banks`]).
+    pub item_banks: BTreeMap<String, String>,
+    /// The item content files, by path (as [`NormFiles::content`]).
+    pub content: BTreeMap<String, Vec<u8>>,
+}
+
+/// Builds every file from the subtests' fits (battery order). The [`CarriedFiles`] are carried
+/// into the built norm set unchanged.
 ///
 /// # Errors
 /// [`BuildError`] for fits that are not monotone after repair, composites, reliabilities or
@@ -244,8 +254,7 @@ pub fn fit_subtest(
 /// # Panics
 /// When `fits` does not hold one fit per subtest of the battery, in battery order.
 pub fn assemble(
-    battery_toml: &str,
-    item_banks: &BTreeMap<String, String>,
+    carried: &CarriedFiles,
     battery: &Battery,
     sample: &StandardisationSample,
     fits: &[SubtestFit],
@@ -335,13 +344,14 @@ pub fn assemble(
     );
     let provenance_toml = provenance_text::provenance_toml(&battery.id, provenance, options, &diagnostics);
     let files = NormFiles {
-        battery_toml: battery_toml.to_owned(),
+        battery_toml: carried.battery_toml.clone(),
         subtests_csv,
         composites_csv,
         reliability_csv,
         base_rates_csv,
         provenance_toml,
-        item_banks: item_banks.clone(),
+        item_banks: carried.item_banks.clone(),
+        content: carried.content.clone(),
     };
     NormSet::from_files(&files)?;
     Ok(BuiltNorms {
@@ -356,8 +366,7 @@ pub fn assemble(
 /// # Errors
 /// As those.
 pub fn build(
-    battery_toml: &str,
-    item_banks: &BTreeMap<String, String>,
+    carried: &CarriedFiles,
     battery: &Battery,
     sample: &StandardisationSample,
     options: &BuildOptions,
@@ -366,15 +375,7 @@ pub fn build(
     let fits = (0..battery.subtests.len())
         .map(|s| fit_subtest(battery, sample, s, options))
         .collect::<Result<Vec<_>, _>>()?;
-    assemble(
-        battery_toml,
-        item_banks,
-        battery,
-        sample,
-        &fits,
-        options,
-        provenance,
-    )
+    assemble(carried, battery, sample, &fits, options, provenance)
 }
 
 /// Children whose score is at least this far from their age group are listed.
