@@ -227,12 +227,12 @@ QS_SERIES = [
     ([1, 2, 3], 4, "+1", {"step": 0, "decreasing": 0, "two_rules": 0, "multiplicative": 0, "large": 0}),
     ([2, 4, 6], 8, "+2", {"step": 1, "decreasing": 0, "two_rules": 0, "multiplicative": 0, "large": 0}),
     ([1, 2, 3, 4], 5, "+1", {"step": 0, "decreasing": 0, "two_rules": 0, "multiplicative": 0, "large": 0}),
-    ([3, 4, 5, 6], 7, "+1", {"step": 0, "decreasing": 0, "two_rules": 0, "multiplicative": 0, "large": 0}),
+    ([20, 19, 17, 14], 10, "-1 -2 -3 growing", {"step": 3, "decreasing": 1, "two_rules": 1, "multiplicative": 0, "large": 0}),
     ([6, 5, 4, 3], 2, "-1", {"step": 0, "decreasing": 1, "two_rules": 0, "multiplicative": 0, "large": 0}),
     ([2, 4, 6, 8], 10, "+2", {"step": 1, "decreasing": 0, "two_rules": 0, "multiplicative": 0, "large": 0}),
-    ([1, 3, 5, 7], 9, "+2", {"step": 1, "decreasing": 0, "two_rules": 0, "multiplicative": 0, "large": 0}),
+    ([2, 6, 4, 8], 6, "+4 -2 alternating", {"step": 3, "decreasing": 0, "two_rules": 1, "multiplicative": 0, "large": 0}),
     ([3, 5, 7, 9], 11, "+2", {"step": 1, "decreasing": 0, "two_rules": 0, "multiplicative": 0, "large": 1}),
-    ([10, 8, 6, 4], 2, "-2", {"step": 1, "decreasing": 1, "two_rules": 0, "multiplicative": 0, "large": 0}),
+    ([1, 3, 6, 10], 15, "+2 +3 +4 growing", {"step": 4, "decreasing": 0, "two_rules": 1, "multiplicative": 0, "large": 1}),
     ([1, 4, 7, 10], 13, "+3", {"step": 2, "decreasing": 0, "two_rules": 0, "multiplicative": 0, "large": 1}),
     ([15, 12, 9, 6], 3, "-3", {"step": 2, "decreasing": 1, "two_rules": 0, "multiplicative": 0, "large": 0}),
     ([1, 2, 4, 5], 7, "+1 +2 alternating", {"step": 1, "decreasing": 0, "two_rules": 1, "multiplicative": 0, "large": 0}),
@@ -278,15 +278,21 @@ def qs_stimulus(terms):
 
 
 def qs_distractors(terms, answer, rng):
+    """Four counts around the answer, the likeliest errors first (the last term repeated, the
+    last step repeated, a step too far), with the answer's rank among the five options drawn
+    at random, so that neither "the middle one" nor "the biggest" finds the key."""
     d = terms[-1] - terms[-2]
-    near = [answer + 1, answer - 1, answer + 2, answer - 2]
-    errors = [terms[-1], terms[-1] + d, terms[-1] - d, answer + (1 if d > 0 else -1) * 3]
-    rng.shuffle(near)
-    out = []
-    for v in errors[:2] + near + errors[2:]:
-        if 1 <= v <= 20 and v != answer and v not in out:
-            out.append(v)
-    return out[:4]
+    errors = [terms[-1], terms[-1] + d, terms[-1] - d, answer + (3 if d > 0 else -3)]
+    ok = lambda v: 1 <= v <= 20 and v != answer
+    below = [v for v in errors if ok(v) and v < answer]
+    above = [v for v in errors if ok(v) and v > answer]
+    below += [answer - k for k in range(1, 6) if ok(answer - k)]
+    above += [answer + k for k in range(1, 6) if ok(answer + k)]
+    below = list(dict.fromkeys(below))
+    above = list(dict.fromkeys(above))
+    n_below = min(rng.randrange(5), len(below))
+    n_below = max(n_below, 4 - len(above))
+    return below[:n_below] + above[: 4 - n_below]
 
 
 def make_qs(model, rng):

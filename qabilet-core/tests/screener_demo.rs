@@ -281,6 +281,25 @@ fn quantity_series_keys_continue_the_counted_dots() {
     }
 }
 
+/// The key's rank among the options' dot counts varies: "the middle one", "the biggest" or any
+/// other rank finds at most 40 % of the keys.
+#[test]
+fn quantity_series_keys_sit_at_every_rank_of_the_options() {
+    let norms = norms();
+    let c = content(&norms, "qs");
+    let dots = |svg: &str| svg.matches("<circle class=\"dot\"").count();
+    let mut ranks = BTreeMap::new();
+    let mut items = 0;
+    for item in every_item(c) {
+        let counts: Vec<usize> = item.options.iter().map(|o| dots(&c.svg[o])).collect();
+        let rank = counts.iter().filter(|&&n| n < counts[item.key]).count();
+        *ranks.entry(rank).or_insert(0) += 1;
+        items += 1;
+    }
+    let most = ranks.values().copied().max().expect("items");
+    assert!(5 * most <= 2 * items, "ranks of the key: {ranks:?}");
+}
+
 /// Paper folding: the holes punched in the folded sheet, mirrored across each fold line in
 /// reverse order (the sheet on a 4×4 grid; a fold keeps the named half of the current region).
 fn unfold(folds: &[&str], punched: &BTreeSet<(i64, i64)>) -> BTreeSet<(i64, i64)> {
