@@ -61,3 +61,4 @@ CREATE TABLE tickets (
 ) STRICT;
 
 CREATE INDEX tickets_cohort_child ON tickets (cohort_id, child_id);
+CREATE UNIQUE INDEX tickets_device ON tickets (device_hash) WHERE device_hash IS NOT NULL;

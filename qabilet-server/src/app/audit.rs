@@ -40,7 +40,8 @@ impl Audit {
             entry: AuditEntry {
                 // The operator of a command-line call has no token.
                 token_id: (!p.token_id.is_empty()).then(|| p.token_id.clone()),
-                role: Some(p.role),
+                // A ticket holder has no role: it may only answer its own screener.
+                role: (caller.peer.channel != super::Channel::Take).then_some(p.role),
                 centre: p.centre.clone(),
                 subject: p.subject.clone(),
                 action: action.to_owned(),
@@ -99,6 +100,11 @@ impl Audit {
             outcome: AuditOutcome::Ok,
             ..self.entry.clone()
         }
+    }
+
+    /// The centre the call concerns, when the caller has none of its own (a ticket holder).
+    pub(crate) fn centre(&mut self, centre: &str) {
+        self.entry.centre = centre.to_owned();
     }
 
     /// The row was stored with the call's write.

@@ -16,6 +16,8 @@ pub enum Channel {
     Console,
     /// A command run on the server's machine (`qabilet token …`).
     Cli,
+    /// A child's screener page (`/take`), signed in with a ticket.
+    Take,
 }
 
 /// Where a call came from, as the audit log records it.
@@ -33,6 +35,7 @@ impl fmt::Display for Peer {
             Channel::Grpc => "grpc",
             Channel::Console => "console",
             Channel::Cli => "cli",
+            Channel::Take => "take",
         };
         match self.addr {
             Some(addr) => write!(f, "{channel} {addr}"),

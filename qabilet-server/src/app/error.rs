@@ -34,6 +34,9 @@ pub enum AppError {
         /// Each problem, e.g. `line 7, column birth_date: not a date`.
         problems: Vec<String>,
     },
+    /// A child's ticket does not sign in (or the device is signed in with none).
+    #[error("{}", .0.reason())]
+    Ticket(super::take::TicketRefusal),
     /// An unknown resource.
     #[error("{what} '{name}' not found")]
     NotFound {
@@ -79,7 +82,7 @@ impl AppError {
     pub fn outcome(&self) -> AuditOutcome {
         match self {
             AppError::Unauthenticated(_) => AuditOutcome::Unauthenticated,
-            AppError::Denied { .. } => AuditOutcome::Denied,
+            AppError::Denied { .. } | AppError::Ticket(_) => AuditOutcome::Denied,
             AppError::Invalid { .. } | AppError::Rejected { .. } => AuditOutcome::Invalid,
             AppError::NotFound { .. } => AuditOutcome::NotFound,
             AppError::FailedPrecondition(_) | AppError::AlreadyExists(_) => AuditOutcome::Conflict,

@@ -42,6 +42,7 @@ mod results;
 mod rosters;
 mod scoring;
 mod sessions;
+mod take;
 mod tickets;
 mod tokens;
 
@@ -62,6 +63,7 @@ pub use results::{Referral, Results};
 pub use rosters::{EXPORT_HEADER, MAX_ROSTER_BYTES, RosterImported, roster_csv};
 pub use scoring::{BatchItem, BatchRun, ChildScores, MAX_BATCH, Scored};
 pub use sessions::{SessionView, Transition};
+pub use take::{MAX_REFUSED_TICKETS, TakeState, TakeStep, TicketRefusal};
 pub use tickets::{IssuedTicket, normalise_ticket, ticket_hash};
 
 use qabilet_core::iin::IinKey;
@@ -82,6 +84,8 @@ pub struct App {
     iin_key: Option<Arc<IinKey>>,
     /// Refused tokens per peer, for the audit log's rate of refusal rows.
     refusals: authentication::Refusals,
+    /// Refused tickets per address (the lockout of `/take`).
+    ticket_refusals: take::TicketRefusals,
     /// One lock per session, so that two responses to one session in this process are
     /// checked and appended one after the other (across processes the store's
     /// expected-sequence check decides).
@@ -129,6 +133,7 @@ impl App {
             batches,
             iin_key,
             refusals: authentication::Refusals::default(),
+            ticket_refusals: take::TicketRefusals::default(),
             session_locks: Mutex::new(HashMap::new()),
         }
     }

@@ -8,6 +8,8 @@ use super::roster::{cohort_name, write_output};
 use crate::app::{Caller, IssuedTicket};
 use crate::error::CliError;
 use crate::store::Personal;
+use crate::tickets::{TicketCard, TicketSheet, ticket_sheets_pdf};
+use qabilet_core::Lang;
 
 /// `qabilet tickets --help`.
 pub(super) const LONG_ABOUT: &str = "\
@@ -55,6 +57,9 @@ pub struct TicketsArgs {
     /// with the ticket.
     #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8080/take")]
     url: String,
+    /// Language of the PDF's labels [default: the cohort's language of instruction].
+    #[arg(long, value_name = "LANG")]
+    lang: Option<String>,
 }
 
 /// The sign-in address of one ticket.
@@ -71,22 +76,60 @@ pub fn run(args: &TicketsArgs) -> Result<(), CliError> {
         ));
     }
     with_app(&args.operator, async |app| {
-        let (_cohort, issued) = app
+        let (cohort, issued) = app
             .issue_tickets(&Caller::operator(), &cohort_name(&args.cohort), &args.class)
             .await
             .map_err(|e| app_error(std::path::Path::new(&args.cohort), e))?;
         let bytes = match args.format {
             TicketFormat::Csv => tickets_csv(&issued, &args.url),
             TicketFormat::Pdf => {
-                return Err(CliError::Usage(
-                    "--format pdf: not available in this build".into(),
-                ));
+                let lang = match &args.lang {
+                    Some(l) => l
+                        .parse::<Lang>()
+                        .map_err(|_| CliError::Usage("--lang: kk, ru or en".into()))?,
+                    None => cohort.language.parse::<Lang>().unwrap_or(Lang::Kk),
+                };
+                tickets_pdf(&cohort.name, &issued, &args.url, lang)?
             }
         };
         write_output(&args.output, &bytes)?;
         eprintln!("qabilet: {} ticket(s) issued", issued.len());
         Ok(())
     })
+}
+
+/// One sheet per class, in the order the tickets come (by class, then roster line).
+fn tickets_pdf(cohort: &str, issued: &[IssuedTicket], base: &str, lang: Lang) -> Result<Vec<u8>, CliError> {
+    let mut sheets: Vec<TicketSheet> = Vec::new();
+    for t in issued {
+        if sheets.last().is_none_or(|s| s.class != t.class) {
+            sheets.push(TicketSheet {
+                cohort: cohort.to_owned(),
+                class: t.class.clone(),
+                cards: Vec::new(),
+            });
+        }
+        let name = [&t.given_name, &t.family_name]
+            .into_iter()
+            .flatten()
+            .map(Personal::as_str)
+            .collect::<Vec<_>>()
+            .join(" ");
+        if let Some(sheet) = sheets.last_mut() {
+            sheet.cards.push(TicketCard {
+                code: t.code.clone(),
+                name,
+                ticket: t.ticket.clone(),
+                url: ticket_url(base, &t.ticket),
+            });
+        }
+    }
+    if sheets.is_empty() {
+        return Err(CliError::Usage(
+            "no tickets to print: every child of the cohort (or class) has signed in already".into(),
+        ));
+    }
+    ticket_sheets_pdf(&sheets, lang).map_err(|e| CliError::Usage(format!("tickets: {e}")))
 }
 
 fn tickets_csv(issued: &[IssuedTicket], base: &str) -> Vec<u8> {

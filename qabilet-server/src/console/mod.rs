@@ -8,7 +8,7 @@
 //!
 //! Screens: sign-in ([`signin`]), children ([`children`]), a session ([`sessions`]), a
 //! subtest's next item ([`subtest`]), results ([`results`]) and the consultation report
-//! ([`report`]). The interface texts are in `assets/console/{kk,ru,en}.ftl` ([`i18n`]); the
+//! ([`report`]); and the child's screener ([`take`]). The interface texts are in `assets/console/{kk,ru,en}.ftl` ([`i18n`]); the
 //! language is a cookie, and nothing personal is ever put in a URL (children and sessions are
 //! named by their ids, a search by the pseudonymous code only).
 
@@ -20,6 +20,7 @@ pub mod results;
 pub mod sessions;
 pub mod signin;
 pub mod subtest;
+pub mod take;
 
 use std::sync::Arc;
 
@@ -63,6 +64,13 @@ pub fn router(console: Arc<Console>) -> Router {
         .route("/sessions/{id}/report", get(report::show))
         .route("/sessions/{id}/report.pdf", get(report::pdf))
         .route("/sessions/{id}/report/edit", post(report::edit))
+        .route("/take", get(take::form).post(take::sign_in))
+        .route("/take/test", get(take::test_page))
+        .route("/take/take.css", get(take::css))
+        .route("/take/take.js", get(take::js))
+        .route("/take/api/state", get(take::state))
+        .route("/take/api/answer", post(take::answer))
+        .route("/take/content/{battery}/{*path}", get(take::content))
         .layer(axum::middleware::from_fn(signin::same_origin))
         .layer(axum::middleware::from_fn(signin::security_headers))
         .with_state(console)

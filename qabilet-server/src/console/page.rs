@@ -150,7 +150,7 @@ impl IntoResponse for Failure {
                 )
                     .into_response();
             }
-            AppError::Denied { .. } => (StatusCode::FORBIDDEN, "forbidden"),
+            AppError::Denied { .. } | AppError::Ticket(_) => (StatusCode::FORBIDDEN, "forbidden"),
             AppError::NotFound { .. } => (StatusCode::NOT_FOUND, "not-found"),
             AppError::Invalid { .. }
             | AppError::Rejected { .. }

@@ -21,7 +21,7 @@ impl From<AppError> for Status {
     fn from(e: AppError) -> Self {
         match e {
             AppError::Unauthenticated(m) => Status::unauthenticated(m),
-            AppError::Denied { .. } => Status::permission_denied(e.to_string()),
+            AppError::Denied { .. } | AppError::Ticket(_) => Status::permission_denied(e.to_string()),
             AppError::Invalid { field, reason } => invalid_argument(&field, reason),
             AppError::Rejected { what, problems } => {
                 let mut details = ErrorDetails::new();

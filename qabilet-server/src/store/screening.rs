@@ -276,6 +276,9 @@ pub trait ScreeningStore: Send + Sync {
     /// The ticket with this hash, if any (revoked and expired ones too: the caller decides).
     async fn ticket(&self, secret_hash: &str) -> Result<Option<Ticket>, StoreError>;
 
+    /// The ticket bound to the device whose secret hashes to `device_hash`, if any.
+    async fn ticket_by_device(&self, device_hash: &str) -> Result<Option<Ticket>, StoreError>;
+
     /// Binds an unbound, unrevoked ticket to `device_hash` at `at` (nothing happens to a
     /// ticket already bound) and returns the ticket as stored afterwards; `None` for an
     /// unknown hash. The caller compares the stored device with its own.

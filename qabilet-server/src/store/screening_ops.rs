@@ -407,12 +407,24 @@ pub(crate) async fn ticket_by_hash<C: Conn>(
         .transpose()
 }
 
+pub(crate) async fn ticket_by_device<C: Conn>(
+    c: &mut C,
+    device_hash: &str,
+) -> Result<Option<Ticket>, StoreError> {
+    c.fetch_optional(Statement::new(sql::TICKET_BY_DEVICE).text(device_hash))
+        .await
+        .map_err(db("reading a device's ticket"))?
+        .map(|r| ticket(&r))
+        .transpose()
+}
+
 pub(crate) async fn claim_ticket<C: Conn>(
     c: &mut C,
     secret_hash: &str,
     device_hash: &str,
     at: i64,
 ) -> Result<Option<Ticket>, StoreError> {
+    // A device secret is random: two tickets never share one (the unique index would refuse).
     c.execute(
         Statement::new(sql::CLAIM_TICKET)
             .text(secret_hash)

@@ -90,3 +90,5 @@ pub(crate) const COHORT_TICKETS: &str = concat!(
     ticket_cols!(),
     " FROM tickets WHERE cohort_id = $1 ORDER BY issued_at, secret_hash"
 );
+pub(crate) const TICKET_BY_DEVICE: &str =
+    concat!("SELECT ", ticket_cols!(), " FROM tickets WHERE device_hash = $1");

@@ -551,6 +551,10 @@ impl ScreeningStore for SqliteStore {
         screening_ops::ticket_by_hash(&mut *self.read().await?, secret_hash).await
     }
 
+    async fn ticket_by_device(&self, device_hash: &str) -> Result<Option<Ticket>, StoreError> {
+        screening_ops::ticket_by_device(&mut *self.read().await?, device_hash).await
+    }
+
     async fn claim_ticket(
         &self,
         secret_hash: &str,

@@ -1,0 +1,529 @@
+//! The child's screener (`/take`): signing in with a ticket, what comes next, and an answer.
+//!
+//! A ticket signs in one device: at its first use it is bound to the SHA-256 of a random
+//! secret the device keeps (a cookie), and the screening session it opens is recorded with
+//! it. Later the same device continues that session; any other device is refused, as are a
+//! replaced (revoked), expired or unknown ticket. The device's secret is all the page sends
+//! afterwards: the session is found from it, never named by the page, so a ticket holder can
+//! reach no other session.
+//!
+//! The child answers by choosing an option; the score is the battery's key's, worked out here
+//! (the page never sends a score). Each answer carries the page's idempotency key: an answer
+//! sent twice (a retry after a dropped connection, a reload) is recorded once. When the last
+//! subtest ends, the session is finished.
+//!
+//! A ticket holder is audited with no role, under `ticket:` and the first 16 hex digits of the
+//! ticket's hash, in the cohort's centre.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use qabilet_core::NormSet;
+use qabilet_core::administration::SubtestState;
+use qabilet_core::battery::content::ItemContent;
+
+use super::audit::Audit;
+use super::idempotency::request_key;
+use super::responses::{Grant, ResponseInput};
+use super::tickets::{normalise_ticket, ticket_hash};
+use super::{App, AppError, Caller, Channel, Peer};
+use crate::auth::Principal;
+use crate::store::screening::{Cohort, Ticket};
+use crate::store::{Child, NewSession, Role, Session, SessionState, StateChange, now_ms};
+
+/// Why a ticket does not sign in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TicketRefusal {
+    /// Not ten characters of the ticket alphabet.
+    Malformed,
+    /// No such ticket.
+    Unknown,
+    /// A newer ticket was printed for the child.
+    Replaced,
+    /// The cohort's last day has passed.
+    Expired,
+    /// Another device signed in with it.
+    OtherDevice,
+    /// The page's device is signed in with no ticket (or its ticket was replaced).
+    SignedOut,
+}
+
+impl TicketRefusal {
+    /// A short English reason (the page shows its own words in the child's language).
+    pub fn reason(self) -> &'static str {
+        match self {
+            TicketRefusal::Malformed => "not a ticket",
+            TicketRefusal::Unknown => "unknown ticket",
+            TicketRefusal::Replaced => "the ticket was replaced by a newer one",
+            TicketRefusal::Expired => "the ticket has expired",
+            TicketRefusal::OtherDevice => "the ticket is in use on another device",
+            TicketRefusal::SignedOut => "this device is not signed in",
+        }
+    }
+}
+
+/// Where a child is in the screener.
+#[derive(Debug, Clone)]
+pub enum TakeStep {
+    /// An item to answer, in subtest `index` of the battery.
+    Item {
+        /// The subtest's position in the battery.
+        index: usize,
+        /// The item and its pictures.
+        item: ItemContent,
+    },
+    /// The proctor paused the session.
+    Paused,
+    /// Every subtest has ended.
+    Done,
+}
+
+/// The state of a child's screener, as the page shows it.
+#[derive(Debug, Clone)]
+pub struct TakeState {
+    /// The session the ticket opened.
+    pub session: Session,
+    /// Its norm set (and item content).
+    pub norms: Arc<NormSet>,
+    /// The child's test language.
+    pub lang: qabilet_core::Lang,
+    /// What comes next.
+    pub step: TakeStep,
+    /// Items answered so far.
+    pub answered: usize,
+    /// Items the screener gives at most (fixed forms in full, adaptive subtests to their
+    /// maximum).
+    pub planned: usize,
+}
+
+/// The offset of the programme's clock (Kazakhstan keeps UTC+5 throughout the year): a
+/// screening session's test date is today's date there.
+pub const PROGRAMME_UTC_OFFSET_HOURS: i8 = 5;
+
+/// Refused tickets accepted from one address within [`REFUSAL_MINUTE`]; past it every
+/// attempt is refused unread (a classroom behind one address mistypes far less; guessing a
+/// 50-bit ticket at this rate is hopeless).
+pub const MAX_REFUSED_TICKETS: u32 = 60;
+/// The window of [`MAX_REFUSED_TICKETS`].
+pub const REFUSAL_MINUTE: Duration = Duration::from_secs(60);
+
+/// Refused tickets per address: when the window opened and how many it has had.
+#[derive(Debug, Default)]
+pub(crate) struct TicketRefusals(Mutex<HashMap<Option<IpAddr>, (Instant, u32)>>);
+
+impl TicketRefusals {
+    /// Counts a refusal from `addr`; whether the address is over the limit.
+    fn over_limit(&self, addr: Option<IpAddr>) -> bool {
+        let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if map.len() >= 4096 && !map.contains_key(&addr) {
+            map.retain(|_, (opened, _)| opened.elapsed() < REFUSAL_MINUTE);
+        }
+        let now = Instant::now();
+        let entry = map.entry(addr).or_insert((now, 0));
+        if now.duration_since(entry.0) >= REFUSAL_MINUTE {
+            *entry = (now, 0);
+        }
+        entry.1 += 1;
+        entry.1 > MAX_REFUSED_TICKETS
+    }
+
+    /// Whether `addr` is over the limit now (without counting an attempt).
+    fn blocked(&self, addr: Option<IpAddr>) -> bool {
+        let map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        map.get(&addr)
+            .is_some_and(|(opened, n)| opened.elapsed() < REFUSAL_MINUTE && *n > MAX_REFUSED_TICKETS)
+    }
+}
+
+/// The hash of a device's secret.
+pub fn device_hash(secret: &str) -> String {
+    crate::auth::hash_secret(secret)
+}
+
+/// The caller a ticket holder is: no centre of its own (so the policy grants it nothing but
+/// the catalog), audited without a role.
+fn ticket_caller(ticket: &Ticket, peer: Peer) -> Caller {
+    let id = format!("ticket:{}", &ticket.secret_hash[..16]);
+    Caller {
+        principal: Principal {
+            token_id: id.clone(),
+            role: Role::Researcher,
+            centre: String::new(),
+            subject: id,
+        },
+        peer: Peer {
+            channel: Channel::Take,
+            addr: peer.addr,
+        },
+    }
+}
+
+/// The caller of a refused attempt (no ticket known).
+fn anonymous(peer: Peer) -> Caller {
+    Caller {
+        principal: Principal {
+            token_id: String::new(),
+            role: Role::Researcher,
+            centre: String::new(),
+            subject: "ticket:unknown".into(),
+        },
+        peer: Peer {
+            channel: Channel::Take,
+            addr: peer.addr,
+        },
+    }
+}
+
+impl App {
+    /// Signs a device in with the ticket `typed` (see the module docs) and opens the child's
+    /// screening session if it has none. `device_secret` is the secret the device holds, if
+    /// any: a ticket bound to it continues; a ticket bound to no device is bound to a new
+    /// secret. Returns the state and the secret the device keeps from now on.
+    ///
+    /// # Errors
+    /// [`AppError::Ticket`] for a ticket that does not sign in; `RESOURCE_EXHAUSTED` after
+    /// [`MAX_REFUSED_TICKETS`] refused tickets from one address within a minute.
+    pub async fn take_sign_in(
+        &self,
+        peer: Peer,
+        typed: &str,
+        device_secret: Option<&str>,
+    ) -> Result<(TakeState, String), AppError> {
+        if self.ticket_refusals.blocked(peer.addr.map(|a| a.ip())) {
+            return Err(AppError::Exhausted(
+                "too many refused tickets from this address; wait a minute".into(),
+            ));
+        }
+        let Some(normalised) = normalise_ticket(typed) else {
+            return self.refuse_ticket(peer, TicketRefusal::Malformed).await;
+        };
+        let hash = ticket_hash(&normalised);
+        let Some(ticket) = self.store.ticket(&hash).await? else {
+            return self.refuse_ticket(peer, TicketRefusal::Unknown).await;
+        };
+        let caller = ticket_caller(&ticket, peer);
+        let mut audit = self.audit(&caller, "take_sign_in", format!("cohorts/{}", ticket.cohort_id));
+        audit.child(&ticket.child_id);
+        let result = self.take_sign_in_in(ticket, device_secret, &mut audit).await;
+        self.finish(audit, result).await
+    }
+
+    async fn take_sign_in_in(
+        &self,
+        ticket: Ticket,
+        device_secret: Option<&str>,
+        audit: &mut Audit,
+    ) -> Result<(TakeState, String), AppError> {
+        let cohort = self.store.get_cohort(&ticket.cohort_id).await?;
+        audit.centre(&cohort.centre);
+        let (ticket, secret) = match (&ticket.device_hash, device_secret) {
+            (Some(bound), Some(secret)) if *bound == device_hash(secret) => {
+                usable(&ticket, bound)?;
+                (ticket, secret.to_owned())
+            }
+            (Some(_), _) => return Err(AppError::Ticket(TicketRefusal::OtherDevice)),
+            (None, _) => {
+                // A new secret for every first use: a device shared by several children
+                // (one after another) holds the secret of the last ticket it signed in with.
+                let secret = format!(
+                    "qtd_{}",
+                    &crate::auth::new_secret()[crate::auth::SECRET_PREFIX.len()..]
+                );
+                let device = device_hash(&secret);
+                usable(&ticket, &device)?;
+                let claimed = self
+                    .store
+                    .claim_ticket(&ticket.secret_hash, &device, now_ms())
+                    .await?
+                    .ok_or(AppError::Ticket(TicketRefusal::Unknown))?;
+                // Another device may have claimed it first.
+                usable(&claimed, &device)?;
+                (claimed, secret)
+            }
+        };
+        let session = match &ticket.session_id {
+            Some(id) => self.store.get_session(id).await?,
+            None => self.open_screening(&ticket, &cohort, audit).await?,
+        };
+        audit.resource(format!("sessions/{}", session.id));
+        Ok((self.take_state_of(session).await?, secret))
+    }
+
+    /// Opens the screening session of a ticket's child (idempotent per ticket: two sign-ins
+    /// at once open one session).
+    async fn open_screening(
+        &self,
+        ticket: &Ticket,
+        cohort: &Cohort,
+        audit: &mut Audit,
+    ) -> Result<Session, AppError> {
+        let norms = self.registry.get(&cohort.battery_id).cloned().ok_or_else(|| {
+            AppError::FailedPrecondition(format!("the screener '{}' is not served", cohort.battery_id))
+        })?;
+        let child = self.store.get_child(&ticket.child_id).await?;
+        let today = jiff::tz::Offset::constant(PROGRAMME_UTC_OFFSET_HOURS)
+            .to_datetime(jiff::Timestamp::now())
+            .date()
+            .to_string();
+        let caller = ticket_caller(
+            ticket,
+            Peer {
+                channel: Channel::Take,
+                addr: None,
+            },
+        );
+        let request = request_key(
+            &caller,
+            Some("open-screening".to_owned()),
+            "open_screening",
+            &[&child.id, &norms.battery.id],
+        );
+        let created = self
+            .store
+            .create_session(NewSession {
+                child_id: child.id.clone(),
+                battery_id: norms.battery.id.clone(),
+                norm_set_hash: norms.id.hash.clone(),
+                test_date: today,
+                examiner: cohort.owner.clone(),
+                request,
+            })
+            .await?;
+        let ticket = self
+            .store
+            .attach_ticket_session(&ticket.secret_hash, &created.record.id)
+            .await?;
+        audit.detail("screening session opened");
+        // A concurrent sign-in may have attached its session first: that one is the child's.
+        match ticket.session_id {
+            Some(id) if id != created.record.id => Ok(self.store.get_session(&id).await?),
+            _ => Ok(created.record),
+        }
+    }
+
+    /// The ticket of the device whose secret is `device_secret`, and the caller it is.
+    async fn device_ticket(&self, peer: Peer, device_secret: &str) -> Result<(Ticket, Caller), AppError> {
+        let device = device_hash(device_secret);
+        let ticket = match self.store.ticket_by_device(&device).await? {
+            Some(t) => t,
+            None => return self.refuse_ticket(peer, TicketRefusal::SignedOut).await,
+        };
+        let caller = ticket_caller(&ticket, peer);
+        Ok((ticket, caller))
+    }
+
+    /// Where the child of the device's ticket is in the screener.
+    ///
+    /// # Errors
+    /// [`AppError::Ticket`] for a device signed in with no (usable) ticket.
+    pub async fn take_state(&self, peer: Peer, device_secret: &str) -> Result<TakeState, AppError> {
+        let (ticket, caller) = self.device_ticket(peer, device_secret).await?;
+        let mut audit = self.audit_failures(&caller, "take_state", format!("cohorts/{}", ticket.cohort_id));
+        audit.child(&ticket.child_id);
+        let result = async {
+            usable(&ticket, &device_hash(device_secret))?;
+            let id = ticket
+                .session_id
+                .as_deref()
+                .ok_or(AppError::Ticket(TicketRefusal::SignedOut))?;
+            self.take_state_of(self.store.get_session(id).await?).await
+        }
+        .await;
+        self.finish(audit, result).await
+    }
+
+    /// Records the child's choice of option `choice` on item `item` of subtest `subtest`
+    /// (`request_id`: the page's idempotency key) and returns what comes next.
+    ///
+    /// # Errors
+    /// [`AppError::Ticket`]; `INVALID_ARGUMENT` for an unknown item or option;
+    /// `FAILED_PRECONDITION` for an item that is not the one due (answered already, or a
+    /// paused session).
+    pub async fn take_answer(
+        &self,
+        peer: Peer,
+        device_secret: &str,
+        subtest: &str,
+        item: &str,
+        choice: usize,
+        request_id: &str,
+    ) -> Result<TakeState, AppError> {
+        let (ticket, caller) = self.device_ticket(peer, device_secret).await?;
+        let mut audit = self.audit(&caller, "take_answer", format!("cohorts/{}", ticket.cohort_id));
+        audit.child(&ticket.child_id);
+        let result = async {
+            usable(&ticket, &device_hash(device_secret))?;
+            let session_id = ticket
+                .session_id
+                .as_deref()
+                .ok_or(AppError::Ticket(TicketRefusal::SignedOut))?;
+            let session = self.store.get_session(session_id).await?;
+            let norms = self.pinned_norms(&session)?;
+            let index = super::responses::subtest_index(&norms, subtest)?;
+            let content = norms.content.get(index).and_then(Option::as_ref).ok_or_else(|| {
+                AppError::invalid("subtest", format!("subtest '{subtest}' is not self-administered"))
+            })?;
+            let item_content = content.items.iter().find(|i| i.id == item).ok_or_else(|| {
+                AppError::invalid("item", format!("subtest '{subtest}' has no item '{item}'"))
+            })?;
+            let score = item_content
+                .score(choice)
+                .map_err(|e| AppError::invalid("choice", e.to_string()))?;
+            let name = format!("sessions/{session_id}");
+            self.record_response_in(
+                &caller,
+                Grant::Ticket { session_id },
+                &name,
+                subtest,
+                ResponseInput {
+                    item: item.to_owned(),
+                    score: u32::from(score),
+                    override_reason: String::new(),
+                },
+                request_id,
+                &mut audit,
+            )
+            .await?;
+            let state = self
+                .take_state_of(self.store.get_session(session_id).await?)
+                .await?;
+            if matches!(state.step, TakeStep::Done) && state.session.state == SessionState::Active {
+                self.store
+                    .set_session_state(StateChange {
+                        session_id: session_id.to_owned(),
+                        from: vec![SessionState::Active],
+                        to: SessionState::Finished,
+                        request: None,
+                    })
+                    .await?;
+                return self
+                    .take_state_of(self.store.get_session(session_id).await?)
+                    .await;
+            }
+            Ok(state)
+        }
+        .await;
+        self.finish(audit, result).await
+    }
+
+    /// A picture (SVG text) of the screener the device's ticket takes: `path` as the battery's
+    /// item content names it. Only failures are audited (a picture is no child's data).
+    ///
+    /// # Errors
+    /// [`AppError::Ticket`]; `NOT_FOUND` for a picture the ticket's screener does not have.
+    pub async fn take_picture(
+        &self,
+        peer: Peer,
+        device_secret: &str,
+        battery: &str,
+        path: &str,
+    ) -> Result<String, AppError> {
+        let (ticket, caller) = self.device_ticket(peer, device_secret).await?;
+        let mut audit = self.audit_failures(&caller, "take_picture", format!("batteries/{battery}"));
+        let result = async {
+            usable(&ticket, &device_hash(device_secret))?;
+            let cohort = self.store.get_cohort(&ticket.cohort_id).await?;
+            audit.centre(&cohort.centre);
+            let not_found = || AppError::NotFound {
+                what: "picture",
+                name: path.chars().take(200).collect(),
+            };
+            if cohort.battery_id != battery {
+                return Err(not_found());
+            }
+            let norms = self.registry.get(battery).ok_or_else(not_found)?;
+            norms
+                .content
+                .iter()
+                .flatten()
+                .find_map(|c| c.svg.get(path))
+                .cloned()
+                .ok_or_else(not_found)
+        }
+        .await;
+        self.finish(audit, result).await
+    }
+
+    /// The screener's state of `session`.
+    async fn take_state_of(&self, session: Session) -> Result<TakeState, AppError> {
+        let norms = self.pinned_norms(&session)?;
+        let child: Child = self.store.get_child(&session.child_id).await?;
+        let log = self.store.responses(&session.id).await?;
+        let states = super::replay::session(&norms, &session, &child, &log)?.states();
+        let lang = child.test_language.parse().unwrap_or(qabilet_core::Lang::Kk);
+        let answered = states.iter().map(|s| s.items_administered).sum();
+        let planned = norms
+            .battery
+            .subtests
+            .iter()
+            .map(|s| s.adaptive.as_ref().map_or(s.items.len(), |a| a.max_items))
+            .sum();
+        let step = match session.state {
+            SessionState::Finished => TakeStep::Done,
+            SessionState::Paused => TakeStep::Paused,
+            SessionState::Active => next_step(&norms, &states),
+        };
+        Ok(TakeState {
+            session,
+            norms,
+            lang,
+            step,
+            answered,
+            planned,
+        })
+    }
+
+    /// Refuses a ticket, audited as a ticket failure of `peer` (with the refusal rate limit of
+    /// tokens: too many refusals from one address are `RESOURCE_EXHAUSTED`).
+    async fn refuse_ticket<T>(&self, peer: Peer, refusal: TicketRefusal) -> Result<T, AppError> {
+        let caller = anonymous(peer.clone());
+        let mut audit = self.audit(&caller, "take_sign_in", "tickets");
+        audit.detail(refusal.reason());
+        let limited = self.ticket_refusals.over_limit(peer.addr.map(|a| a.ip()));
+        let error = if limited {
+            AppError::Exhausted("too many refused tickets from this address; wait a minute".into())
+        } else {
+            AppError::Ticket(refusal)
+        };
+        self.finish(audit, Err(error)).await
+    }
+}
+
+/// Whether `ticket` may be used by the device hashing to `device`.
+fn usable(ticket: &Ticket, device: &str) -> Result<(), AppError> {
+    if ticket.revoked_at.is_some() {
+        return Err(AppError::Ticket(TicketRefusal::Replaced));
+    }
+    if let Some(bound) = &ticket.device_hash
+        && bound != device
+    {
+        return Err(AppError::Ticket(TicketRefusal::OtherDevice));
+    }
+    if ticket.device_hash.is_none() && now_ms() >= ticket.expires_at {
+        return Err(AppError::Ticket(TicketRefusal::Expired));
+    }
+    Ok(())
+}
+
+/// The first item due in the first subtest that has not ended; done when none is left.
+fn next_step(norms: &NormSet, states: &[SubtestState]) -> TakeStep {
+    for (index, state) in states.iter().enumerate() {
+        let Some(content) = norms.content.get(index).and_then(Option::as_ref) else {
+            continue;
+        };
+        if state.done.is_some() {
+            continue;
+        }
+        if let Some(next) = &state.next_item
+            && let Some(item) = content.item(next)
+        {
+            return TakeStep::Item {
+                index,
+                item: item.clone(),
+            };
+        }
+    }
+    TakeStep::Done
+}
