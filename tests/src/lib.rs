@@ -2,6 +2,8 @@
 //! repository's files, starting the server, tokens, authenticated requests, a child with a
 //! session, and comparing CSV outputs cell by cell.
 
+pub mod http;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;

@@ -13,6 +13,7 @@ use qabilet_server::grpc::pb::assessment_client::AssessmentClient;
 use qabilet_server::grpc::pb::catalog_client::CatalogClient;
 use qabilet_server::grpc::pb::reports_client::ReportsClient;
 use qabilet_server::grpc::pb::scoring_client::ScoringClient;
+use qabilet_server::grpc::pb::screening_client::ScreeningClient;
 use qabilet_server::store::Role;
 use tonic::codegen::http::uri::PathAndQuery;
 use tonic::transport::Channel;
@@ -618,6 +619,10 @@ fn policy_of(method: &str) -> (Action, bool) {
         "GetResults" => (Action::ReadResults, true),
         "GetReport" | "ListReportEdits" => (Action::ReadReport, true),
         "EditReportItem" => (Action::EditReport, true),
+        "CreateCohort" => (Action::ManageCohort, false),
+        "ImportRoster" | "IssueTickets" => (Action::ManageCohort, true),
+        "GetCohort" | "ExportRoster" => (Action::ReadCohort, true),
+        "ListCohorts" => (Action::ReadCohort, false),
         other => panic!("RPC {other} has no row in this test's table: add it"),
     }
 }
@@ -746,6 +751,97 @@ async fn call_as(method: &str, who: &mut As, owner: &mut As, finished: &str, n: 
                     item: "referral".into(),
                     text: format!("edit {n}"),
                     ..Default::default()
+                }))
+                .await,
+        ),
+        "CreateCohort" | "GetCohort" | "ListCohorts" | "ImportRoster" | "ExportRoster" | "IssueTickets" => {
+            call_screening(method, who, owner, n).await
+        }
+        other => panic!("no call for {other}"),
+    }
+}
+
+/// A cohort of the owner's in c1 with one child, for a call of the Screening service.
+fn fixture_cohort(n: usize) -> pb::Cohort {
+    pb::Cohort {
+        display_name: format!("Cohort {n}"),
+        centre: "c1".into(),
+        region: "Almaty".into(),
+        district: "Bostandyq".into(),
+        institution: "School 12".into(),
+        institution_kind: "school".into(),
+        locality: "urban".into(),
+        grade: 4,
+        language: "kk".into(),
+        battery: DEMO_BATTERY.into(),
+        starts_on: "2026-11-20".into(),
+        ends_on: "2026-11-30".into(),
+        ..Default::default()
+    }
+}
+
+async fn call_screening(method: &str, who: &mut As, owner: &mut As, n: usize) -> Code {
+    let mut mine = ScreeningClient::new(owner.channel.clone());
+    let cohort = mine
+        .create_cohort(owner.req(pb::CreateCohortRequest {
+            cohort: Some(fixture_cohort(n)),
+            request_id: String::new(),
+        }))
+        .await
+        .expect("fixture cohort")
+        .into_inner()
+        .name;
+    let roster = format!("code,birth_date,language,class\nS-{n},2016-06-03,kk,4A\n").into_bytes();
+    mine.import_roster(owner.req(pb::ImportRosterRequest {
+        cohort: cohort.clone(),
+        csv: roster,
+    }))
+    .await
+    .expect("fixture roster");
+    let mut theirs = ScreeningClient::new(who.channel.clone());
+    match method {
+        "CreateCohort" => {
+            let mut new = fixture_cohort(n);
+            if who.centre != "*" {
+                new.centre = String::new();
+            }
+            code_of(
+                theirs
+                    .create_cohort(who.req(pb::CreateCohortRequest {
+                        cohort: Some(new),
+                        request_id: String::new(),
+                    }))
+                    .await,
+            )
+        }
+        "GetCohort" => code_of(
+            theirs
+                .get_cohort(who.req(pb::GetCohortRequest { name: cohort }))
+                .await,
+        ),
+        "ListCohorts" => code_of(
+            theirs
+                .list_cohorts(who.req(pb::ListCohortsRequest::default()))
+                .await,
+        ),
+        "ImportRoster" => code_of(
+            theirs
+                .import_roster(who.req(pb::ImportRosterRequest {
+                    cohort,
+                    csv: format!("code,birth_date,language,class\nT-{n},2016-06-03,kk,4A\n").into_bytes(),
+                }))
+                .await,
+        ),
+        "ExportRoster" => code_of(
+            theirs
+                .export_roster(who.req(pb::ExportRosterRequest { cohort }))
+                .await,
+        ),
+        "IssueTickets" => code_of(
+            theirs
+                .issue_tickets(who.req(pb::IssueTicketsRequest {
+                    cohort,
+                    class: String::new(),
                 }))
                 .await,
         ),
