@@ -114,3 +114,27 @@ edit-when = When
 edit-author = By
 edit-item-id = Item
 edit-content = Text
+
+## Screening cohorts and the proctor screen
+
+cohorts = Screening cohorts
+cohort = Cohort
+institution = Institution
+grade = Grade
+dates = Dates
+class = Class
+proctor-status = Status
+proctor-answered = Answered
+proctor-result = Screening index [interval]
+proctor-not-started = not started
+proctor-in-progress = in progress
+proctor-on-item = on item
+proctor-idle = idle over 2 minutes
+proctor-paused = paused
+proctor-finished = finished
+proctor-pause = Pause
+proctor-resume = Resume
+proctor-pause-all = Pause all
+proctor-resume-all = Resume all
+proctor-results-csv = Results (CSV)
+proctor-local = local percentile

@@ -114,3 +114,27 @@ edit-when = Қашан
 edit-author = Авторы
 edit-item-id = Тармақ
 edit-content = Мәтін
+
+## Скрининг когорталары және бақылаушы экраны
+
+cohorts = Скрининг когорталары
+cohort = Когорта
+institution = Мекеме
+grade = Сынып (параллель)
+dates = Күндер
+class = Сынып
+proctor-status = Күйі
+proctor-answered = Жауаптар
+proctor-result = Скринингтік индекс [интервал]
+proctor-not-started = бастаған жоқ
+proctor-in-progress = орындап жатыр
+proctor-on-item = тапсырмада
+proctor-idle = 2 минуттан артық әрекетсіз
+proctor-paused = үзілісте
+proctor-finished = аяқтады
+proctor-pause = Үзіліс
+proctor-resume = Жалғастыру
+proctor-pause-all = Барлығына үзіліс
+proctor-resume-all = Барлығына жалғастыру
+proctor-results-csv = Нәтижелер (CSV)
+proctor-local = жергілікті процентиль

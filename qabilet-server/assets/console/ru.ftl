@@ -114,3 +114,27 @@ edit-when = Когда
 edit-author = Автор
 edit-item-id = Пункт
 edit-content = Текст
+
+## Когорты скрининга и экран наблюдателя
+
+cohorts = Когорты скрининга
+cohort = Когорта
+institution = Учреждение
+grade = Класс (параллель)
+dates = Даты
+class = Класс
+proctor-status = Состояние
+proctor-answered = Ответов
+proctor-result = Скрининговый индекс [интервал]
+proctor-not-started = не начал
+proctor-in-progress = выполняет
+proctor-on-item = на задании
+proctor-idle = бездействует более 2 минут
+proctor-paused = на паузе
+proctor-finished = закончил
+proctor-pause = Пауза
+proctor-resume = Продолжить
+proctor-pause-all = Пауза для всех
+proctor-resume-all = Продолжить для всех
+proctor-results-csv = Результаты (CSV)
+proctor-local = локальный процентиль

@@ -28,6 +28,7 @@ mod authentication;
 mod caller;
 mod catalog;
 mod children;
+mod cohort_progress;
 mod cohorts;
 mod console_sessions;
 mod error;
@@ -53,6 +54,10 @@ use std::time::Duration;
 pub use caller::{Caller, Channel, Peer};
 pub use catalog::{BatteryPage, DEFAULT_BATTERY_PAGE, MAX_BATTERY_PAGE};
 pub use children::ChildInput;
+pub use cohort_progress::{
+    ChildProgress, CohortProgress, IDLE_AFTER, ProctorAction, ScreeningResult, ScreeningStatus,
+    cohort_results_csv,
+};
 pub use cohorts::{CohortInput, INSTITUTION_KINDS, LOCALITIES};
 pub use console_sessions::{CONSOLE_ABSOLUTE_EXPIRY, CONSOLE_IDLE_EXPIRY, ConsoleSignIn};
 pub use error::AppError;

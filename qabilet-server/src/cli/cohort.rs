@@ -31,6 +31,25 @@ pub enum CohortCommand {
     /// List cohorts as CSV: id, centre, owner, name, region, district, institution, kind,
     /// locality, grade, language, battery, starts_on, ends_on, created.
     List(OperatorArgs),
+    /// Write the cohort's results as CSV: per child its status, answers and, once finished,
+    /// the screening index with its interval, national and local percentiles.
+    Results(ResultsArgs),
+}
+
+/// Arguments of `qabilet cohort results`.
+#[derive(Debug, Args)]
+pub struct ResultsArgs {
+    #[command(flatten)]
+    operator: OperatorArgs,
+    /// The cohort, as `cohorts/ID` (or the bare id).
+    #[arg(long, value_name = "COHORT")]
+    cohort: String,
+    /// Only this class.
+    #[arg(long, value_name = "CLASS", default_value = "")]
+    class: String,
+    /// Where to write the CSV; - for standard output.
+    #[arg(long, value_name = "FILE", default_value = "-")]
+    output: String,
 }
 
 /// Arguments of `qabilet cohort create`.
@@ -108,6 +127,17 @@ pub fn run(command: &CohortCommand) -> Result<(), CliError> {
                 .map_err(|e| app_error(here, e))?;
             println!("cohorts/{}", cohort.id);
             Ok(())
+        }),
+        CohortCommand::Results(args) => with_app(&args.operator, async |app| {
+            let progress = app
+                .cohort_progress(
+                    &Caller::operator(),
+                    &super::roster::cohort_name(&args.cohort),
+                    &args.class,
+                )
+                .await
+                .map_err(|e| app_error(here, e))?;
+            super::roster::write_output(&args.output, &crate::app::cohort_results_csv(&progress))
         }),
         CohortCommand::List(args) => with_app(args, async |app| {
             let stdout = std::io::stdout();

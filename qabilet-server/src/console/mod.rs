@@ -8,11 +8,13 @@
 //!
 //! Screens: sign-in ([`signin`]), children ([`children`]), a session ([`sessions`]), a
 //! subtest's next item ([`subtest`]), results ([`results`]) and the consultation report
-//! ([`report`]); and the child's screener ([`take`]). The interface texts are in `assets/console/{kk,ru,en}.ftl` ([`i18n`]); the
+//! ([`report`]); screening cohorts and their proctor screen ([`cohorts`]); and the child's
+//! screener ([`take`]). The interface texts are in `assets/console/{kk,ru,en}.ftl` ([`i18n`]); the
 //! language is a cookie, and nothing personal is ever put in a URL (children and sessions are
 //! named by their ids, a search by the pseudonymous code only).
 
 pub mod children;
+pub mod cohorts;
 pub mod i18n;
 pub mod page;
 pub mod report;
@@ -64,6 +66,10 @@ pub fn router(console: Arc<Console>) -> Router {
         .route("/sessions/{id}/report", get(report::show))
         .route("/sessions/{id}/report.pdf", get(report::pdf))
         .route("/sessions/{id}/report/edit", post(report::edit))
+        .route("/cohorts", get(cohorts::list))
+        .route("/cohorts/{id}", get(cohorts::show))
+        .route("/cohorts/{id}/results.csv", get(cohorts::results_csv))
+        .route("/cohorts/{id}/{action}", post(cohorts::act))
         .route("/take", get(take::form).post(take::sign_in))
         .route("/take/test", get(take::test_page))
         .route("/take/take.css", get(take::css))

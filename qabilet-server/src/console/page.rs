@@ -66,7 +66,12 @@ pub fn page(ui: &Screen<'_>, title: &str, signed_in: bool, body: &str) -> Html<S
         app = te(ui, "app-title"),
     );
     if signed_in {
-        let _ = write!(h, " <a href=\"/children\">{}</a>", te(ui, "nav-children"));
+        let _ = write!(
+            h,
+            " <a href=\"/children\">{}</a> <a href=\"/cohorts\">{}</a>",
+            te(ui, "nav-children"),
+            te(ui, "cohorts")
+        );
     }
     h.push_str(" <form method=\"post\" action=\"/lang\" class=\"lang\">");
     for lang in Lang::ALL {

@@ -8,12 +8,12 @@ use tonic::{Request, Response, Status};
 use super::authenticate::caller;
 use super::pb::screening_server::Screening;
 use super::pb::{
-    Cohort, CreateCohortRequest, ExportRosterRequest, ExportRosterResponse, GetCohortRequest,
-    ImportRosterRequest, ImportRosterResponse, IssueTicketsRequest, IssueTicketsResponse, IssuedTicket,
-    ListCohortsRequest, ListCohortsResponse,
+    Cohort, CohortResults, CreateCohortRequest, ExportRosterRequest, ExportRosterResponse, GetCohortRequest,
+    GetCohortResultsRequest, ImportRosterRequest, ImportRosterResponse, Interval, IssueTicketsRequest,
+    IssueTicketsResponse, IssuedTicket, ListCohortsRequest, ListCohortsResponse, NormSetRef, ScreeningResult,
 };
 use super::requests::page;
-use crate::app::{App, CohortInput, roster_csv};
+use crate::app::{App, CohortInput, cohort_results_csv, roster_csv};
 use crate::store::{Personal, rfc3339, screening};
 
 /// The service.
@@ -151,6 +151,56 @@ impl Screening for ScreeningService {
                     ticket: t.ticket.clone(),
                 })
                 .collect(),
+        }))
+    }
+
+    async fn get_cohort_results(
+        &self,
+        request: Request<GetCohortResultsRequest>,
+    ) -> Result<Response<CohortResults>, Status> {
+        let caller = caller(&request)?;
+        let GetCohortResultsRequest { cohort: name, class } = request.into_inner();
+        let progress = self.app.cohort_progress(&caller, &name, &class).await?;
+        let csv = cohort_results_csv(&progress);
+        let norms = self.app.registry().get(&progress.cohort.battery_id);
+        let children = progress
+            .children
+            .iter()
+            .map(|c| {
+                let r = c.result.as_ref();
+                ScreeningResult {
+                    child_code: c.member.code.clone(),
+                    class: c.member.class.clone(),
+                    status: c.status.as_str().to_owned(),
+                    answered: u32::try_from(c.answered).unwrap_or(u32::MAX),
+                    idle: c.idle,
+                    session: c
+                        .session_id
+                        .as_ref()
+                        .map(|s| format!("sessions/{s}"))
+                        .unwrap_or_default(),
+                    composite: r.map(|r| r.composite.clone()).unwrap_or_default(),
+                    index: r.map_or(0, |r| r.index),
+                    ci: r.map(|r| Interval {
+                        low: r.ci_low,
+                        high: r.ci_high,
+                    }),
+                    national_percentile: r.map_or(0.0, |r| r.percentile),
+                    local_percentile: r.map_or(0.0, |r| r.local_percentile),
+                    classification: r.map(|r| r.classification.clone()).unwrap_or_default(),
+                }
+            })
+            .collect();
+        Ok(Response::new(CohortResults {
+            norm_set: norms.map(|n| NormSetRef {
+                battery: n.id.battery.clone(),
+                version: n.id.version.clone(),
+                hash: n.id.hash.clone(),
+                notice: n.id.notice.clone().unwrap_or_default(),
+            }),
+            cohort: Some(cohort(progress.cohort)),
+            children,
+            csv,
         }))
     }
 }
