@@ -2,6 +2,7 @@
 //! repository's files, starting the server, tokens, authenticated requests, a child with a
 //! session, and comparing CSV outputs cell by cell.
 
+pub mod browser;
 pub mod http;
 
 use std::path::{Path, PathBuf};
@@ -161,7 +162,17 @@ impl Served {
         Served::start_in(db, args, &[])
     }
 
+    /// Starts the server on database `db` with its console on `console_addr` (a browser's
+    /// pages keep their origin across a restart on the same address).
+    pub fn start_with_db_at(db: &str, console_addr: &str) -> Served {
+        Served::start_on(db, console_addr, &[], &[])
+    }
+
     fn start_in(db: &str, args: &[&str], env: &[(&str, &str)]) -> Served {
+        Served::start_on(db, "127.0.0.1:0", args, env)
+    }
+
+    fn start_on(db: &str, console_addr: &str, args: &[&str], env: &[(&str, &str)]) -> Served {
         use std::io::{BufRead, BufReader};
         let mut child = qabilet()
             .args([
@@ -169,7 +180,7 @@ impl Served {
                 "--addr",
                 "127.0.0.1:0",
                 "--http-addr",
-                "127.0.0.1:0",
+                console_addr,
                 "--norms",
                 "norms",
                 "--db",

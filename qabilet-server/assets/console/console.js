@@ -1,5 +1,6 @@
-// The console's own script: keyboard shortcuts for scoring and the subtest timer (display
-// only: the server keeps no time). Nothing else; every page works without it.
+// The console's own script: keyboard shortcuts for scoring, the subtest timer (display
+// only: the server keeps no time) and reading a roster file into its form. Nothing else;
+// every page works without it.
 "use strict";
 document.addEventListener("keydown", function (e) {
   if (e.ctrlKey || e.metaKey || e.altKey) return;
@@ -29,4 +30,16 @@ document.addEventListener("DOMContentLoaded", function () {
     setTimeout(tick, 250);
   };
   tick();
+});
+// The roster form: a chosen CSV file is read into the form's text field (sent as a form).
+document.addEventListener("DOMContentLoaded", function () {
+  var file = document.getElementById("roster-file");
+  var text = document.getElementById("roster-csv");
+  if (!file || !text) return;
+  file.addEventListener("change", function () {
+    if (!file.files.length) return;
+    var reader = new FileReader();
+    reader.onload = function () { text.value = reader.result; };
+    reader.readAsText(file.files[0]);
+  });
 });

@@ -138,3 +138,6 @@ proctor-pause-all = Pause all
 proctor-resume-all = Resume all
 proctor-results-csv = Results (CSV)
 proctor-local = local percentile
+roster-import = Import a roster (CSV)
+tickets-issue = Issue tickets and print
+back = Back

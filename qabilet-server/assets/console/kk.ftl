@@ -138,3 +138,6 @@ proctor-pause-all = Барлығына үзіліс
 proctor-resume-all = Барлығына жалғастыру
 proctor-results-csv = Нәтижелер (CSV)
 proctor-local = жергілікті процентиль
+roster-import = Тізімді жүктеу (CSV)
+tickets-issue = Билеттерді беру және басып шығару
+back = Артқа

@@ -138,3 +138,6 @@ proctor-pause-all = Пауза для всех
 proctor-resume-all = Продолжить для всех
 proctor-results-csv = Результаты (CSV)
 proctor-local = локальный процентиль
+roster-import = Загрузить список (CSV)
+tickets-issue = Выдать билеты и напечатать
+back = Назад

@@ -79,8 +79,7 @@ pub async fn show(s: Signed, Path(id): Path<String>, Query(q): Query<ClassQuery>
     let mut b = String::new();
     let _ = write!(
         b,
-        "<meta http-equiv=\"refresh\" content=\"{REFRESH_SECONDS}\"><h1>{}</h1><p>{} · {} · {} · {} – {}</p>",
-        esc(&c.name),
+        "<meta http-equiv=\"refresh\" content=\"{REFRESH_SECONDS}\"><p>{} · {} · {} · {} – {}</p>",
         esc(&c.region),
         esc(&c.district),
         esc(&c.institution),
@@ -117,6 +116,20 @@ pub async fn show(s: Signed, Path(id): Path<String>, Query(q): Query<ClassQuery>
         te(&ui, "proctor-pause-all"),
         te(&ui, "proctor-resume-all"),
         te(&ui, "proctor-results-csv")
+    );
+    let _ = write!(
+        b,
+        "<details><summary>{}</summary><form method=\"post\" action=\"/cohorts/{id}/roster\" id=\"roster-form\">\
+         <input type=\"file\" id=\"roster-file\" accept=\".csv,text/csv\">\
+         <textarea name=\"csv\" id=\"roster-csv\" rows=\"6\" cols=\"60\"></textarea>\
+         <button id=\"roster-import\">{}</button></form></details>\
+         <form method=\"post\" action=\"/cohorts/{id}/tickets\" class=\"row\" id=\"tickets-form\">\
+         <input type=\"hidden\" name=\"class\" value=\"{class_q}\">\
+         <button name=\"format\" value=\"html\" id=\"tickets-html\">{}</button>\
+         <button name=\"format\" value=\"pdf\" id=\"tickets-pdf\">PDF</button></form>",
+        te(&ui, "roster-import"),
+        te(&ui, "roster-import"),
+        te(&ui, "tickets-issue")
     );
     let _ = write!(
         b,
@@ -233,4 +246,145 @@ pub async fn results_csv(s: Signed, Path(id): Path<String>, Query(q): Query<Clas
             .into_response(),
         Err(e) => s.fail(e).into_response(),
     }
+}
+
+/// The roster form.
+#[derive(Debug, Deserialize, Default)]
+pub struct RosterForm {
+    #[serde(default)]
+    csv: String,
+}
+
+/// POST /cohorts/{id}/roster: imports a roster pasted or read from a file (all or nothing;
+/// a refusal lists every bad row).
+pub async fn import_roster(
+    s: Signed,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<RosterForm>,
+) -> Response {
+    match s
+        .app()
+        .import_roster(&s.caller, &format!("cohorts/{id}"), f.csv.as_bytes())
+        .await
+    {
+        Ok(_) => super::page::go(&format!("/cohorts/{id}")),
+        Err(e) => s.fail(e).into_response(),
+    }
+}
+
+/// The tickets form.
+#[derive(Debug, Deserialize, Default)]
+pub struct TicketsForm {
+    #[serde(default)]
+    class: String,
+    #[serde(default)]
+    format: String,
+}
+
+/// POST /cohorts/{id}/tickets: issues tickets to the children who have not signed in and
+/// answers the sheets to print, as an HTML page of cards (with QR codes) or a PDF.
+pub async fn issue_tickets(
+    s: Signed,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+    axum::Form(f): axum::Form<TicketsForm>,
+) -> Response {
+    let (cohort, issued) = match s
+        .app()
+        .issue_tickets(&s.caller, &format!("cohorts/{id}"), &f.class)
+        .await
+    {
+        Ok(done) => done,
+        Err(e) => return s.fail(e).into_response(),
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+        })
+        .unwrap_or("127.0.0.1");
+    let base = format!("http://{host}/take");
+    let url = |ticket: &str| format!("{base}?ticket={ticket}");
+    if f.format == "pdf" {
+        let mut sheets: Vec<crate::tickets::TicketSheet> = Vec::new();
+        for t in &issued {
+            if sheets.last().is_none_or(|sh| sh.class != t.class) {
+                sheets.push(crate::tickets::TicketSheet {
+                    cohort: cohort.name.clone(),
+                    class: t.class.clone(),
+                    cards: Vec::new(),
+                });
+            }
+            if let Some(sheet) = sheets.last_mut() {
+                sheet.cards.push(crate::tickets::TicketCard {
+                    code: t.code.clone(),
+                    name: name_of(t),
+                    ticket: t.ticket.clone(),
+                    url: url(&t.ticket),
+                });
+            }
+        }
+        return match crate::tickets::ticket_sheets_pdf(&sheets, s.lang) {
+            Ok(pdf) => (
+                [
+                    (header::CONTENT_TYPE, "application/pdf".to_owned()),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"tickets-{}.pdf\"", cohort.id),
+                    ),
+                ],
+                pdf,
+            )
+                .into_response(),
+            Err(e) => (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+        };
+    }
+    let ui = s.screen();
+    let mut b = format!(
+        "<h1>{}</h1><p><a href=\"/cohorts/{}\">{}</a></p><div class=\"tickets\" id=\"tickets\">",
+        esc(&cohort.name),
+        esc(&cohort.id),
+        te(&ui, "back")
+    );
+    for t in &issued {
+        let _ = write!(
+            b,
+            "<div class=\"ticket-card\" data-code=\"{}\"><p>{} · {}</p><p>{}</p><p class=\"ticket\">{}</p>{}</div>",
+            esc(&t.code),
+            esc(&t.class),
+            esc(&t.code),
+            esc(&name_of(t)),
+            esc(&t.ticket),
+            qr_svg(&url(&t.ticket))
+        );
+    }
+    b.push_str("</div>");
+    page(&ui, &te(&ui, "tickets-issue"), true, &b).into_response()
+}
+
+fn name_of(t: &crate::app::IssuedTicket) -> String {
+    [&t.given_name, &t.family_name]
+        .into_iter()
+        .flatten()
+        .map(|p| p.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The QR code of `url` as an inline SVG (its dark modules as rectangles, with the quiet zone).
+fn qr_svg(url: &str) -> String {
+    let Ok(m) = crate::tickets::qr::QrMatrix::encode(url) else {
+        return String::new();
+    };
+    let side = m.side();
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {side} {side}\" width=\"132\" height=\"132\" shape-rendering=\"crispEdges\"><rect width=\"{side}\" height=\"{side}\" fill=\"#fff\"/>"
+    );
+    for (x, y, w, h) in m.rects((0.0, 0.0), 1.0) {
+        let _ = write!(svg, "<rect x=\"{x}\" y=\"{y}\" width=\"{w}\" height=\"{h}\"/>");
+    }
+    svg.push_str("</svg>");
+    svg
 }

@@ -69,6 +69,11 @@ pub fn router(console: Arc<Console>) -> Router {
         .route("/cohorts", get(cohorts::list))
         .route("/cohorts/{id}", get(cohorts::show))
         .route("/cohorts/{id}/results.csv", get(cohorts::results_csv))
+        .route(
+            "/cohorts/{id}/roster",
+            post(cohorts::import_roster).layer(axum::extract::DefaultBodyLimit::max(8 * 1024 * 1024)),
+        )
+        .route("/cohorts/{id}/tickets", post(cohorts::issue_tickets))
         .route("/cohorts/{id}/{action}", post(cohorts::act))
         .route("/take", get(take::form).post(take::sign_in))
         .route("/take/test", get(take::test_page))
