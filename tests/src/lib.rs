@@ -165,14 +165,24 @@ impl Served {
     /// Starts the server on database `db` with its console on `console_addr` (a browser's
     /// pages keep their origin across a restart on the same address).
     pub fn start_with_db_at(db: &str, console_addr: &str) -> Served {
-        Served::start_on(db, console_addr, &[], &[])
+        Served::start_on(db, console_addr, "norms", &[], &[])
+    }
+
+    /// As [`Served::start`], serving the batteries of `norms` instead of the repository's.
+    pub fn start_with_norms(norms: &Path) -> Served {
+        let dir = tempfile::tempdir().expect("tmp");
+        let db = format!("sqlite://{}", dir.path().join("qabilet.db").display());
+        let norms = norms.to_str().expect("a UTF-8 path");
+        let mut served = Served::start_on(&db, "127.0.0.1:0", norms, &[], &[]);
+        served._dir = Some(dir);
+        served
     }
 
     fn start_in(db: &str, args: &[&str], env: &[(&str, &str)]) -> Served {
-        Served::start_on(db, "127.0.0.1:0", args, env)
+        Served::start_on(db, "127.0.0.1:0", "norms", args, env)
     }
 
-    fn start_on(db: &str, console_addr: &str, args: &[&str], env: &[(&str, &str)]) -> Served {
+    fn start_on(db: &str, console_addr: &str, norms: &str, args: &[&str], env: &[(&str, &str)]) -> Served {
         use std::io::{BufRead, BufReader};
         let mut child = qabilet()
             .args([
@@ -182,7 +192,7 @@ impl Served {
                 "--http-addr",
                 console_addr,
                 "--norms",
-                "norms",
+                norms,
                 "--db",
                 db,
             ])

@@ -13,6 +13,44 @@ use serde_json::Value;
 
 const SCREENER: &str = "batteries/qabilet-screener-demo";
 
+/// A copy of the screener whose matrices and series take `seconds` each (paper folding keeps
+/// its limit), in a norms folder of its own.
+fn short_screener(dir: &std::path::Path, seconds: u32) -> std::path::PathBuf {
+    let from = qabilet_e2e::repo().join("norms/qabilet-screener-demo");
+    let to = dir.join("norms/qabilet-screener-demo");
+    copy_dir(&from, &to);
+    for subtest in ["fm", "qs"] {
+        let file = to.join(format!("content/{subtest}.toml"));
+        let text = std::fs::read_to_string(&file).expect("content");
+        let limited: String = text
+            .lines()
+            .map(|l| {
+                if l.starts_with("time_limit_seconds") {
+                    format!("time_limit_seconds = {seconds}")
+                } else {
+                    l.to_owned()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        std::fs::write(&file, limited + "\n").expect("write content");
+    }
+    dir.join("norms")
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("entry");
+        let path = entry.path();
+        if path.is_dir() {
+            copy_dir(&path, &to.join(entry.file_name()));
+        } else {
+            std::fs::copy(&path, to.join(entry.file_name())).expect("copy");
+        }
+    }
+}
+
 /// A cohort of the screener with two children; their tickets in roster order.
 fn cohort_with_tickets(served: &Served, token: &str) -> (String, Vec<String>) {
     runtime().block_on(async {
@@ -286,5 +324,59 @@ fn a_replaced_ticket_and_a_shared_tablet() {
     assert_ne!(
         second["session"], first_session,
         "the tablet now answers for the second child"
+    );
+}
+
+#[test]
+fn a_subtest_ends_when_its_time_is_up_and_the_proctor_gives_more() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let served = Served::start_with_norms(&short_screener(dir.path(), 2));
+    let psy = create_token(&served.db, "psychologist", "almaty-1", "psy-aliya");
+    let (cohort, tickets) = cohort_with_tickets(&served, &psy);
+    let mut tablet = signed_in(&served, &tickets[0]);
+    let first = state(&mut tablet);
+    assert_eq!(first["subtest"]["id"], "fm");
+    assert!(
+        first.get("time_left_ms").is_none(),
+        "the clock starts after the practice items"
+    );
+    // Starting another subtest than the current one is refused.
+    let wrong = tablet.post_json("/take/api/start", r#"{"subtest":"qs"}"#);
+    assert_eq!(wrong.status, 409, "{}", wrong.text());
+    let started = tablet.post_json("/take/api/start", r#"{"subtest":"fm"}"#);
+    assert_eq!(started.status, 200, "{}", started.text());
+    let left = json(&started)["time_left_ms"].as_i64().expect("time left");
+    assert!(left > 0 && left <= 2000, "{left}");
+    let a = answer(&mut tablet, &first, 0, "fm-1");
+    assert_eq!(a.status, 200, "{}", a.text());
+    let on_fm = json(&a);
+    std::thread::sleep(std::time::Duration::from_millis(2300));
+    // Time is up: an answer to the matrices is not taken, and the series come next.
+    assert_eq!(answer(&mut tablet, &on_fm, 0, "fm-late").status, 409);
+    let next = state(&mut tablet);
+    assert_eq!(next["subtest"]["id"], "qs", "{next}");
+    assert_eq!(next["answered"], 1);
+    let started = tablet.post_json("/take/api/start", r#"{"subtest":"qs"}"#);
+    assert_eq!(started.status, 200, "{}", started.text());
+
+    // The proctor gives five more minutes; the clock shows them.
+    let mut proctor = Browser::new(&served.console_url);
+    proctor.sign_in(&psy);
+    let id = cohort.trim_start_matches("cohorts/");
+    let extended = proctor.post(&format!("/cohorts/{id}/extend"), &[("code", "K001")]);
+    assert_eq!(extended.status, 303, "{}", extended.text());
+    let more = state(&mut tablet);
+    assert_eq!(more["subtest"]["id"], "qs");
+    let left = more["time_left_ms"].as_i64().expect("time left");
+    assert!(left > 300_000 - 5_000 && left <= 302_000, "{left}");
+    // Another psychologist of the centre cannot give time to this cohort's children.
+    let colleague = create_token(&served.db, "psychologist", "almaty-1", "psy-bolat");
+    let mut other = Browser::new(&served.console_url);
+    other.sign_in(&colleague);
+    assert_eq!(
+        other
+            .post(&format!("/cohorts/{id}/extend"), &[("code", "K001")])
+            .status,
+        403
     );
 }

@@ -141,3 +141,5 @@ proctor-local = local percentile
 roster-import = Import a roster (CSV)
 tickets-issue = Issue tickets and print
 back = Back
+proctor-extend = +5 minutes
+proctor-extend-all = +5 minutes for all

@@ -141,3 +141,5 @@ proctor-local = жергілікті процентиль
 roster-import = Тізімді жүктеу (CSV)
 tickets-issue = Билеттерді беру және басып шығару
 back = Артқа
+proctor-extend = +5 минут
+proctor-extend-all = Барлығына +5 минут

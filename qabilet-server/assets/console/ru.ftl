@@ -141,3 +141,5 @@ proctor-local = локальный процентиль
 roster-import = Загрузить список (CSV)
 tickets-issue = Выдать билеты и напечатать
 back = Назад
+proctor-extend = +5 минут
+proctor-extend-all = +5 минут всем

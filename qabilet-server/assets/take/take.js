@@ -126,7 +126,7 @@
   }
 
   function practice(sub, n) {
-    if (n >= sub.practice.length) { localStorage.setItem(introKey(sub.id), 'done'); item(); return; }
+    if (n >= sub.practice.length) { localStorage.setItem(introKey(sub.id), 'done'); begin(sub); return; }
     const p = sub.practice[n];
     screen(el('div', { class: 'badge', id: 'practice' }, '✎'),
       el('div', { class: 'stimulus' }, el('img', { src: p.stimulus, alt: '' })),
@@ -141,10 +141,39 @@
       }));
   }
 
+  // The subtest's clock starts on the server when the practice is over.
+  async function begin(sub) {
+    try {
+      const r = await call('POST', '/take/api/start', { subtest: sub.id });
+      if (r.status === 200) { state = r.data; render(); return; }
+      if (r.status === 403) { location.href = '/take'; return; }
+      load();
+    } catch (_) { retry(() => begin(sub)); }
+  }
+
+  // A bar that shrinks with the subtest's time; when it runs out the page asks what is next.
+  let clock = null;
+  function timeBar() {
+    if (clock) { clearInterval(clock); clock = null; }
+    if (state.time_left_ms == null || !state.subtest) return el('div');
+    const total = state.subtest.time_limit_seconds * 1000;
+    const ends = Date.now() + state.time_left_ms;
+    const inner = el('div');
+    const bar = el('div', { class: 'time', id: 'time', 'aria-hidden': 'true' }, inner);
+    const tick = () => {
+      const left = Math.max(0, ends - Date.now());
+      inner.style.width = `${Math.min(100, 100 * left / Math.max(total, left))}%`;
+      if (left === 0) { clearInterval(clock); clock = null; if (!pending()) load(); }
+    };
+    tick();
+    clock = setInterval(tick, 1000);
+    return bar;
+  }
+
   function item() {
     const it = state.item;
     const sub = state.subtest;
-    screen(el('div', { class: 'stimulus', id: 'item', 'data-item': it.id },
+    screen(timeBar(), el('div', { class: 'stimulus', id: 'item', 'data-item': it.id },
       el('img', { src: it.stimulus, alt: '' })),
     optionsGrid(it, (i, grid) => {
       if (pending()) return;

@@ -62,3 +62,13 @@ CREATE TABLE tickets (
 
 CREATE INDEX tickets_cohort_child ON tickets (cohort_id, child_id);
 CREATE UNIQUE INDEX tickets_device ON tickets (device_hash) WHERE device_hash IS NOT NULL;
+
+-- The clock of each self-administered subtest of a session: when the child started it (after
+-- the worked example and practice) and the extra time the proctor gave.
+CREATE TABLE subtest_clocks (
+    session_id    TEXT COLLATE "C"    NOT NULL REFERENCES sessions (id),
+    subtest       TEXT    NOT NULL,
+    started_at    BIGINT NOT NULL,
+    extra_seconds BIGINT NOT NULL DEFAULT 0 CHECK (extra_seconds >= 0),
+    PRIMARY KEY (session_id, subtest)
+);

@@ -108,7 +108,13 @@ pub enum ProctorAction {
     Pause,
     /// Resume a paused child.
     Resume,
+    /// Give the child this many more minutes (1 to [`MAX_EXTRA_MINUTES`]) on the subtest it
+    /// is on.
+    Extend(u32),
 }
+
+/// Most extra minutes one extension gives.
+pub const MAX_EXTRA_MINUTES: u32 = 60;
 
 impl App {
     /// The cohort's children, one class (`class`) or all (blank).
@@ -276,6 +282,7 @@ impl App {
         let name = match action {
             ProctorAction::Pause => "proctor_pause",
             ProctorAction::Resume => "proctor_resume",
+            ProctorAction::Extend(_) => "proctor_extend",
         };
         let mut audit = self.audit(caller, name, cohort);
         let result = self.proctor_in(caller, cohort, code, action, &mut audit).await;
@@ -312,12 +319,35 @@ impl App {
         let (from, to) = match action {
             ProctorAction::Pause => (SessionState::Active, SessionState::Paused),
             ProctorAction::Resume => (SessionState::Paused, SessionState::Active),
+            ProctorAction::Extend(minutes) => {
+                if !(1..=MAX_EXTRA_MINUTES).contains(&minutes) {
+                    return Err(AppError::invalid("minutes", format!("1 to {MAX_EXTRA_MINUTES}")));
+                }
+                (SessionState::Active, SessionState::Active)
+            }
         };
         let mut changed = 0;
         for m in targets {
             let Some(session_id) = tickets.get(&m.child_id).and_then(|t| t.session_id.clone()) else {
                 continue;
             };
+            if let ProctorAction::Extend(minutes) = action {
+                let session = self.store.get_session(&session_id).await?;
+                let position = self.screener_position(session).await?;
+                if let super::TakeStep::Item { index, .. } = position.step
+                    && self
+                        .store
+                        .extend_clock(
+                            &session_id,
+                            &position.norms.battery.subtests[index].id,
+                            i64::from(minutes) * 60,
+                        )
+                        .await?
+                {
+                    changed += 1;
+                }
+                continue;
+            }
             match self
                 .store
                 .set_session_state(StateChange {

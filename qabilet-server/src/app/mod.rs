@@ -42,6 +42,7 @@ mod responses;
 mod results;
 mod rosters;
 mod scoring;
+mod screener_clock;
 mod sessions;
 mod take;
 mod tickets;
@@ -55,8 +56,8 @@ pub use caller::{Caller, Channel, Peer};
 pub use catalog::{BatteryPage, DEFAULT_BATTERY_PAGE, MAX_BATTERY_PAGE};
 pub use children::ChildInput;
 pub use cohort_progress::{
-    ChildProgress, CohortProgress, IDLE_AFTER, ProctorAction, ScreeningResult, ScreeningStatus,
-    cohort_results_csv,
+    ChildProgress, CohortProgress, IDLE_AFTER, MAX_EXTRA_MINUTES, ProctorAction, ScreeningResult,
+    ScreeningStatus, cohort_results_csv,
 };
 pub use cohorts::{CohortInput, INSTITUTION_KINDS, LOCALITIES};
 pub use console_sessions::{CONSOLE_ABSOLUTE_EXPIRY, CONSOLE_IDLE_EXPIRY, ConsoleSignIn};

@@ -21,12 +21,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use qabilet_core::NormSet;
-use qabilet_core::administration::SubtestState;
 use qabilet_core::battery::content::ItemContent;
 
 use super::audit::Audit;
 use super::idempotency::request_key;
 use super::responses::{Grant, ResponseInput};
+use super::screener_clock::{ClockState, clock_state};
 use super::tickets::{normalise_ticket, ticket_hash};
 use super::{App, AppError, Caller, Channel, Peer};
 use crate::auth::Principal;
@@ -96,6 +96,8 @@ pub struct TakeState {
     /// Items the screener gives at most (fixed forms in full, adaptive subtests to their
     /// maximum).
     pub planned: usize,
+    /// Milliseconds left on the current subtest's clock, once the child started it.
+    pub time_left_ms: Option<i64>,
 }
 
 /// The offset of the programme's clock (Kazakhstan keeps UTC+5 throughout the year): a
@@ -371,6 +373,15 @@ impl App {
             let score = item_content
                 .score(choice)
                 .map_err(|e| AppError::invalid("choice", e.to_string()))?;
+            // The subtest's clock: started by the page after the practice items (an answer
+            // without it starts it), and an answer after it ran out is not taken.
+            let clocks = self.store.start_clock(session_id, subtest, now_ms()).await?;
+            let changes = self.store.session_changes(session_id).await?;
+            if clock_state(&norms, index, &clocks, &changes, now_ms()) == ClockState::Out {
+                return Err(AppError::FailedPrecondition(format!(
+                    "the time of subtest '{subtest}' is up"
+                )));
+            }
             let name = format!("sessions/{session_id}");
             self.record_response_in(
                 &caller,
@@ -446,12 +457,40 @@ impl App {
         self.finish(audit, result).await
     }
 
-    /// The screener's state of `session`.
+    /// The screener's state of `session` now (see [`screener_clock`](super::screener_clock)
+    /// for time limits); a session whose every subtest has ended is finished here.
     async fn take_state_of(&self, session: Session) -> Result<TakeState, AppError> {
+        let state = self.screener_position(session).await?;
+        if matches!(state.step, TakeStep::Done) && state.session.state == SessionState::Active {
+            self.store
+                .set_session_state(StateChange {
+                    session_id: state.session.id.clone(),
+                    from: vec![SessionState::Active],
+                    to: SessionState::Finished,
+                    request: None,
+                })
+                .await?;
+            let finished = self.store.get_session(&state.session.id).await?;
+            return Ok(TakeState {
+                session: finished,
+                step: TakeStep::Done,
+                time_left_ms: None,
+                ..state
+            });
+        }
+        Ok(state)
+    }
+
+    /// Where the child of `session` is: the first item due in the first subtest that has
+    /// neither ended nor run out of time.
+    pub(crate) async fn screener_position(&self, session: Session) -> Result<TakeState, AppError> {
         let norms = self.pinned_norms(&session)?;
         let child: Child = self.store.get_child(&session.child_id).await?;
         let log = self.store.responses(&session.id).await?;
         let states = super::replay::session(&norms, &session, &child, &log)?.states();
+        let clocks = self.store.clocks(&session.id).await?;
+        let changes = self.store.session_changes(&session.id).await?;
+        let now = now_ms();
         let lang = child.test_language.parse().unwrap_or(qabilet_core::Lang::Kk);
         let answered = states.iter().map(|s| s.items_administered).sum();
         let planned = norms
@@ -460,10 +499,33 @@ impl App {
             .iter()
             .map(|s| s.adaptive.as_ref().map_or(s.items.len(), |a| a.max_items))
             .sum();
+        let mut time_left_ms = None;
         let step = match session.state {
             SessionState::Finished => TakeStep::Done,
             SessionState::Paused => TakeStep::Paused,
-            SessionState::Active => next_step(&norms, &states),
+            SessionState::Active => {
+                let mut step = TakeStep::Done;
+                for (index, state) in states.iter().enumerate() {
+                    let clock = clock_state(&norms, index, &clocks, &changes, now);
+                    if state.done.is_some() || clock == ClockState::Out {
+                        continue;
+                    }
+                    let content = norms.content.get(index).and_then(Option::as_ref);
+                    if let (Some(next), Some(content)) = (&state.next_item, content)
+                        && let Some(item) = content.item(next)
+                    {
+                        if let ClockState::Running(left) = clock {
+                            time_left_ms = Some(left);
+                        }
+                        step = TakeStep::Item {
+                            index,
+                            item: item.clone(),
+                        };
+                        break;
+                    }
+                }
+                step
+            }
         };
         Ok(TakeState {
             session,
@@ -472,7 +534,47 @@ impl App {
             step,
             answered,
             planned,
+            time_left_ms,
         })
+    }
+
+    /// Starts the clock of the subtest the device's child is on (`subtest` must be it): the
+    /// page calls it when the worked example and the practice items are over.
+    ///
+    /// # Errors
+    /// [`AppError::Ticket`]; `FAILED_PRECONDITION` for another subtest than the current one.
+    pub async fn take_start(
+        &self,
+        peer: Peer,
+        device_secret: &str,
+        subtest: &str,
+    ) -> Result<TakeState, AppError> {
+        let (ticket, caller) = self.device_ticket(peer, device_secret).await?;
+        let mut audit = self.audit(&caller, "take_start", format!("cohorts/{}", ticket.cohort_id));
+        audit.child(&ticket.child_id);
+        let result = async {
+            usable(&ticket, &device_hash(device_secret))?;
+            let session_id = ticket
+                .session_id
+                .as_deref()
+                .ok_or(AppError::Ticket(TicketRefusal::SignedOut))?;
+            let state = self
+                .take_state_of(self.store.get_session(session_id).await?)
+                .await?;
+            match &state.step {
+                TakeStep::Item { index, .. } if state.norms.battery.subtests[*index].id == subtest => {
+                    self.store.start_clock(session_id, subtest, now_ms()).await?;
+                    self.take_state_of(self.store.get_session(session_id).await?)
+                        .await
+                }
+                _ => Err(AppError::FailedPrecondition(format!(
+                    "subtest '{}' is not the current one",
+                    subtest.chars().take(64).collect::<String>()
+                ))),
+            }
+        }
+        .await;
+        self.finish(audit, result).await
     }
 
     /// Refuses a ticket, audited as a ticket failure of `peer` (with the refusal rate limit of
@@ -505,25 +607,4 @@ fn usable(ticket: &Ticket, device: &str) -> Result<(), AppError> {
         return Err(AppError::Ticket(TicketRefusal::Expired));
     }
     Ok(())
-}
-
-/// The first item due in the first subtest that has not ended; done when none is left.
-fn next_step(norms: &NormSet, states: &[SubtestState]) -> TakeStep {
-    for (index, state) in states.iter().enumerate() {
-        let Some(content) = norms.content.get(index).and_then(Option::as_ref) else {
-            continue;
-        };
-        if state.done.is_some() {
-            continue;
-        }
-        if let Some(next) = &state.next_item
-            && let Some(item) = content.item(next)
-        {
-            return TakeStep::Item {
-                index,
-                item: item.clone(),
-            };
-        }
-    }
-    TakeStep::Done
 }

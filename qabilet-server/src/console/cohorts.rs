@@ -1,6 +1,6 @@
 //! Cohorts on the console: the list, and one cohort's proctor screen — per class, who has not
 //! started, who is on which item, who has been idle over two minutes, who is paused or has
-//! finished, with pause and resume of one child or of all — and its results table (with the
+//! finished, with pause, resume and five more minutes for one child or for all — and its results table (with the
 //! CSV export for the organiser). The screen reloads itself every few seconds.
 
 use std::fmt::Write as _;
@@ -14,6 +14,9 @@ use super::page::{esc, page, te};
 use super::signin::Signed;
 use crate::app::{ProctorAction, ScreeningStatus, cohort_results_csv};
 use crate::store::PageRequest;
+
+/// Minutes one press of "extend" gives.
+const EXTEND_MINUTES: u32 = 5;
 
 /// Seconds between the proctor screen's reloads.
 const REFRESH_SECONDS: u32 = 5;
@@ -112,9 +115,11 @@ pub async fn show(s: Signed, Path(id): Path<String>, Query(q): Query<ClassQuery>
         b,
         "<form method=\"post\" action=\"/cohorts/{id}/pause?class={class_q}\" class=\"row\"><button id=\"pause-all\">{}</button></form>\
          <form method=\"post\" action=\"/cohorts/{id}/resume?class={class_q}\" class=\"row\"><button id=\"resume-all\">{}</button></form>\
+         <form method=\"post\" action=\"/cohorts/{id}/extend?class={class_q}\" class=\"row\"><button id=\"extend-all\">{}</button></form>\
          <p><a href=\"/cohorts/{id}/results.csv?class={class_q}\" id=\"results-csv\">{}</a></p>",
         te(&ui, "proctor-pause-all"),
         te(&ui, "proctor-resume-all"),
+        te(&ui, "proctor-extend-all"),
         te(&ui, "proctor-results-csv")
     );
     let _ = write!(
@@ -164,16 +169,22 @@ pub async fn show(s: Signed, Path(id): Path<String>, Query(q): Query<ClassQuery>
                 r.local_percentile
             )
         });
-        let action = match ch.status {
-            ScreeningStatus::InProgress { .. } => Some(("pause", te(&ui, "proctor-pause"))),
-            ScreeningStatus::Paused => Some(("resume", te(&ui, "proctor-resume"))),
-            _ => None,
+        let actions: &[(&str, String)] = match ch.status {
+            ScreeningStatus::InProgress { .. } => &[
+                ("pause", te(&ui, "proctor-pause")),
+                ("extend", te(&ui, "proctor-extend")),
+            ],
+            ScreeningStatus::Paused => &[("resume", te(&ui, "proctor-resume"))],
+            _ => &[],
         };
-        let button = action.map_or_else(String::new, |(a, label)| {
-            format!(
-                "<form method=\"post\" action=\"/cohorts/{id}/{a}?class={class_q}\"><input type=\"hidden\" name=\"code\" value=\"{code}\"><button>{label}</button></form>"
-            )
-        });
+        let button: String = actions
+            .iter()
+            .map(|(a, label)| {
+                format!(
+                    "<form method=\"post\" action=\"/cohorts/{id}/{a}?class={class_q}\" class=\"{a}\"><input type=\"hidden\" name=\"code\" value=\"{code}\"><button>{label}</button></form>"
+                )
+            })
+            .collect();
         let _ = write!(
             b,
             "<tr data-code=\"{code}\" data-status=\"{}\"{}><td>{}</td><td>{code}</td><td class=\"status\">{status}</td><td>{} / {}</td><td>{result}</td><td>{button}</td></tr>",
@@ -205,6 +216,7 @@ pub async fn act(
     let action = match action.as_str() {
         "pause" => ProctorAction::Pause,
         "resume" => ProctorAction::Resume,
+        "extend" => ProctorAction::Extend(EXTEND_MINUTES),
         _ => return (StatusCode::NOT_FOUND, "no such action").into_response(),
     };
     let name = format!("cohorts/{id}");

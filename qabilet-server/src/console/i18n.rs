@@ -102,6 +102,8 @@ pub const KEYS: &[&str] = &[
     "proctor-resume-all",
     "proctor-results-csv",
     "proctor-local",
+    "proctor-extend",
+    "proctor-extend-all",
     "roster-import",
     "tickets-issue",
     "back",

@@ -80,6 +80,7 @@ pub fn router(console: Arc<Console>) -> Router {
         .route("/take/take.css", get(take::css))
         .route("/take/take.js", get(take::js))
         .route("/take/api/state", get(take::state))
+        .route("/take/api/start", post(take::start))
         .route("/take/api/answer", post(take::answer))
         .route("/take/content/{battery}/{*path}", get(take::content))
         .layer(axum::middleware::from_fn(signin::same_origin))

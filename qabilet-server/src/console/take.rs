@@ -5,7 +5,8 @@
 //!
 //! Routes: `GET /take` (the ticket form, `?ticket=` pre-fills it: the QR code of a printed
 //! card), `POST /take` (sign in; sets the device cookie), `GET /take/test` (the page),
-//! `GET /take/api/state`, `POST /take/api/answer` (JSON `{request_id, subtest, item, choice}`),
+//! `GET /take/api/state`, `POST /take/api/start` (JSON `{subtest}`: the subtest's clock starts
+//! after its practice items), `POST /take/api/answer` (JSON `{request_id, subtest, item, choice}`),
 //! `GET /take/content/{battery}/{path}` (a picture of the screener, for a signed-in device).
 //!
 //! The device cookie `qabilet_take` is `HttpOnly`, `SameSite=Strict`, limited to `/take`; it
@@ -243,6 +244,8 @@ struct StateJson {
     answered: usize,
     planned: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
+    time_left_ms: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     subtest: Option<SubtestJson>,
     #[serde(skip_serializing_if = "Option::is_none")]
     item: Option<ItemJson>,
@@ -272,6 +275,7 @@ fn state_json(state: &TakeState) -> StateJson {
         lang: state.lang.code(),
         answered: state.answered,
         planned: state.planned,
+        time_left_ms: state.time_left_ms,
         subtest,
         item,
     }
@@ -368,6 +372,40 @@ pub async fn answer(
             answer.choice,
             &answer.request_id,
         )
+        .await
+    {
+        Ok(state) => json(StatusCode::OK, &state_json(&state)),
+        Err(e) => error_json(e),
+    }
+}
+
+/// The body of a subtest's start.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Start {
+    subtest: String,
+}
+
+/// POST /take/api/start: the worked example and practice are over; the subtest's clock starts.
+pub async fn start(
+    State(console): State<Arc<Console>>,
+    ConsolePeer(peer): ConsolePeer,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let Some(secret) = device(&headers) else {
+        return error_json(AppError::Ticket(TicketRefusal::SignedOut));
+    };
+    if body.len() > MAX_ANSWER_BYTES {
+        return error_json(AppError::invalid("start", "too large"));
+    }
+    let start: Start = match serde_json::from_slice(&body) {
+        Ok(s) => s,
+        Err(e) => return error_json(AppError::invalid("start", e.to_string())),
+    };
+    match console
+        .app
+        .take_start(take_peer(peer), secret, &start.subtest)
         .await
     {
         Ok(state) => json(StatusCode::OK, &state_json(&state)),

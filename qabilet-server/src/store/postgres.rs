@@ -23,7 +23,7 @@ use super::error::{db, is_unique_violation};
 use super::rows::{self, Get};
 use super::screening::{
     Cohort, CohortFilter, NewCohort, NewTicket, RosterImport, RosterMember, RosterOutcome, ScreeningStore,
-    Ticket,
+    SubtestClock, Ticket,
 };
 use super::sql::{audit_insert_cols, response_cols, session_child_cols};
 use super::{
@@ -457,6 +457,23 @@ impl ScreeningStore for PostgresStore {
         at: i64,
     ) -> Result<Option<Ticket>, StoreError> {
         screening_ops::claim_ticket(&mut *self.conn().await?, secret_hash, device_hash, at).await
+    }
+
+    async fn start_clock(
+        &self,
+        session_id: &str,
+        subtest: &str,
+        at: i64,
+    ) -> Result<Vec<SubtestClock>, StoreError> {
+        screening_ops::start_clock(&mut *self.conn().await?, session_id, subtest, at).await
+    }
+
+    async fn clocks(&self, session_id: &str) -> Result<Vec<SubtestClock>, StoreError> {
+        screening_ops::clocks(&mut *self.conn().await?, session_id).await
+    }
+
+    async fn extend_clock(&self, session_id: &str, subtest: &str, seconds: i64) -> Result<bool, StoreError> {
+        screening_ops::extend_clock(&mut *self.conn().await?, session_id, subtest, seconds).await
     }
 
     async fn attach_ticket_session(&self, secret_hash: &str, session_id: &str) -> Result<Ticket, StoreError> {

@@ -245,6 +245,17 @@ impl std::fmt::Debug for Ticket {
     }
 }
 
+/// The clock of a self-administered subtest in a session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubtestClock {
+    /// The subtest.
+    pub subtest: String,
+    /// When the child started it, Unix ms.
+    pub started_at: i64,
+    /// Extra time the proctor gave, seconds.
+    pub extra_seconds: i64,
+}
+
 /// Storage of cohorts, rosters and tickets (see the module docs).
 #[async_trait]
 pub trait ScreeningStore: Send + Sync {
@@ -288,6 +299,21 @@ pub trait ScreeningStore: Send + Sync {
         device_hash: &str,
         at: i64,
     ) -> Result<Option<Ticket>, StoreError>;
+
+    /// Starts the clock of `subtest` in the session at `at` (a clock already started keeps
+    /// its start) and returns the session's clocks.
+    async fn start_clock(
+        &self,
+        session_id: &str,
+        subtest: &str,
+        at: i64,
+    ) -> Result<Vec<SubtestClock>, StoreError>;
+
+    /// The session's subtest clocks.
+    async fn clocks(&self, session_id: &str) -> Result<Vec<SubtestClock>, StoreError>;
+
+    /// Adds `seconds` to the clock of `subtest` in the session; whether it had started.
+    async fn extend_clock(&self, session_id: &str, subtest: &str, seconds: i64) -> Result<bool, StoreError>;
 
     /// Records the session a ticket opened (only once: a ticket with a session keeps it) and
     /// returns the ticket as stored afterwards.

@@ -6,7 +6,7 @@ use super::error::db;
 use super::rows::Get;
 use super::screening::{
     Cohort, CohortFilter, NewCohort, NewTicket, RosterCounts, RosterImport, RosterMember, RosterOutcome,
-    RosterRow, RowConflict, Ticket,
+    RosterRow, RowConflict, SubtestClock, Ticket,
 };
 use super::screening_sql as sql;
 use super::{Created, Page, PageRequest, Personal, StoreError, new_id, now_ms};
@@ -454,4 +454,54 @@ pub(crate) async fn attach_ticket_session<C: Conn>(
             what: "ticket",
             id: "(by hash)".into(),
         })
+}
+
+pub(crate) async fn start_clock<C: Conn>(
+    c: &mut C,
+    session_id: &str,
+    subtest: &str,
+    at: i64,
+) -> Result<Vec<SubtestClock>, StoreError> {
+    c.execute(
+        Statement::new(sql::START_CLOCK)
+            .text(session_id)
+            .text(subtest)
+            .int(at),
+    )
+    .await
+    .map_err(db("starting a subtest clock"))?;
+    clocks(c, session_id).await
+}
+
+pub(crate) async fn clocks<C: Conn>(c: &mut C, session_id: &str) -> Result<Vec<SubtestClock>, StoreError> {
+    c.fetch_all(Statement::new(sql::CLOCKS).text(session_id))
+        .await
+        .map_err(db("reading subtest clocks"))?
+        .iter()
+        .map(|r| {
+            Ok(SubtestClock {
+                subtest: r.text("subtest")?,
+                started_at: r.int("started_at")?,
+                extra_seconds: r.int("extra_seconds")?,
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn extend_clock<C: Conn>(
+    c: &mut C,
+    session_id: &str,
+    subtest: &str,
+    seconds: i64,
+) -> Result<bool, StoreError> {
+    let n = c
+        .execute(
+            Statement::new(sql::EXTEND_CLOCK)
+                .text(session_id)
+                .text(subtest)
+                .int(seconds),
+        )
+        .await
+        .map_err(db("extending a subtest clock"))?;
+    Ok(n > 0)
 }

@@ -92,3 +92,11 @@ pub(crate) const COHORT_TICKETS: &str = concat!(
 );
 pub(crate) const TICKET_BY_DEVICE: &str =
     concat!("SELECT ", ticket_cols!(), " FROM tickets WHERE device_hash = $1");
+/// Binds: session_id, subtest, started_at.
+pub(crate) const START_CLOCK: &str = "INSERT INTO subtest_clocks (session_id, subtest, started_at) \
+     VALUES ($1, $2, $3) ON CONFLICT (session_id, subtest) DO NOTHING";
+/// Binds: session_id.
+pub(crate) const CLOCKS: &str = "SELECT subtest, started_at, extra_seconds FROM subtest_clocks WHERE session_id = $1 ORDER BY started_at, subtest";
+/// Binds: session_id, subtest, seconds.
+pub(crate) const EXTEND_CLOCK: &str =
+    "UPDATE subtest_clocks SET extra_seconds = extra_seconds + $3 WHERE session_id = $1 AND subtest = $2";

@@ -40,7 +40,7 @@ use super::error::db;
 use super::rows::{self, Get};
 use super::screening::{
     Cohort, CohortFilter, NewCohort, NewTicket, RosterImport, RosterMember, RosterOutcome, ScreeningStore,
-    Ticket,
+    SubtestClock, Ticket,
 };
 use super::sql::{audit_insert_cols, response_cols, session_child_cols};
 use super::{
@@ -562,6 +562,23 @@ impl ScreeningStore for SqliteStore {
         at: i64,
     ) -> Result<Option<Ticket>, StoreError> {
         screening_ops::claim_ticket(&mut *self.write().await?, secret_hash, device_hash, at).await
+    }
+
+    async fn start_clock(
+        &self,
+        session_id: &str,
+        subtest: &str,
+        at: i64,
+    ) -> Result<Vec<SubtestClock>, StoreError> {
+        screening_ops::start_clock(&mut *self.write().await?, session_id, subtest, at).await
+    }
+
+    async fn clocks(&self, session_id: &str) -> Result<Vec<SubtestClock>, StoreError> {
+        screening_ops::clocks(&mut *self.read().await?, session_id).await
+    }
+
+    async fn extend_clock(&self, session_id: &str, subtest: &str, seconds: i64) -> Result<bool, StoreError> {
+        screening_ops::extend_clock(&mut *self.write().await?, session_id, subtest, seconds).await
     }
 
     async fn attach_ticket_session(&self, secret_hash: &str, session_id: &str) -> Result<Ticket, StoreError> {
