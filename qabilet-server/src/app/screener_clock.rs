@@ -29,10 +29,11 @@ pub fn paused_ms(changes: &[SessionChange], since: i64, now: i64) -> i64 {
     for c in changes {
         if c.to_state == SessionState::Paused && c.from_state != SessionState::Paused {
             paused_from = Some(c.at);
-        } else if c.from_state == SessionState::Paused && c.to_state != SessionState::Paused {
-            if let Some(from) = paused_from.take() {
-                total += overlap(from, c.at, since, now);
-            }
+        } else if c.from_state == SessionState::Paused
+            && c.to_state != SessionState::Paused
+            && let Some(from) = paused_from.take()
+        {
+            total += overlap(from, c.at, since, now);
         }
     }
     if let Some(from) = paused_from {
