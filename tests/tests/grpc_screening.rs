@@ -210,12 +210,93 @@ fn a_roster_is_imported_all_or_nothing_and_again_changes_nothing() {
             ],
             "{violations:#?}"
         );
-        assert!(violations[2].1.contains("K001"), "{violations:#?}");
+        assert_eq!(
+            violations[2].1, "is registered in this centre for another child",
+            "which child holds an IIN is not said"
+        );
         assert_eq!(
             aliya.export(&c.name).await.expect("export"),
             exported,
             "nothing was written"
         );
+    });
+}
+
+/// A roster names a child by its code; a child a colleague registered is neither enrolled,
+/// compared nor written by a psychologist who may not read it (no oracle on its birth date,
+/// no names written into it), while the centre's supervisor may enrol it.
+#[test]
+fn a_roster_cannot_reach_a_colleagues_child() {
+    use qabilet_server::grpc::pb::assessment_client::AssessmentClient;
+    let served = Served::start(&[]);
+    let psy = create_token(&served.db, "psychologist", "almaty-1", "psy-aliya");
+    let colleague = create_token(&served.db, "psychologist", "almaty-1", "psy-bolat");
+    let supervisor = create_token(&served.db, "supervisor", "almaty-1", "sup");
+    runtime().block_on(async {
+        let mut assessment = AssessmentClient::connect(served.url.clone())
+            .await
+            .expect("connect");
+        let theirs = assessment
+            .create_child(authed(
+                &colleague,
+                pb::CreateChildRequest {
+                    child: Some(pb::Child {
+                        code: "K9".into(),
+                        birth_date: "2018-03-15".into(),
+                        sex: "F".into(),
+                        test_language: "kk".into(),
+                        ..Default::default()
+                    }),
+                    request_id: String::new(),
+                },
+            ))
+            .await
+            .expect("colleague's child")
+            .into_inner();
+        let mut aliya = As::new(&served, &psy).await;
+        let c = aliya.create(cohort("School 12"), "").await.expect("cohort");
+        let mut refusals = Vec::new();
+        for birth in ["2018-03-15", "2018-03-16"] {
+            let roster =
+                format!("code,given_name,birth_date,sex,language,class\nK9,Зарина,{birth},F,kk,2А\n");
+            let status = aliya.import(&c.name, &roster).await.expect_err("refused");
+            refusals.push(status.message().to_owned());
+        }
+        assert_eq!(
+            refusals[0], refusals[1],
+            "the right and the wrong birth date read the same"
+        );
+        assert!(
+            refusals[0].contains("line 2, column code: is in use in this centre"),
+            "{}",
+            refusals[0]
+        );
+        let child = assessment
+            .get_child(authed(
+                &colleague,
+                pb::GetChildRequest {
+                    name: theirs.name.clone(),
+                },
+            ))
+            .await
+            .expect("read")
+            .into_inner();
+        assert_eq!(child.given_name, "", "nothing written into the colleague's child");
+        assert!(
+            aliya.export(&c.name).await.expect("export").lines().count() == 1,
+            "not enrolled"
+        );
+        // The supervisor reads the whole centre and may enrol it into a cohort of theirs.
+        let mut sup = As::new(&served, &supervisor).await;
+        let theirs_cohort = sup.create(cohort("Supervised"), "").await.expect("cohort");
+        let done = sup
+            .import(
+                &theirs_cohort.name,
+                "code,birth_date,sex,language,class\nK9,2018-03-15,F,kk,2А\n",
+            )
+            .await
+            .expect("enrolled");
+        assert_eq!((done.members_added, done.children_created), (1, 0));
     });
 }
 

@@ -216,6 +216,15 @@ fn a_child_takes_the_screener_through_a_restart_and_the_result_is_normed() {
         400
     );
     assert_eq!(answer(&mut tablet, &after_one, 99, "answer-99").status, 400);
+    let padded = format!(
+        r#"{{"request_id":"{}","subtest":"fm","item":"fm01","choice":0}}"#,
+        "x".repeat(8192)
+    );
+    assert_eq!(
+        tablet.post_json("/take/api/answer", &padded).status,
+        413,
+        "a body over 1 KiB is not read"
+    );
 
     // Another device with the same ticket is refused, and sees why.
     let mut other = Browser::new(&served.console_url);
@@ -369,6 +378,14 @@ fn a_subtest_ends_when_its_time_is_up_and_the_proctor_gives_more() {
     assert_eq!(more["subtest"]["id"], "qs");
     let left = more["time_left_ms"].as_i64().expect("time left");
     assert!(left > 300_000 - 5_000 && left <= 302_000, "{left}");
+    // A class label is a query value on the proctor screen's forms, encoded.
+    let page = proctor.get(&format!("/cohorts/{id}?class=%26B"));
+    assert!(
+        page.text()
+            .contains(&format!("action=\"/cohorts/{id}/pause?class=%26B\"")),
+        "{}",
+        page.text()
+    );
     // Another psychologist of the centre cannot give time to this cohort's children.
     let colleague = create_token(&served.db, "psychologist", "almaty-1", "psy-bolat");
     let mut other = Browser::new(&served.console_url);

@@ -187,7 +187,7 @@ pub fn free_text(field: &str, text: &str, max: usize) -> Result<Option<String>, 
 }
 
 /// A required single-line label (a cohort's name, region, institution, a class) of at most
-/// `max` characters.
+/// `max` characters, not starting with a spreadsheet formula's first character.
 ///
 /// # Errors
 /// `INVALID_ARGUMENT` naming the field: empty, too long, or a forbidden character.
@@ -195,6 +195,10 @@ pub fn label(field: &str, text: &str, max: usize) -> Result<String, AppError> {
     let t = clean(field, text, max, false)?;
     if t.is_empty() {
         return Err(AppError::invalid(field, "must not be empty"));
+    }
+    // A cell starting so is a formula to a spreadsheet opening an export.
+    if t.starts_with(['=', '+', '-', '@']) {
+        return Err(AppError::invalid(field, "must not start with =, +, - or @"));
     }
     Ok(t)
 }

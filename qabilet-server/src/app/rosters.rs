@@ -18,7 +18,7 @@ use qabilet_core::{Lang, age};
 use super::audit::Audit;
 use super::fields::{self, ChildCode, Sex};
 use super::{App, AppError, Caller};
-use crate::auth::policy::Action;
+use crate::auth::policy::{self, Action};
 use crate::store::Personal;
 use crate::store::screening::{Cohort, RosterCounts, RosterImport, RosterMember, RosterOutcome, RosterRow};
 
@@ -459,6 +459,7 @@ impl App {
                 owner: cohort.owner.clone(),
                 rows,
                 check_only: !problems.is_empty(),
+                enrol_any_owner: policy::reads_whole_centre(&caller.principal, &cohort.centre),
             })
             .await?;
         match outcome {

@@ -111,16 +111,36 @@ pub const MAX_REFUSED_TICKETS: u32 = 60;
 /// The window of [`MAX_REFUSED_TICKETS`].
 pub const REFUSAL_MINUTE: Duration = Duration::from_secs(60);
 
-/// Refused tickets per address: when the window opened and how many it has had.
+/// Addresses whose refusals are counted at once; past it the counts start again (memory stays
+/// bounded whatever the number of addresses).
+const REFUSAL_ADDRESSES: usize = 16_384;
+
+/// Refused tickets per address (an IPv6 address by its /64, the block one host is given):
+/// when the window opened and how many it has had.
 #[derive(Debug, Default)]
 pub(crate) struct TicketRefusals(Mutex<HashMap<Option<IpAddr>, (Instant, u32)>>);
+
+/// The key an address is counted under: an IPv4 address itself, an IPv6 address its /64.
+fn refusal_key(addr: Option<IpAddr>) -> Option<IpAddr> {
+    match addr {
+        Some(IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            Some(IpAddr::V6(std::net::Ipv6Addr::new(
+                s[0], s[1], s[2], s[3], 0, 0, 0, 0,
+            )))
+        }
+        Some(IpAddr::V6(v6)) => v6.to_ipv4_mapped().map(IpAddr::V4),
+        other => other,
+    }
+}
 
 impl TicketRefusals {
     /// Counts a refusal from `addr`; whether the address is over the limit.
     fn over_limit(&self, addr: Option<IpAddr>) -> bool {
+        let addr = refusal_key(addr);
         let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        if map.len() >= 4096 && !map.contains_key(&addr) {
-            map.retain(|_, (opened, _)| opened.elapsed() < REFUSAL_MINUTE);
+        if map.len() >= REFUSAL_ADDRESSES && !map.contains_key(&addr) {
+            map.clear();
         }
         let now = Instant::now();
         let entry = map.entry(addr).or_insert((now, 0));
@@ -133,6 +153,7 @@ impl TicketRefusals {
 
     /// Whether `addr` is over the limit now (without counting an attempt).
     fn blocked(&self, addr: Option<IpAddr>) -> bool {
+        let addr = refusal_key(addr);
         let map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         map.get(&addr)
             .is_some_and(|(opened, n)| opened.elapsed() < REFUSAL_MINUTE && *n > MAX_REFUSED_TICKETS)
@@ -199,11 +220,15 @@ impl App {
             ));
         }
         let Some(normalised) = normalise_ticket(typed) else {
-            return self.refuse_ticket(peer, TicketRefusal::Malformed).await;
+            return self
+                .refuse_ticket(peer, "take_sign_in", TicketRefusal::Malformed)
+                .await;
         };
         let hash = ticket_hash(&normalised);
         let Some(ticket) = self.store.ticket(&hash).await? else {
-            return self.refuse_ticket(peer, TicketRefusal::Unknown).await;
+            return self
+                .refuse_ticket(peer, "take_sign_in", TicketRefusal::Unknown)
+                .await;
         };
         let caller = ticket_caller(&ticket, peer);
         let mut audit = self.audit(&caller, "take_sign_in", format!("cohorts/{}", ticket.cohort_id));
@@ -305,15 +330,22 @@ impl App {
         }
     }
 
-    /// The ticket of the device whose secret is `device_secret`, and the caller it is.
-    async fn device_ticket(&self, peer: Peer, device_secret: &str) -> Result<(Ticket, Caller), AppError> {
+    /// The ticket of the device whose secret is `device_secret`, the caller it is, and the
+    /// centre of its cohort (what its audit rows name).
+    async fn device_ticket(
+        &self,
+        peer: Peer,
+        device_secret: &str,
+        action: &'static str,
+    ) -> Result<(Ticket, Caller, String), AppError> {
         let device = device_hash(device_secret);
         let ticket = match self.store.ticket_by_device(&device).await? {
             Some(t) => t,
-            None => return self.refuse_ticket(peer, TicketRefusal::SignedOut).await,
+            None => return self.refuse_ticket(peer, action, TicketRefusal::SignedOut).await,
         };
+        let centre = self.store.get_cohort(&ticket.cohort_id).await?.centre;
         let caller = ticket_caller(&ticket, peer);
-        Ok((ticket, caller))
+        Ok((ticket, caller, centre))
     }
 
     /// Where the child of the device's ticket is in the screener.
@@ -321,8 +353,9 @@ impl App {
     /// # Errors
     /// [`AppError::Ticket`] for a device signed in with no (usable) ticket.
     pub async fn take_state(&self, peer: Peer, device_secret: &str) -> Result<TakeState, AppError> {
-        let (ticket, caller) = self.device_ticket(peer, device_secret).await?;
+        let (ticket, caller, centre) = self.device_ticket(peer, device_secret, "take_state").await?;
         let mut audit = self.audit_failures(&caller, "take_state", format!("cohorts/{}", ticket.cohort_id));
+        audit.centre(&centre);
         audit.child(&ticket.child_id);
         let result = async {
             usable(&ticket, &device_hash(device_secret))?;
@@ -352,8 +385,9 @@ impl App {
         choice: usize,
         request_id: &str,
     ) -> Result<TakeState, AppError> {
-        let (ticket, caller) = self.device_ticket(peer, device_secret).await?;
+        let (ticket, caller, centre) = self.device_ticket(peer, device_secret, "take_answer").await?;
         let mut audit = self.audit(&caller, "take_answer", format!("cohorts/{}", ticket.cohort_id));
+        audit.centre(&centre);
         audit.child(&ticket.child_id);
         let result = async {
             usable(&ticket, &device_hash(device_secret))?;
@@ -431,8 +465,9 @@ impl App {
         battery: &str,
         path: &str,
     ) -> Result<String, AppError> {
-        let (ticket, caller) = self.device_ticket(peer, device_secret).await?;
+        let (ticket, caller, centre) = self.device_ticket(peer, device_secret, "take_start").await?;
         let mut audit = self.audit_failures(&caller, "take_picture", format!("batteries/{battery}"));
+        audit.centre(&centre);
         let result = async {
             usable(&ticket, &device_hash(device_secret))?;
             let cohort = self.store.get_cohort(&ticket.cohort_id).await?;
@@ -549,8 +584,9 @@ impl App {
         device_secret: &str,
         subtest: &str,
     ) -> Result<TakeState, AppError> {
-        let (ticket, caller) = self.device_ticket(peer, device_secret).await?;
+        let (ticket, caller, centre) = self.device_ticket(peer, device_secret, "take_picture").await?;
         let mut audit = self.audit(&caller, "take_start", format!("cohorts/{}", ticket.cohort_id));
+        audit.centre(&centre);
         audit.child(&ticket.child_id);
         let result = async {
             usable(&ticket, &device_hash(device_secret))?;
@@ -579,9 +615,14 @@ impl App {
 
     /// Refuses a ticket, audited as a ticket failure of `peer` (with the refusal rate limit of
     /// tokens: too many refusals from one address are `RESOURCE_EXHAUSTED`).
-    async fn refuse_ticket<T>(&self, peer: Peer, refusal: TicketRefusal) -> Result<T, AppError> {
+    async fn refuse_ticket<T>(
+        &self,
+        peer: Peer,
+        action: &'static str,
+        refusal: TicketRefusal,
+    ) -> Result<T, AppError> {
         let caller = anonymous(peer.clone());
-        let mut audit = self.audit(&caller, "take_sign_in", "tickets");
+        let mut audit = self.audit(&caller, action, "tickets");
         audit.detail(refusal.reason());
         let limited = self.ticket_refusals.over_limit(peer.addr.map(|a| a.ip()));
         let error = if limited {
@@ -603,8 +644,43 @@ fn usable(ticket: &Ticket, device: &str) -> Result<(), AppError> {
     {
         return Err(AppError::Ticket(TicketRefusal::OtherDevice));
     }
-    if ticket.device_hash.is_none() && now_ms() >= ticket.expires_at {
+    if now_ms() >= ticket.expires_at {
         return Err(AppError::Ticket(TicketRefusal::Expired));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_count_per_address_and_an_ipv6_host_by_its_64() {
+        let r = TicketRefusals::default();
+        let a: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
+        let other: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        for _ in 0..MAX_REFUSED_TICKETS {
+            assert!(!r.over_limit(Some(a)));
+        }
+        assert!(
+            r.over_limit(Some(b)),
+            "another address of the same /64 is the same host"
+        );
+        assert!(r.blocked(Some(a)) && r.blocked(Some(b)));
+        assert!(!r.blocked(Some(other)));
+        let v4: IpAddr = "192.0.2.7".parse().unwrap();
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
+        assert_eq!(refusal_key(Some(mapped)), Some(v4));
+    }
+
+    #[test]
+    fn the_refusal_table_stays_bounded() {
+        let r = TicketRefusals::default();
+        for i in 0..(REFUSAL_ADDRESSES as u32 + 500) {
+            r.over_limit(Some(IpAddr::V4(std::net::Ipv4Addr::from(i))));
+        }
+        let len = r.0.lock().unwrap().len();
+        assert!(len <= REFUSAL_ADDRESSES, "{len}");
+    }
 }

@@ -148,7 +148,7 @@ impl App {
             .map(|t| t.child_id)
             .collect();
         let expires_at = expiry(&cohort)?;
-        let mut issued = Vec::new();
+        let mut issued: Vec<(String, IssuedTicket)> = Vec::new();
         let mut stored = Vec::new();
         for m in members {
             if class.as_ref().is_some_and(|c| c != &m.class) || started.contains(&m.child_id) {
@@ -162,15 +162,28 @@ impl App {
                 child_id: m.child_id.clone(),
                 expires_at,
             });
-            issued.push(IssuedTicket {
-                code: m.code,
-                class: m.class,
-                given_name: m.given_name,
-                family_name: m.family_name,
-                ticket,
-            });
+            issued.push((
+                m.child_id,
+                IssuedTicket {
+                    code: m.code,
+                    class: m.class,
+                    given_name: m.given_name,
+                    family_name: m.family_name,
+                    ticket,
+                },
+            ));
         }
-        self.store.issue_tickets(&cohort.id, stored).await?;
+        let got: std::collections::HashSet<String> = self
+            .store
+            .issue_tickets(&cohort.id, stored)
+            .await?
+            .into_iter()
+            .collect();
+        let issued: Vec<IssuedTicket> = issued
+            .into_iter()
+            .filter(|(child, _)| got.contains(child))
+            .map(|(_, t)| t)
+            .collect();
         audit.detail(format!("{} ticket(s) issued", issued.len()));
         Ok((cohort, issued))
     }

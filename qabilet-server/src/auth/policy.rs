@@ -215,6 +215,16 @@ pub fn allowed(p: &Principal, action: Action, resource: Option<Owned<'_>>) -> bo
     }
 }
 
+/// Whether `p` reads every child of `centre`, whoever registered it (a roster imported by such
+/// a caller may enrol children other subjects registered).
+pub fn reads_whole_centre(p: &Principal, centre: &str) -> bool {
+    match grant(p.role, Action::ReadChild) {
+        Grant::All => true,
+        Grant::Centre => in_centre(p, centre),
+        Grant::Own | Grant::No => false,
+    }
+}
+
 /// The filters of a list over everything `p` may see: `(centre, owner)`, `None` meaning
 /// "any".
 ///

@@ -78,7 +78,10 @@ pub async fn show(s: Signed, Path(id): Path<String>, Query(q): Query<ClassQuery>
     let ui = s.screen();
     let c = &progress.cohort;
     let id = esc(&c.id).into_owned();
-    let class_q = esc(&q.class).into_owned();
+    // The class as a query value (a class may hold `&`, `#` or `+`), then escaped for HTML.
+    let class_q = esc(&serde_urlencoded::to_string([("class", q.class.as_str())]).unwrap_or_default())
+        .trim_start_matches("class=")
+        .to_owned();
     let mut b = String::new();
     let _ = write!(
         b,

@@ -75,13 +75,24 @@ pub fn router(console: Arc<Console>) -> Router {
         )
         .route("/cohorts/{id}/tickets", post(cohorts::issue_tickets))
         .route("/cohorts/{id}/{action}", post(cohorts::act))
-        .route("/take", get(take::form).post(take::sign_in))
+        .route(
+            "/take",
+            get(take::form)
+                .post(take::sign_in)
+                .layer(axum::extract::DefaultBodyLimit::max(take::MAX_ANSWER_BYTES)),
+        )
         .route("/take/test", get(take::test_page))
         .route("/take/take.css", get(take::css))
         .route("/take/take.js", get(take::js))
         .route("/take/api/state", get(take::state))
-        .route("/take/api/start", post(take::start))
-        .route("/take/api/answer", post(take::answer))
+        .route(
+            "/take/api/start",
+            post(take::start).layer(axum::extract::DefaultBodyLimit::max(take::MAX_ANSWER_BYTES)),
+        )
+        .route(
+            "/take/api/answer",
+            post(take::answer).layer(axum::extract::DefaultBodyLimit::max(take::MAX_ANSWER_BYTES)),
+        )
         .route("/take/content/{battery}/{*path}", get(take::content))
         .layer(axum::middleware::from_fn(signin::same_origin))
         .layer(axum::middleware::from_fn(signin::security_headers))

@@ -432,10 +432,15 @@ impl ScreeningStore for PostgresStore {
         screening_ops::roster(&mut *self.conn().await?, cohort_id).await
     }
 
-    async fn issue_tickets(&self, cohort_id: &str, tickets: Vec<NewTicket>) -> Result<(), StoreError> {
+    async fn issue_tickets(
+        &self,
+        cohort_id: &str,
+        tickets: Vec<NewTicket>,
+    ) -> Result<Vec<String>, StoreError> {
         let mut tx = self.pool.begin().await.map_err(db("beginning transaction"))?;
-        screening_ops::issue_tickets(&mut *tx, cohort_id, &tickets).await?;
-        tx.commit().await.map_err(db("committing tickets"))
+        let issued = screening_ops::issue_tickets(&mut *tx, cohort_id, &tickets).await?;
+        tx.commit().await.map_err(db("committing tickets"))?;
+        Ok(issued)
     }
 
     async fn cohort_tickets(&self, cohort_id: &str) -> Result<Vec<Ticket>, StoreError> {

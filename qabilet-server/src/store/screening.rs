@@ -124,6 +124,11 @@ pub struct RosterImport {
     pub rows: Vec<RosterRow>,
     /// Only check the rows against the stored children: write nothing whatever the outcome.
     pub check_only: bool,
+    /// Whether the importer may enrol children registered by other subjects of the centre (a
+    /// role that reads the whole centre). Without it, a code registered to another owner is
+    /// refused with one neutral reason: none of that child's fields is compared, filled in
+    /// or named.
+    pub enrol_any_owner: bool,
 }
 
 /// What an import changed.
@@ -278,8 +283,13 @@ pub trait ScreeningStore: Send + Sync {
     async fn roster(&self, cohort_id: &str) -> Result<Vec<RosterMember>, StoreError>;
 
     /// Stores new tickets for members of the cohort, in one transaction; each child's earlier
-    /// tickets in the cohort that were never used are revoked.
-    async fn issue_tickets(&self, cohort_id: &str, tickets: Vec<NewTicket>) -> Result<(), StoreError>;
+    /// tickets in the cohort that were never used are revoked. A child who signed in with a
+    /// ticket of the cohort meanwhile gets none; returns the children that got one.
+    async fn issue_tickets(
+        &self,
+        cohort_id: &str,
+        tickets: Vec<NewTicket>,
+    ) -> Result<Vec<String>, StoreError>;
 
     /// Every ticket of the cohort (revoked ones too), oldest first.
     async fn cohort_tickets(&self, cohort_id: &str) -> Result<Vec<Ticket>, StoreError>;

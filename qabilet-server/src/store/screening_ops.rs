@@ -186,6 +186,12 @@ async fn import_row<C: Conn>(
         .map_err(db("reading a roster's child"))?;
     let mut changed = false;
     let child_id = if let Some(stored) = stored {
+        if !import.enrol_any_owner && stored.text("owner")? != import.owner {
+            return Ok(Err(vec![conflict(
+                "code",
+                "is in use in this centre for a child registered by someone else".into(),
+            )]));
+        }
         let mut found = Vec::new();
         if stored.text("birth_date")? != row.birth_date {
             found.push(conflict(
@@ -223,11 +229,11 @@ async fn import_row<C: Conn>(
         }
         if stored_iin.is_none()
             && let Some(hash) = &row.iin_hash
-            && let Some(code) = iin_holder(c, &import.centre, hash).await?
+            && iin_held(c, &import.centre, hash).await?
         {
             found.push(conflict(
                 "iin",
-                format!("is registered in this centre for child {code:?}"),
+                "is registered in this centre for another child".into(),
             ));
         }
         if !found.is_empty() {
@@ -253,11 +259,11 @@ async fn import_row<C: Conn>(
         id
     } else {
         if let Some(hash) = &row.iin_hash
-            && let Some(code) = iin_holder(c, &import.centre, hash).await?
+            && iin_held(c, &import.centre, hash).await?
         {
             return Ok(Err(vec![conflict(
                 "iin",
-                format!("is registered in this centre for child {code:?}"),
+                "is registered in this centre for another child".into(),
             )]));
         }
         let id = new_id();
@@ -330,13 +336,15 @@ async fn import_row<C: Conn>(
     Ok(Ok(()))
 }
 
-/// The code of the child of `centre` holding `iin_hash`, if any.
-async fn iin_holder<C: Conn>(c: &mut C, centre: &str, iin_hash: &str) -> Result<Option<String>, StoreError> {
-    c.fetch_optional(Statement::new(sql::CHILD_CODE_BY_IIN).text(centre).text(iin_hash))
-        .await
-        .map_err(db("looking up an IIN hash"))?
-        .map(|r| r.text("code"))
-        .transpose()
+/// Whether a child of `centre` holds `iin_hash` (which one is not said: the importer may not
+/// be allowed to read it).
+async fn iin_held<C: Conn>(c: &mut C, centre: &str, iin_hash: &str) -> Result<bool, StoreError> {
+    Ok(
+        c.fetch_optional(Statement::new(sql::CHILD_CODE_BY_IIN).text(centre).text(iin_hash))
+            .await
+            .map_err(db("looking up an IIN hash"))?
+            .is_some(),
+    )
 }
 
 pub(crate) async fn roster<C: Conn>(c: &mut C, cohort_id: &str) -> Result<Vec<RosterMember>, StoreError> {
@@ -354,9 +362,10 @@ pub(crate) async fn issue_tickets<C: Conn>(
     c: &mut C,
     cohort_id: &str,
     tickets: &[NewTicket],
-) -> Result<(), StoreError> {
+) -> Result<Vec<String>, StoreError> {
     get_cohort(c, cohort_id).await?;
     let now = now_ms();
+    let mut issued = Vec::with_capacity(tickets.len());
     for t in tickets {
         c.execute(
             Statement::new(sql::REVOKE_UNUSED_TICKETS)
@@ -377,14 +386,12 @@ pub(crate) async fn issue_tickets<C: Conn>(
             )
             .await
             .map_err(db("issuing a ticket"))?;
-        if inserted == 0 {
-            return Err(StoreError::NotFound {
-                what: "cohort member",
-                id: t.child_id.clone(),
-            });
+        // Not a member, or signed in meanwhile with an earlier ticket: no new one.
+        if inserted > 0 {
+            issued.push(t.child_id.clone());
         }
     }
-    Ok(())
+    Ok(issued)
 }
 
 pub(crate) async fn cohort_tickets<C: Conn>(c: &mut C, cohort_id: &str) -> Result<Vec<Ticket>, StoreError> {

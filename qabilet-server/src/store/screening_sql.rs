@@ -42,7 +42,7 @@ pub(crate) const COHORTS_PAGE: &str = concat!(
 );
 
 /// A registered child by code, with what a roster row is compared with. Binds: centre, code.
-pub(crate) const ROSTER_CHILD_BY_CODE: &str = "SELECT id, birth_date, sex, given_name, family_name, iin_hash \
+pub(crate) const ROSTER_CHILD_BY_CODE: &str = "SELECT id, owner, birth_date, sex, given_name, family_name, iin_hash \
      FROM children WHERE centre = $1 AND code = $2";
 /// The code of the child holding an IIN hash in a centre. Binds: centre, iin_hash.
 pub(crate) const CHILD_CODE_BY_IIN: &str = "SELECT code FROM children WHERE centre = $1 AND iin_hash = $2";
@@ -73,9 +73,12 @@ pub(crate) const ROSTER: &str = "SELECT c.id AS child_id, c.code, c.given_name, 
 /// Revokes a child's unused tickets in a cohort. Binds: cohort_id, child_id, now.
 pub(crate) const REVOKE_UNUSED_TICKETS: &str = "UPDATE tickets SET revoked_at = $3 \
      WHERE cohort_id = $1 AND child_id = $2 AND device_hash IS NULL AND revoked_at IS NULL";
-/// Binds: secret_hash, cohort_id, child_id (must be a member), issued_at, expires_at.
+/// Binds: secret_hash, cohort_id, child_id (must be a member with no signed-in ticket in the
+/// cohort), issued_at, expires_at.
 pub(crate) const INSERT_TICKET: &str = "INSERT INTO tickets (secret_hash, cohort_id, child_id, issued_at, expires_at) \
-     SELECT $1, cohort_id, child_id, $4, $5 FROM cohort_members WHERE cohort_id = $2 AND child_id = $3";
+     SELECT $1, m.cohort_id, m.child_id, $4, $5 FROM cohort_members m WHERE m.cohort_id = $2 AND m.child_id = $3 \
+     AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.cohort_id = m.cohort_id AND t.child_id = m.child_id \
+     AND t.device_hash IS NOT NULL)";
 pub(crate) const TICKET_BY_HASH: &str =
     concat!("SELECT ", ticket_cols!(), " FROM tickets WHERE secret_hash = $1");
 /// Binds: secret_hash, device_hash, at.
