@@ -8,6 +8,9 @@ use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use qabilet_server::store::screening::{
+    CohortFilter, NewCohort, NewTicket, RosterCounts, RosterImport, RosterOutcome, RosterRow,
+};
 use qabilet_server::store::{
     AuditEntry, AuditFilter, AuditOutcome, ChildFilter, Created, MAX_PAGE_SIZE, NewChild, NewConsoleSession,
     NewReportEdit, NewResponse, NewSession, NewToken, PageRequest, Personal, PostgresStore, RequestKey,
@@ -159,6 +162,10 @@ suite!(
     report_edit_retry_is_applied_once,
     report_edits_paginate_in_order,
     old_databases_migrate,
+    cohorts_are_created_once_per_key_and_listed,
+    a_roster_is_imported_all_or_nothing,
+    tickets_bind_one_device_and_one_session,
+    subtest_clocks_start_once_and_extend,
 );
 
 mod checks {
@@ -3053,6 +3060,278 @@ mod checks {
         // Reopening migrates nothing more.
         drop(store);
         assert_eq!(fx.open().await.responses("s-old").await.unwrap().len(), 2);
+    }
+
+    fn cohort(name: &str, request_id: Option<&str>) -> NewCohort {
+        NewCohort {
+            centre: "almaty-1".into(),
+            owner: "psy-aliya".into(),
+            name: name.into(),
+            region: "Almaty".into(),
+            district: "Bostandyq".into(),
+            institution: "School 12".into(),
+            institution_kind: "boarding".into(),
+            locality: "rural".into(),
+            grade: 2,
+            language: "kk".into(),
+            battery_id: "qabilet-screener-demo".into(),
+            starts_on: "2027-03-01".into(),
+            ends_on: "2027-03-05".into(),
+            request: request_id.map(|r| key(r, name)),
+        }
+    }
+
+    fn row(line: u64, code: &str, birth: &str, class: &str, iin: Option<&str>) -> RosterRow {
+        RosterRow {
+            line,
+            code: code.into(),
+            given_name: None,
+            family_name: None,
+            birth_date: birth.into(),
+            sex: Some("F".into()),
+            test_language: "kk".into(),
+            class: class.into(),
+            iin_hash: iin.map(str::to_owned),
+        }
+    }
+
+    fn import(cohort_id: &str, rows: Vec<RosterRow>, check_only: bool) -> RosterImport {
+        RosterImport {
+            cohort_id: cohort_id.into(),
+            centre: "almaty-1".into(),
+            owner: "psy-aliya".into(),
+            rows,
+            check_only,
+            enrol_any_owner: false,
+        }
+    }
+
+    pub async fn cohorts_are_created_once_per_key_and_listed(fx: Arc<Fixture>) {
+        let store = fx.open().await;
+        let first = store.create_cohort(cohort("A", Some("c-1"))).await.unwrap();
+        assert!(!first.existed);
+        let again = store.create_cohort(cohort("A", Some("c-1"))).await.unwrap();
+        assert!(again.existed);
+        assert_eq!(again.record, first.record);
+        assert!(matches!(
+            store.create_cohort(cohort("B", Some("c-1"))).await,
+            Err(StoreError::RequestReused { .. })
+        ));
+        store.create_cohort(cohort("C", None)).await.unwrap();
+        let mut other = cohort("D", None);
+        other.centre = "astana-2".into();
+        store.create_cohort(other).await.unwrap();
+        let mine = store
+            .list_cohorts(
+                CohortFilter {
+                    centre: Some("almaty-1".into()),
+                    owner: None,
+                },
+                PageRequest::first(10),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            mine.items.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+            ["A", "C"]
+        );
+        assert_eq!(store.get_cohort(&first.record.id).await.unwrap(), first.record);
+        assert!(matches!(
+            store.get_cohort("nope").await,
+            Err(StoreError::NotFound { .. })
+        ));
+    }
+
+    pub async fn a_roster_is_imported_all_or_nothing(fx: Arc<Fixture>) {
+        let store = fx.open().await;
+        let c = store.create_cohort(cohort("A", None)).await.unwrap().record;
+        let rows = vec![
+            row(2, "K1", "2018-05-14", "2A", Some("hash-1")),
+            row(3, "K2", "2018-06-01", "2A", None),
+        ];
+        let done = store
+            .import_roster(import(&c.id, rows.clone(), false))
+            .await
+            .unwrap();
+        assert_eq!(
+            done,
+            RosterOutcome::Imported(RosterCounts {
+                children_created: 2,
+                members_added: 2,
+                ..Default::default()
+            })
+        );
+        let again = store
+            .import_roster(import(&c.id, rows.clone(), false))
+            .await
+            .unwrap();
+        assert_eq!(
+            again,
+            RosterOutcome::Imported(RosterCounts {
+                unchanged: 2,
+                ..Default::default()
+            })
+        );
+        // A roster with one conflicting row writes nothing, not even its good rows.
+        let bad = vec![
+            row(2, "K3", "2018-01-01", "2B", None),
+            row(3, "K1", "2018-05-15", "2A", None),
+            row(4, "K4", "2018-01-01", "2B", Some("hash-1")),
+        ];
+        match store.import_roster(import(&c.id, bad, false)).await.unwrap() {
+            RosterOutcome::Rejected(conflicts) => {
+                let at: Vec<(u64, &str)> = conflicts.iter().map(|c| (c.line, c.column)).collect();
+                assert_eq!(at, [(3, "birth_date"), (4, "iin")], "{conflicts:?}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // A check-only run of good rows writes nothing either.
+        let checked = store
+            .import_roster(import(&c.id, vec![row(2, "K5", "2018-01-01", "2B", None)], true))
+            .await
+            .unwrap();
+        assert!(matches!(checked, RosterOutcome::Imported(_)));
+        let members = store.roster(&c.id).await.unwrap();
+        assert_eq!(
+            members.iter().map(|m| m.code.as_str()).collect::<Vec<_>>(),
+            ["K1", "K2"]
+        );
+        assert!(members[0].iin_linked && !members[1].iin_linked);
+        // A move to another class.
+        let moved = store
+            .import_roster(import(&c.id, vec![row(2, "K2", "2018-06-01", "2B", None)], false))
+            .await
+            .unwrap();
+        assert_eq!(
+            moved,
+            RosterOutcome::Imported(RosterCounts {
+                members_moved: 1,
+                ..Default::default()
+            })
+        );
+        // A child registered by someone else is not reached.
+        store
+            .create_child(child("K7", "almaty-1", "psy-bolat", None))
+            .await
+            .unwrap();
+        match store
+            .import_roster(import(&c.id, vec![row(2, "K7", "2017-03-14", "2A", None)], false))
+            .await
+            .unwrap()
+        {
+            RosterOutcome::Rejected(conflicts) => assert_eq!(conflicts[0].column, "code"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    pub async fn tickets_bind_one_device_and_one_session(fx: Arc<Fixture>) {
+        let store = fx.open().await;
+        let c = store.create_cohort(cohort("A", None)).await.unwrap().record;
+        store
+            .import_roster(import(&c.id, vec![row(2, "K1", "2018-05-14", "2A", None)], false))
+            .await
+            .unwrap();
+        let child_id = store.roster(&c.id).await.unwrap()[0].child_id.clone();
+        let ticket = |hash: &str| NewTicket {
+            secret_hash: hash.into(),
+            child_id: child_id.clone(),
+            expires_at: i64::MAX,
+        };
+        assert_eq!(
+            store.issue_tickets(&c.id, vec![ticket("t1")]).await.unwrap(),
+            [child_id.clone()]
+        );
+        assert_eq!(
+            store.issue_tickets(&c.id, vec![ticket("t2")]).await.unwrap(),
+            [child_id.clone()]
+        );
+        assert!(
+            store.ticket("t1").await.unwrap().unwrap().revoked_at.is_some(),
+            "an unused ticket is replaced"
+        );
+        assert!(
+            store
+                .claim_ticket("t1", "dev-0", 5)
+                .await
+                .unwrap()
+                .unwrap()
+                .device_hash
+                .is_none()
+        );
+        let claimed = store.claim_ticket("t2", "dev-1", 10).await.unwrap().unwrap();
+        assert_eq!(claimed.device_hash.as_deref(), Some("dev-1"));
+        let second = store.claim_ticket("t2", "dev-2", 11).await.unwrap().unwrap();
+        assert_eq!(
+            second.device_hash.as_deref(),
+            Some("dev-1"),
+            "the first device keeps it"
+        );
+        assert_eq!(
+            store
+                .ticket_by_device("dev-1")
+                .await
+                .unwrap()
+                .unwrap()
+                .secret_hash,
+            "t2"
+        );
+        assert!(store.ticket_by_device("dev-2").await.unwrap().is_none());
+        // A child who signed in gets no new ticket.
+        assert!(
+            store
+                .issue_tickets(&c.id, vec![ticket("t3")])
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(store.ticket("t3").await.unwrap().is_none());
+        assert!(store.ticket("t2").await.unwrap().unwrap().revoked_at.is_none());
+        let s = store
+            .create_session(session(&child_id, "psy-aliya", None))
+            .await
+            .unwrap()
+            .record;
+        let attached = store.attach_ticket_session("t2", &s.id).await.unwrap();
+        assert_eq!(attached.session_id.as_deref(), Some(s.id.as_str()));
+        let s2 = store
+            .create_session(session(&child_id, "psy-aliya", None))
+            .await
+            .unwrap()
+            .record;
+        let kept = store.attach_ticket_session("t2", &s2.id).await.unwrap();
+        assert_eq!(
+            kept.session_id.as_deref(),
+            Some(s.id.as_str()),
+            "a ticket keeps its first session"
+        );
+        assert_eq!(store.cohort_tickets(&c.id).await.unwrap().len(), 2);
+    }
+
+    pub async fn subtest_clocks_start_once_and_extend(fx: Arc<Fixture>) {
+        let store = fx.open().await;
+        let child_id = store
+            .create_child(child("K-1", "almaty-1", "psy-aliya", None))
+            .await
+            .unwrap()
+            .record
+            .id;
+        let s = store
+            .create_session(session(&child_id, "psy-aliya", None))
+            .await
+            .unwrap()
+            .record;
+        assert!(store.clocks(&s.id).await.unwrap().is_empty());
+        let clocks = store.start_clock(&s.id, "fm", 1_000).await.unwrap();
+        assert_eq!(clocks.len(), 1);
+        let again = store.start_clock(&s.id, "fm", 9_000).await.unwrap();
+        assert_eq!(again[0].started_at, 1_000, "a started clock keeps its start");
+        assert!(store.extend_clock(&s.id, "fm", 300).await.unwrap());
+        assert!(store.extend_clock(&s.id, "fm", 300).await.unwrap());
+        assert!(
+            !store.extend_clock(&s.id, "qs", 300).await.unwrap(),
+            "a clock not started is not extended"
+        );
+        assert_eq!(store.clocks(&s.id).await.unwrap()[0].extra_seconds, 600);
     }
 }
 
