@@ -3239,11 +3239,11 @@ mod checks {
         };
         assert_eq!(
             store.issue_tickets(&c.id, vec![ticket("t1")]).await.unwrap(),
-            [child_id.clone()]
+            std::slice::from_ref(&child_id)
         );
         assert_eq!(
             store.issue_tickets(&c.id, vec![ticket("t2")]).await.unwrap(),
-            [child_id.clone()]
+            std::slice::from_ref(&child_id)
         );
         assert!(
             store.ticket("t1").await.unwrap().unwrap().revoked_at.is_some(),
