@@ -268,6 +268,10 @@ fn a_child_takes_the_screener_through_a_restart_and_the_result_is_normed() {
     }
     assert_eq!(s["status"], "done");
     assert!(s["answered"].as_u64().unwrap() <= planned);
+    // The finished ticket on another device: used.
+    let used = Browser::new(&served.console_url).post("/take", &[("ticket", &tickets[0])]);
+    assert_eq!(used.status, 403);
+    assert!(used.text().contains("использован"), "{}", used.text());
     let session = format!("sessions/{}", s["session"].as_str().expect("session"));
 
     // The organiser reads the normed screening result over gRPC.

@@ -92,6 +92,8 @@ pub struct App {
     refusals: authentication::Refusals,
     /// Refused tickets per address (the lockout of `/take`).
     ticket_refusals: take::TicketRefusals,
+    /// The centre and screener of each cohort a ticket holder has used.
+    cohort_places: take::CohortPlaces,
     /// One lock per session, so that two responses to one session in this process are
     /// checked and appended one after the other (across processes the store's
     /// expected-sequence check decides).
@@ -140,6 +142,7 @@ impl App {
             iin_key,
             refusals: authentication::Refusals::default(),
             ticket_refusals: take::TicketRefusals::default(),
+            cohort_places: take::CohortPlaces::default(),
             session_locks: Mutex::new(HashMap::new()),
         }
     }

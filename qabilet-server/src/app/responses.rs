@@ -39,6 +39,8 @@ pub struct SubtestView {
     pub index: usize,
     /// Its administration state (override reasons withheld from a researcher).
     pub state: SubtestState,
+    /// How many responses the session's whole log holds.
+    pub log_len: i64,
 }
 
 /// What lets a caller write to a session: the policy (a token's role, centre and subject),
@@ -87,7 +89,7 @@ impl App {
             let norms = self.pinned_norms(&ctx.session)?;
             let index = subtest_index(&norms, subtest)?;
             let admin = super::replay::subtest(&norms, &ctx, index)?;
-            Ok(self.subtest_view(caller, ctx.session, norms, index, admin.state()))
+            Ok(self.subtest_view(caller, ctx.session, norms, index, admin.state(), ctx.last_seq))
         }
         .await;
         self.finish(audit, result).await
@@ -199,7 +201,7 @@ impl App {
                     return Err(StoreError::RequestReused { what: "response" }.into());
                 }
                 audit.detail("retry: answered from the log");
-                return Ok(self.subtest_view(caller, ctx.session, norms, index, admin.state()));
+                return Ok(self.subtest_view(caller, ctx.session, norms, index, admin.state(), ctx.last_seq));
             }
             if ctx.session.state != SessionState::Active {
                 return Err(not_active(session, ctx.session.state));
@@ -224,7 +226,8 @@ impl App {
             match appended {
                 Ok(created) if !created.existed => {
                     audit.written();
-                    return Ok(self.subtest_view(caller, ctx.session, norms, index, admin.state()));
+                    let len = ctx.last_seq + 1;
+                    return Ok(self.subtest_view(caller, ctx.session, norms, index, admin.state(), len));
                 }
                 Ok(_) => {
                     // Stored meanwhile under this key (a retry racing its original): nothing
@@ -232,7 +235,7 @@ impl App {
                     audit.detail("retry: answered from the log");
                     let now = self.store.subtest_context(id, subtest).await?;
                     let state = super::replay::subtest(&norms, &now, index)?.state();
-                    return Ok(self.subtest_view(caller, now.session, norms, index, state));
+                    return Ok(self.subtest_view(caller, now.session, norms, index, state, now.last_seq));
                 }
                 // The log moved, or the session was paused or finished, since it was read:
                 // read it again and check again.
@@ -273,6 +276,7 @@ impl App {
         norms: Arc<NormSet>,
         index: usize,
         mut state: SubtestState,
+        log_len: i64,
     ) -> SubtestView {
         if App::deidentified(caller) {
             super::replay::withhold_reasons(&mut state);
@@ -283,6 +287,7 @@ impl App {
             norms,
             index,
             state,
+            log_len,
         }
     }
 

@@ -46,6 +46,8 @@ pub enum TicketRefusal {
     Expired,
     /// Another device signed in with it.
     OtherDevice,
+    /// The screener it opened is finished.
+    Used,
     /// The page's device is signed in with no ticket (or its ticket was replaced).
     SignedOut,
 }
@@ -59,6 +61,7 @@ impl TicketRefusal {
             TicketRefusal::Replaced => "the ticket was replaced by a newer one",
             TicketRefusal::Expired => "the ticket has expired",
             TicketRefusal::OtherDevice => "the ticket is in use on another device",
+            TicketRefusal::Used => "the ticket was used: its screener is finished",
             TicketRefusal::SignedOut => "this device is not signed in",
         }
     }
@@ -87,8 +90,9 @@ pub struct TakeState {
     pub session: Session,
     /// Its norm set (and item content).
     pub norms: Arc<NormSet>,
-    /// The child's test language.
-    pub lang: qabilet_core::Lang,
+    /// The child's test language (read when the whole session is: at sign-in and between
+    /// subtests).
+    pub lang: Option<qabilet_core::Lang>,
     /// What comes next.
     pub step: TakeStep,
     /// Items answered so far.
@@ -159,6 +163,16 @@ impl TicketRefusals {
             .is_some_and(|(opened, n)| opened.elapsed() < REFUSAL_MINUTE && *n > MAX_REFUSED_TICKETS)
     }
 }
+
+/// Where a cohort is: its centre (what its audit rows name) and its screener.
+#[derive(Debug, Clone)]
+pub(crate) struct CohortPlace {
+    centre: String,
+    battery: String,
+}
+
+/// The cohorts' places, by id.
+pub(crate) type CohortPlaces = Mutex<HashMap<String, CohortPlace>>;
 
 /// The hash of a device's secret.
 pub fn device_hash(secret: &str) -> String {
@@ -250,7 +264,17 @@ impl App {
                 usable(&ticket, bound)?;
                 (ticket, secret.to_owned())
             }
-            (Some(_), _) => return Err(AppError::Ticket(TicketRefusal::OtherDevice)),
+            (Some(_), _) => {
+                let finished = match &ticket.session_id {
+                    Some(id) => self.store.get_session(id).await?.state == SessionState::Finished,
+                    None => false,
+                };
+                return Err(AppError::Ticket(if finished {
+                    TicketRefusal::Used
+                } else {
+                    TicketRefusal::OtherDevice
+                }));
+            }
             (None, _) => {
                 // A new secret for every first use: a device shared by several children
                 // (one after another) holds the secret of the last ticket it signed in with.
@@ -337,15 +361,39 @@ impl App {
         peer: Peer,
         device_secret: &str,
         action: &'static str,
-    ) -> Result<(Ticket, Caller, String), AppError> {
+    ) -> Result<(Ticket, Caller, CohortPlace), AppError> {
         let device = device_hash(device_secret);
         let ticket = match self.store.ticket_by_device(&device).await? {
             Some(t) => t,
             None => return self.refuse_ticket(peer, action, TicketRefusal::SignedOut).await,
         };
-        let centre = self.store.get_cohort(&ticket.cohort_id).await?.centre;
+        let place = self.cohort_place(&ticket.cohort_id).await?;
         let caller = ticket_caller(&ticket, peer);
-        Ok((ticket, caller, centre))
+        Ok((ticket, caller, place))
+    }
+
+    /// The centre and screener of a cohort (neither changes once it is created: remembered).
+    async fn cohort_place(&self, cohort_id: &str) -> Result<CohortPlace, AppError> {
+        let cached = self
+            .cohort_places
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(cohort_id)
+            .cloned();
+        if let Some(place) = cached {
+            return Ok(place);
+        }
+        let cohort = self.store.get_cohort(cohort_id).await?;
+        let place = CohortPlace {
+            centre: cohort.centre,
+            battery: cohort.battery_id,
+        };
+        let mut places = self.cohort_places.lock().unwrap_or_else(PoisonError::into_inner);
+        if places.len() >= 10_000 {
+            places.clear();
+        }
+        places.insert(cohort_id.to_owned(), place.clone());
+        Ok(place)
     }
 
     /// Where the child of the device's ticket is in the screener.
@@ -353,7 +401,8 @@ impl App {
     /// # Errors
     /// [`AppError::Ticket`] for a device signed in with no (usable) ticket.
     pub async fn take_state(&self, peer: Peer, device_secret: &str) -> Result<TakeState, AppError> {
-        let (ticket, caller, centre) = self.device_ticket(peer, device_secret, "take_state").await?;
+        let (ticket, caller, place) = self.device_ticket(peer, device_secret, "take_state").await?;
+        let centre = place.centre;
         let mut audit = self.audit_failures(&caller, "take_state", format!("cohorts/{}", ticket.cohort_id));
         audit.centre(&centre);
         audit.child(&ticket.child_id);
@@ -385,9 +434,10 @@ impl App {
         choice: usize,
         request_id: &str,
     ) -> Result<TakeState, AppError> {
-        let (ticket, caller, centre) = self.device_ticket(peer, device_secret, "take_answer").await?;
+        let (ticket, caller, place) = self.device_ticket(peer, device_secret, "take_answer").await?;
         let mut audit = self.audit(&caller, "take_answer", format!("cohorts/{}", ticket.cohort_id));
-        audit.centre(&centre);
+        audit.centre(&place.centre);
+        let cohort_battery = place.battery;
         audit.child(&ticket.child_id);
         let result = async {
             usable(&ticket, &device_hash(device_secret))?;
@@ -395,8 +445,11 @@ impl App {
                 .session_id
                 .as_deref()
                 .ok_or(AppError::Ticket(TicketRefusal::SignedOut))?;
-            let session = self.store.get_session(session_id).await?;
-            let norms = self.pinned_norms(&session)?;
+            // The norms of the cohort's screener (the session is pinned to them: the append
+            // below checks that).
+            let norms = self.registry.get(&cohort_battery).cloned().ok_or_else(|| {
+                AppError::FailedPrecondition(format!("the screener '{cohort_battery}' is not served"))
+            })?;
             let index = super::responses::subtest_index(&norms, subtest)?;
             let content = norms.content.get(index).and_then(Option::as_ref).ok_or_else(|| {
                 AppError::invalid("subtest", format!("subtest '{subtest}' is not self-administered"))
@@ -409,7 +462,10 @@ impl App {
                 .map_err(|e| AppError::invalid("choice", e.to_string()))?;
             // The subtest's clock: started by the page after the practice items (an answer
             // without it starts it), and an answer after it ran out is not taken.
-            let clocks = self.store.start_clock(session_id, subtest, now_ms()).await?;
+            let mut clocks = self.store.clocks(session_id).await?;
+            if !clocks.iter().any(|c| c.subtest == subtest) {
+                clocks = self.store.start_clock(session_id, subtest, now_ms()).await?;
+            }
             let changes = self.store.session_changes(session_id).await?;
             if clock_state(&norms, index, &clocks, &changes, now_ms()) == ClockState::Out {
                 return Err(AppError::FailedPrecondition(format!(
@@ -417,37 +473,48 @@ impl App {
                 )));
             }
             let name = format!("sessions/{session_id}");
-            self.record_response_in(
-                &caller,
-                Grant::Ticket { session_id },
-                &name,
-                subtest,
-                ResponseInput {
-                    item: item.to_owned(),
-                    score: u32::from(score),
-                    override_reason: String::new(),
-                },
-                request_id,
-                &mut audit,
-            )
-            .await?;
-            let state = self
-                .take_state_of(self.store.get_session(session_id).await?)
+            let view = self
+                .record_response_in(
+                    &caller,
+                    Grant::Ticket { session_id },
+                    &name,
+                    subtest,
+                    ResponseInput {
+                        item: item.to_owned(),
+                        score: u32::from(score),
+                        override_reason: String::new(),
+                    },
+                    request_id,
+                    &mut audit,
+                )
                 .await?;
-            if matches!(state.step, TakeStep::Done) && state.session.state == SessionState::Active {
-                self.store
-                    .set_session_state(StateChange {
-                        session_id: session_id.to_owned(),
-                        from: vec![SessionState::Active],
-                        to: SessionState::Finished,
-                        request: None,
-                    })
-                    .await?;
-                return self
-                    .take_state_of(self.store.get_session(session_id).await?)
-                    .await;
+            // The subtest goes on: its next item, from the state the append left (one answer
+            // is one response, so the log's length is the count answered). When it has ended,
+            // the whole session is read to find what follows.
+            let clock = clock_state(&norms, index, &clocks, &changes, now_ms());
+            if view.state.done.is_none()
+                && clock != ClockState::Out
+                && view.session.state == SessionState::Active
+                && let Some(next) = view.state.next_item.as_deref().and_then(|id| content.item(id))
+            {
+                return Ok(TakeState {
+                    step: TakeStep::Item {
+                        index,
+                        item: next.clone(),
+                    },
+                    answered: usize::try_from(view.log_len).unwrap_or(0),
+                    planned: planned(&norms),
+                    time_left_ms: match clock {
+                        ClockState::Running(left) => Some(left),
+                        _ => None,
+                    },
+                    lang: None,
+                    session: view.session,
+                    norms,
+                });
             }
-            Ok(state)
+            self.take_state_of(self.store.get_session(session_id).await?)
+                .await
         }
         .await;
         self.finish(audit, result).await
@@ -465,18 +532,17 @@ impl App {
         battery: &str,
         path: &str,
     ) -> Result<String, AppError> {
-        let (ticket, caller, centre) = self.device_ticket(peer, device_secret, "take_start").await?;
+        let (ticket, caller, place) = self.device_ticket(peer, device_secret, "take_start").await?;
+        let centre = place.centre;
         let mut audit = self.audit_failures(&caller, "take_picture", format!("batteries/{battery}"));
         audit.centre(&centre);
         let result = async {
             usable(&ticket, &device_hash(device_secret))?;
-            let cohort = self.store.get_cohort(&ticket.cohort_id).await?;
-            audit.centre(&cohort.centre);
             let not_found = || AppError::NotFound {
                 what: "picture",
                 name: path.chars().take(200).collect(),
             };
-            if cohort.battery_id != battery {
+            if place.battery != battery {
                 return Err(not_found());
             }
             let norms = self.registry.get(battery).ok_or_else(not_found)?;
@@ -526,14 +592,9 @@ impl App {
         let clocks = self.store.clocks(&session.id).await?;
         let changes = self.store.session_changes(&session.id).await?;
         let now = now_ms();
-        let lang = child.test_language.parse().unwrap_or(qabilet_core::Lang::Kk);
+        let lang = child.test_language.parse().ok();
         let answered = states.iter().map(|s| s.items_administered).sum();
-        let planned = norms
-            .battery
-            .subtests
-            .iter()
-            .map(|s| s.adaptive.as_ref().map_or(s.items.len(), |a| a.max_items))
-            .sum();
+        let planned = planned(&norms);
         let mut time_left_ms = None;
         let step = match session.state {
             SessionState::Finished => TakeStep::Done,
@@ -584,7 +645,8 @@ impl App {
         device_secret: &str,
         subtest: &str,
     ) -> Result<TakeState, AppError> {
-        let (ticket, caller, centre) = self.device_ticket(peer, device_secret, "take_picture").await?;
+        let (ticket, caller, place) = self.device_ticket(peer, device_secret, "take_picture").await?;
+        let centre = place.centre.clone();
         let mut audit = self.audit(&caller, "take_start", format!("cohorts/{}", ticket.cohort_id));
         audit.centre(&centre);
         audit.child(&ticket.child_id);
@@ -632,6 +694,16 @@ impl App {
         };
         self.finish(audit, Err(error)).await
     }
+}
+
+/// Items the screener gives at most: fixed forms in full, adaptive subtests to their maximum.
+fn planned(norms: &NormSet) -> usize {
+    norms
+        .battery
+        .subtests
+        .iter()
+        .map(|s| s.adaptive.as_ref().map_or(s.items.len(), |a| a.max_items))
+        .sum()
 }
 
 /// Whether `ticket` may be used by the device hashing to `device`.

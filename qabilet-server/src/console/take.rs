@@ -57,7 +57,7 @@ fn words(lang: Lang) -> [&'static str; 10] {
             "Бұл билет басқа құрылғыда ашық.",
             "Билет енгізілмеді.",
             "Тым көп әрекет: бір минут күт.",
-            "Жалғастыру",
+            "Бұл билет пайдаланылды: тапсырмалар аяқталды.",
         ],
         Lang::Ru => [
             "Задания",
@@ -69,7 +69,7 @@ fn words(lang: Lang) -> [&'static str; 10] {
             "Этот билет открыт на другом устройстве.",
             "Билет не введён.",
             "Слишком много попыток: подожди минуту.",
-            "Продолжить",
+            "Этот билет уже использован: задания закончены.",
         ],
         Lang::En => [
             "Puzzles",
@@ -81,7 +81,7 @@ fn words(lang: Lang) -> [&'static str; 10] {
             "This ticket is open on another device.",
             "No ticket entered.",
             "Too many tries: wait a minute.",
-            "Continue",
+            "This ticket was used: the puzzles are finished.",
         ],
     }
 }
@@ -164,7 +164,10 @@ pub async fn sign_in(
                 format!(
                     "{TAKE_COOKIE}={secret}; Path=/take; HttpOnly; SameSite=Strict; Max-Age={COOKIE_MAX_AGE_SECONDS}"
                 ),
-                format!("qabilet_lang={}; Path=/; SameSite=Strict", state.lang.code()),
+                format!(
+                    "qabilet_lang={}; Path=/; SameSite=Strict",
+                    state.lang.unwrap_or(Lang::Kk).code()
+                ),
             ];
             for c in cookies {
                 if let Ok(v) = header::HeaderValue::try_from(c) {
@@ -185,6 +188,7 @@ pub async fn sign_in(
                 AppError::Ticket(TicketRefusal::Replaced) => (StatusCode::FORBIDDEN, w[4]),
                 AppError::Ticket(TicketRefusal::Expired) => (StatusCode::FORBIDDEN, w[5]),
                 AppError::Ticket(TicketRefusal::OtherDevice) => (StatusCode::FORBIDDEN, w[6]),
+                AppError::Ticket(TicketRefusal::Used) => (StatusCode::FORBIDDEN, w[9]),
                 AppError::Exhausted(_) => (StatusCode::TOO_MANY_REQUESTS, w[8]),
                 _ => (StatusCode::SERVICE_UNAVAILABLE, "…"),
             };
@@ -240,7 +244,6 @@ struct SubtestJson {
 struct StateJson {
     status: &'static str,
     session: String,
-    lang: &'static str,
     answered: usize,
     planned: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -272,7 +275,6 @@ fn state_json(state: &TakeState) -> StateJson {
     StateJson {
         status,
         session: state.session.id.clone(),
-        lang: state.lang.code(),
         answered: state.answered,
         planned: state.planned,
         time_left_ms: state.time_left_ms,
