@@ -66,7 +66,7 @@ pub(crate) const MOVE_MEMBER: &str =
     "UPDATE cohort_members SET class = $3, line = $4 WHERE cohort_id = $1 AND child_id = $2";
 /// A cohort's members with their children. Binds: cohort_id.
 pub(crate) const ROSTER: &str = "SELECT c.id AS child_id, c.code, c.given_name, c.family_name, c.birth_date, \
-     c.sex, c.test_language, m.class, m.line, CASE WHEN c.iin_hash IS NULL THEN 0 ELSE 1 END AS iin_linked \
+     c.sex, c.test_language, m.class, m.line, CAST(CASE WHEN c.iin_hash IS NULL THEN 0 ELSE 1 END AS BIGINT) AS iin_linked \
      FROM cohort_members m JOIN children c ON c.id = m.child_id WHERE m.cohort_id = $1 \
      ORDER BY m.class, m.line, c.code";
 
