@@ -9,7 +9,7 @@
 # A roster import is capped at 2,000 rows and is all or nothing, and a cohort is one school's
 # grade: CHILDREN is split into cohorts of COHORT_SIZE (default 120), each imported once.
 # QABILET_BIN and TAKE_LOAD_BIN name other builds to measure; TAKE_LOAD_ARGS adds flags to the
-# generator (e.g. "--think-ms 2000 --connections 100").
+# generator (e.g. "--think-ms 2000 --connections 100"); BACKENDS=sqlite (or postgres) runs one.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 CHILDREN=${1:-5000}
@@ -78,7 +78,11 @@ run() {
   wait $PID || true
   PID=
 }
-run "sqlite://$T/take.db" sqlite
+BACKENDS=${BACKENDS:-sqlite postgres}
+if [[ " $BACKENDS " == *" sqlite "* ]]; then
+  run "sqlite://$T/take.db" sqlite
+fi
+[[ " $BACKENDS " == *" postgres "* ]] || exit 0
 PG=${QABILET_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
 SCHEMA="take_load_$(date +%s)"
 psql "$PG" -qc "CREATE SCHEMA $SCHEMA" >/dev/null
