@@ -23,7 +23,14 @@ LOAD=${TAKE_LOAD_BIN:-target/release/examples/take_load}
 T=$(mktemp -d)
 export QABILET_IIN_KEY_FILE="$T/iin.key"
 PID=
-trap 'if [ -n "$PID" ]; then kill $PID 2>/dev/null || true; fi; rm -rf "$T"' EXIT
+PG=${QABILET_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
+SCHEMA=
+cleanup() {
+  if [ -n "$PID" ]; then kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
+  if [ -n "$SCHEMA" ]; then psql "$PG" -qc "DROP SCHEMA $SCHEMA CASCADE" >/dev/null 2>&1 || true; fi
+  rm -rf "$T"
+}
+trap cleanup EXIT
 STARTS=$(date -u -d yesterday +%F)
 ENDS=$(date -u -d '+7 days' +%F)
 YEAR=$(date -u +%Y)
@@ -83,8 +90,6 @@ if [[ " $BACKENDS " == *" sqlite "* ]]; then
   run "sqlite://$T/take.db" sqlite
 fi
 [[ " $BACKENDS " == *" postgres "* ]] || exit 0
-PG=${QABILET_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
 SCHEMA="take_load_$(date +%s)"
 psql "$PG" -qc "CREATE SCHEMA $SCHEMA" >/dev/null
 run "$PG?options=-c%20search_path%3D$SCHEMA" postgres
-psql "$PG" -qc "DROP SCHEMA $SCHEMA CASCADE" >/dev/null 2>&1
