@@ -621,7 +621,7 @@ fn policy_of(method: &str) -> (Action, bool) {
         "EditReportItem" => (Action::EditReport, true),
         "CreateCohort" => (Action::ManageCohort, false),
         "ImportRoster" | "IssueTickets" => (Action::ManageCohort, true),
-        "GetCohort" | "ExportRoster" => (Action::ReadCohort, true),
+        "GetCohort" | "ExportRoster" | "GetCohortResults" => (Action::ReadCohort, true),
         "ListCohorts" => (Action::ReadCohort, false),
         other => panic!("RPC {other} has no row in this test's table: add it"),
     }
@@ -754,9 +754,8 @@ async fn call_as(method: &str, who: &mut As, owner: &mut As, finished: &str, n: 
                 }))
                 .await,
         ),
-        "CreateCohort" | "GetCohort" | "ListCohorts" | "ImportRoster" | "ExportRoster" | "IssueTickets" => {
-            call_screening(method, who, owner, n).await
-        }
+        "CreateCohort" | "GetCohort" | "ListCohorts" | "ImportRoster" | "ExportRoster" | "IssueTickets"
+        | "GetCohortResults" => call_screening(method, who, owner, n).await,
         other => panic!("no call for {other}"),
     }
 }
@@ -835,6 +834,14 @@ async fn call_screening(method: &str, who: &mut As, owner: &mut As, n: usize) ->
         "ExportRoster" => code_of(
             theirs
                 .export_roster(who.req(pb::ExportRosterRequest { cohort }))
+                .await,
+        ),
+        "GetCohortResults" => code_of(
+            theirs
+                .get_cohort_results(who.req(pb::GetCohortResultsRequest {
+                    cohort,
+                    class: String::new(),
+                }))
                 .await,
         ),
         "IssueTickets" => code_of(
