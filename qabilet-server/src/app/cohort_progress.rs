@@ -152,12 +152,7 @@ impl App {
             .find(|c| c.kind == CompositeKind::General)
             .or_else(|| norms.battery.composites.first())
             .map(|c| c.id.clone());
-        let planned: usize = norms
-            .battery
-            .subtests
-            .iter()
-            .map(|s| s.adaptive.as_ref().map_or(s.items.len(), |a| a.max_items))
-            .sum();
+        let planned = super::take::planned(&norms);
         let class = class.trim();
         let members: Vec<RosterMember> = self
             .store
@@ -223,7 +218,8 @@ impl App {
         let child = self.store.get_child(&session.child_id).await?;
         let log = self.store.responses(&session.id).await?;
         row.last_activity = log.last().map(|r| r.recorded_at).or(ticket.claimed_at);
-        let states = super::replay::session(&norms, session, &child, &log)?.states();
+        let administration = super::replay::session(&norms, session, &child, &log)?;
+        let states = administration.states();
         row.answered = states.iter().map(|s| s.items_administered).sum();
         row.status = match session.state {
             SessionState::Finished => ScreeningStatus::Finished,
@@ -246,10 +242,12 @@ impl App {
         if session.state == SessionState::Finished
             && let Some(general) = general
         {
+            // Scored from the log already read and replayed (the results of `compute_results`).
             let name = format!("sessions/{}", session.id);
-            let results = self.compute_results(session, &child, &name).await?;
-            row.result = results
-                .profile
+            let profile = administration
+                .scored_profile(&name, qabilet_core::ScoringOptions::default())
+                .map_err(|e| AppError::Internal(format!("{name}: {e}")))?;
+            row.result = profile
                 .composites
                 .iter()
                 .find(|c| c.id == general)
@@ -267,8 +265,9 @@ impl App {
         Ok(())
     }
 
-    /// Pauses or resumes the screening of one child of the cohort (`code`) or of all its
-    /// children in progress (blank); returns how many changed.
+    /// Pauses, resumes or gives more time to the screening of one child of the cohort
+    /// (`code`), or of all its children in progress in class `class` (blank: every class) when
+    /// `code` is blank; returns how many changed.
     ///
     /// # Errors
     /// `NOT_FOUND` (the cohort, or a code not on its roster); `PERMISSION_DENIED`.
@@ -276,6 +275,7 @@ impl App {
         &self,
         caller: &Caller,
         cohort: &str,
+        class: &str,
         code: &str,
         action: ProctorAction,
     ) -> Result<usize, AppError> {
@@ -285,7 +285,9 @@ impl App {
             ProctorAction::Extend(_) => "proctor_extend",
         };
         let mut audit = self.audit(caller, name, cohort);
-        let result = self.proctor_in(caller, cohort, code, action, &mut audit).await;
+        let result = self
+            .proctor_in(caller, cohort, class, code, action, &mut audit)
+            .await;
         self.finish(audit, result).await
     }
 
@@ -293,6 +295,7 @@ impl App {
         &self,
         caller: &Caller,
         cohort: &str,
+        class: &str,
         code: &str,
         action: ProctorAction,
         audit: &mut Audit,
@@ -300,11 +303,17 @@ impl App {
         let cohort = self
             .cohort_for(caller, cohort, "cohort", Action::ManageCohort, audit)
             .await?;
-        let code = code.trim();
+        let (class, code) = (class.trim(), code.trim());
         let members = self.store.roster(&cohort.id).await?;
         let targets: Vec<&RosterMember> = members
             .iter()
-            .filter(|m| code.is_empty() || m.code == code)
+            .filter(|m| {
+                if code.is_empty() {
+                    class.is_empty() || m.class == class
+                } else {
+                    m.code == code
+                }
+            })
             .collect();
         if !code.is_empty() && targets.is_empty() {
             return Err(AppError::NotFound {

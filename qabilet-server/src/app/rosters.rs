@@ -133,7 +133,7 @@ fn parse_roster(bytes: &[u8], rules: &RowRules<'_>) -> (Vec<RosterRow>, Vec<Prob
     if !problems.is_empty() {
         return (Vec::new(), problems);
     }
-    let breaks: Vec<u64> = memchr_newlines(bytes);
+    let breaks: Vec<u64> = line_breaks(bytes);
     let mut rows = Vec::new();
     let mut codes: HashMap<String, u64> = HashMap::new();
     let mut iins: HashMap<String, u64> = HashMap::new();
@@ -229,7 +229,7 @@ fn parse_roster(bytes: &[u8], rules: &RowRules<'_>) -> (Vec<RosterRow>, Vec<Prob
 }
 
 /// The byte offsets of the line breaks of `bytes`.
-fn memchr_newlines(bytes: &[u8]) -> Vec<u64> {
+fn line_breaks(bytes: &[u8]) -> Vec<u64> {
     bytes
         .iter()
         .enumerate()
@@ -255,26 +255,17 @@ fn line_at(breaks: &[u64], at: u64) -> u64 {
 
 fn csv_problem(line: u64, e: &csv::Error) -> Problem {
     let line = e.position().map_or(line, csv::Position::line);
+    // What went wrong, without the data the reader read.
+    let what = match e.kind() {
+        csv::ErrorKind::Utf8 { .. } => "not UTF-8",
+        csv::ErrorKind::UnequalLengths { .. } => "unequal row lengths",
+        csv::ErrorKind::Io(_) => "read error",
+        _ => "malformed CSV",
+    };
     Problem {
         line,
         column: "-".into(),
-        reason: format!("not readable as CSV ({})", e.kind_text()),
-    }
-}
-
-/// A short description of a CSV error without the data it read.
-trait KindText {
-    fn kind_text(&self) -> &'static str;
-}
-
-impl KindText for csv::Error {
-    fn kind_text(&self) -> &'static str {
-        match self.kind() {
-            csv::ErrorKind::Utf8 { .. } => "not UTF-8",
-            csv::ErrorKind::UnequalLengths { .. } => "unequal row lengths",
-            csv::ErrorKind::Io(_) => "read error",
-            _ => "malformed CSV",
-        }
+        reason: format!("not readable as CSV ({what})"),
     }
 }
 

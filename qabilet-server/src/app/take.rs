@@ -180,31 +180,16 @@ pub fn device_hash(secret: &str) -> String {
 }
 
 /// The caller a ticket holder is: no centre of its own (so the policy grants it nothing but
-/// the catalog), audited without a role.
-fn ticket_caller(ticket: &Ticket, peer: Peer) -> Caller {
-    let id = format!("ticket:{}", &ticket.secret_hash[..16]);
+/// the catalog), audited without a role, as `ticket:` and the first 16 hex digits of the
+/// ticket's hash (or `ticket:unknown` for an attempt with no ticket known).
+fn take_caller(ticket: Option<&Ticket>, peer: Peer) -> Caller {
+    let id = ticket.map(|t| format!("ticket:{}", &t.secret_hash[..16]));
     Caller {
         principal: Principal {
-            token_id: id.clone(),
+            subject: id.clone().unwrap_or_else(|| "ticket:unknown".into()),
+            token_id: id.unwrap_or_default(),
             role: Role::Researcher,
             centre: String::new(),
-            subject: id,
-        },
-        peer: Peer {
-            channel: Channel::Take,
-            addr: peer.addr,
-        },
-    }
-}
-
-/// The caller of a refused attempt (no ticket known).
-fn anonymous(peer: Peer) -> Caller {
-    Caller {
-        principal: Principal {
-            token_id: String::new(),
-            role: Role::Researcher,
-            centre: String::new(),
-            subject: "ticket:unknown".into(),
         },
         peer: Peer {
             channel: Channel::Take,
@@ -244,7 +229,7 @@ impl App {
                 .refuse_ticket(peer, "take_sign_in", TicketRefusal::Unknown)
                 .await;
         };
-        let caller = ticket_caller(&ticket, peer);
+        let caller = take_caller(Some(&ticket), peer);
         let mut audit = self.audit(&caller, "take_sign_in", format!("cohorts/{}", ticket.cohort_id));
         audit.child(&ticket.child_id);
         let result = self.take_sign_in_in(ticket, device_secret, &mut audit).await;
@@ -318,8 +303,8 @@ impl App {
             .to_datetime(jiff::Timestamp::now())
             .date()
             .to_string();
-        let caller = ticket_caller(
-            ticket,
+        let caller = take_caller(
+            Some(ticket),
             Peer {
                 channel: Channel::Take,
                 addr: None,
@@ -368,7 +353,7 @@ impl App {
             None => return self.refuse_ticket(peer, action, TicketRefusal::SignedOut).await,
         };
         let place = self.cohort_place(&ticket.cohort_id).await?;
-        let caller = ticket_caller(&ticket, peer);
+        let caller = take_caller(Some(&ticket), peer);
         Ok((ticket, caller, place))
     }
 
@@ -532,7 +517,7 @@ impl App {
         battery: &str,
         path: &str,
     ) -> Result<String, AppError> {
-        let (ticket, caller, place) = self.device_ticket(peer, device_secret, "take_start").await?;
+        let (ticket, caller, place) = self.device_ticket(peer, device_secret, "take_picture").await?;
         let centre = place.centre;
         let mut audit = self.audit_failures(&caller, "take_picture", format!("batteries/{battery}"));
         audit.centre(&centre);
@@ -645,7 +630,7 @@ impl App {
         device_secret: &str,
         subtest: &str,
     ) -> Result<TakeState, AppError> {
-        let (ticket, caller, place) = self.device_ticket(peer, device_secret, "take_picture").await?;
+        let (ticket, caller, place) = self.device_ticket(peer, device_secret, "take_start").await?;
         let centre = place.centre.clone();
         let mut audit = self.audit(&caller, "take_start", format!("cohorts/{}", ticket.cohort_id));
         audit.centre(&centre);
@@ -683,7 +668,7 @@ impl App {
         action: &'static str,
         refusal: TicketRefusal,
     ) -> Result<T, AppError> {
-        let caller = anonymous(peer.clone());
+        let caller = take_caller(None, peer.clone());
         let mut audit = self.audit(&caller, action, "tickets");
         audit.detail(refusal.reason());
         let limited = self.ticket_refusals.over_limit(peer.addr.map(|a| a.ip()));
@@ -697,7 +682,7 @@ impl App {
 }
 
 /// Items the screener gives at most: fixed forms in full, adaptive subtests to their maximum.
-fn planned(norms: &NormSet) -> usize {
+pub(crate) fn planned(norms: &NormSet) -> usize {
     norms
         .battery
         .subtests

@@ -46,6 +46,18 @@ impl std::fmt::Debug for IssuedTicket {
     }
 }
 
+impl IssuedTicket {
+    /// The child's name as a card shows it: given, then family name; empty without either.
+    pub fn name(&self) -> String {
+        [&self.given_name, &self.family_name]
+            .into_iter()
+            .flatten()
+            .map(Personal::as_str)
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
 /// A new random ticket, `XXXXX-XXXXX`.
 pub fn new_ticket() -> String {
     let mut bytes = [0u8; TICKET_CHARS];

@@ -8,7 +8,7 @@ use super::roster::{cohort_name, write_output};
 use crate::app::{Caller, IssuedTicket};
 use crate::error::CliError;
 use crate::store::Personal;
-use crate::tickets::{TicketCard, TicketSheet, ticket_sheets_pdf};
+use crate::tickets::{sheets, ticket_sheets_pdf, ticket_url};
 use qabilet_core::Lang;
 
 /// `qabilet tickets --help`.
@@ -62,12 +62,6 @@ pub struct TicketsArgs {
     lang: Option<String>,
 }
 
-/// The sign-in address of one ticket.
-pub(super) fn ticket_url(base: &str, ticket: &str) -> String {
-    let sep = if base.contains('?') { '&' } else { '?' };
-    format!("{base}{sep}ticket={ticket}")
-}
-
 /// Runs `qabilet tickets`.
 pub fn run(args: &TicketsArgs) -> Result<(), CliError> {
     if !(args.url.starts_with("http://") || args.url.starts_with("https://")) {
@@ -98,38 +92,15 @@ pub fn run(args: &TicketsArgs) -> Result<(), CliError> {
     })
 }
 
-/// One sheet per class, in the order the tickets come (by class, then roster line).
+/// The sheets as a PDF.
 fn tickets_pdf(cohort: &str, issued: &[IssuedTicket], base: &str, lang: Lang) -> Result<Vec<u8>, CliError> {
-    let mut sheets: Vec<TicketSheet> = Vec::new();
-    for t in issued {
-        if sheets.last().is_none_or(|s| s.class != t.class) {
-            sheets.push(TicketSheet {
-                cohort: cohort.to_owned(),
-                class: t.class.clone(),
-                cards: Vec::new(),
-            });
-        }
-        let name = [&t.given_name, &t.family_name]
-            .into_iter()
-            .flatten()
-            .map(Personal::as_str)
-            .collect::<Vec<_>>()
-            .join(" ");
-        if let Some(sheet) = sheets.last_mut() {
-            sheet.cards.push(TicketCard {
-                code: t.code.clone(),
-                name,
-                ticket: t.ticket.clone(),
-                url: ticket_url(base, &t.ticket),
-            });
-        }
-    }
-    if sheets.is_empty() {
+    if issued.is_empty() {
         return Err(CliError::Usage(
             "no tickets to print: every child of the cohort (or class) has signed in already".into(),
         ));
     }
-    ticket_sheets_pdf(&sheets, lang).map_err(|e| CliError::Usage(format!("tickets: {e}")))
+    ticket_sheets_pdf(&sheets(cohort, issued, base), lang)
+        .map_err(|e| CliError::Usage(format!("tickets: {e}")))
 }
 
 fn tickets_csv(issued: &[IssuedTicket], base: &str) -> Vec<u8> {

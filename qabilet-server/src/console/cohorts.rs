@@ -222,19 +222,12 @@ pub async fn act(
         "extend" => ProctorAction::Extend(EXTEND_MINUTES),
         _ => return (StatusCode::NOT_FOUND, "no such action").into_response(),
     };
-    let name = format!("cohorts/{id}");
-    if f.code.is_empty() && !q.class.is_empty() {
-        // "All" on a class's screen: every child of that class.
-        let progress = match s.app().cohort_progress(&s.caller, &name, &q.class).await {
-            Ok(p) => p,
-            Err(e) => return s.fail(e).into_response(),
-        };
-        for ch in &progress.children {
-            if let Err(e) = s.app().proctor(&s.caller, &name, &ch.member.code, action).await {
-                return s.fail(e).into_response();
-            }
-        }
-    } else if let Err(e) = s.app().proctor(&s.caller, &name, &f.code, action).await {
+    // A blank code is "all": every child of the screen's class (or of the cohort).
+    let done = s
+        .app()
+        .proctor(&s.caller, &format!("cohorts/{id}"), &q.class, &f.code, action)
+        .await;
+    if let Err(e) = done {
         return s.fail(e).into_response();
     }
     let query = serde_urlencoded::to_string([("class", q.class.as_str())]).unwrap_or_default();
@@ -321,26 +314,8 @@ pub async fn issue_tickets(
         })
         .unwrap_or("127.0.0.1");
     let base = format!("http://{host}/take");
-    let url = |ticket: &str| format!("{base}?ticket={ticket}");
     if f.format == "pdf" {
-        let mut sheets: Vec<crate::tickets::TicketSheet> = Vec::new();
-        for t in &issued {
-            if sheets.last().is_none_or(|sh| sh.class != t.class) {
-                sheets.push(crate::tickets::TicketSheet {
-                    cohort: cohort.name.clone(),
-                    class: t.class.clone(),
-                    cards: Vec::new(),
-                });
-            }
-            if let Some(sheet) = sheets.last_mut() {
-                sheet.cards.push(crate::tickets::TicketCard {
-                    code: t.code.clone(),
-                    name: name_of(t),
-                    ticket: t.ticket.clone(),
-                    url: url(&t.ticket),
-                });
-            }
-        }
+        let sheets = crate::tickets::sheets(&cohort.name, &issued, &base);
         return match crate::tickets::ticket_sheets_pdf(&sheets, s.lang) {
             Ok(pdf) => (
                 [
@@ -370,22 +345,13 @@ pub async fn issue_tickets(
             esc(&t.code),
             esc(&t.class),
             esc(&t.code),
-            esc(&name_of(t)),
+            esc(&t.name()),
             esc(&t.ticket),
-            qr_svg(&url(&t.ticket))
+            qr_svg(&crate::tickets::ticket_url(&base, &t.ticket))
         );
     }
     b.push_str("</div>");
     page(&ui, &te(&ui, "tickets-issue"), true, &b).into_response()
-}
-
-fn name_of(t: &crate::app::IssuedTicket) -> String {
-    [&t.given_name, &t.family_name]
-        .into_iter()
-        .flatten()
-        .map(|p| p.as_str())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// The QR code of `url` as an inline SVG (its dark modules as rectangles, with the quiet zone).

@@ -331,10 +331,7 @@ pub async fn state(
     let Some(secret) = device(&headers) else {
         return error_json(AppError::Ticket(TicketRefusal::SignedOut));
     };
-    match console.app.take_state(take_peer(peer), secret).await {
-        Ok(state) => json(StatusCode::OK, &state_json(&state)),
-        Err(e) => error_json(e),
-    }
+    state_or_error(console.app.take_state(take_peer(peer), secret).await)
 }
 
 /// The body of an answer.
@@ -347,6 +344,26 @@ pub struct Answer {
     choice: usize,
 }
 
+/// The device's secret and the JSON body of a POST of the page. (Bodies over
+/// [`MAX_ANSWER_BYTES`] are refused by the route, unread.)
+fn device_and_body<'h, T: serde::de::DeserializeOwned>(
+    headers: &'h HeaderMap,
+    body: &[u8],
+    field: &str,
+) -> Result<(&'h str, T), AppError> {
+    let secret = device(headers).ok_or(AppError::Ticket(TicketRefusal::SignedOut))?;
+    let parsed = serde_json::from_slice(body).map_err(|e| AppError::invalid(field, e.to_string()))?;
+    Ok((secret, parsed))
+}
+
+/// The page's answer to an operation: the state, or the error.
+fn state_or_error(result: Result<TakeState, AppError>) -> Response {
+    match result {
+        Ok(state) => json(StatusCode::OK, &state_json(&state)),
+        Err(e) => error_json(e),
+    }
+}
+
 /// POST /take/api/answer.
 pub async fn answer(
     State(console): State<Arc<Console>>,
@@ -354,31 +371,23 @@ pub async fn answer(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let Some(secret) = device(&headers) else {
-        return error_json(AppError::Ticket(TicketRefusal::SignedOut));
+    let (secret, answer) = match device_and_body::<Answer>(&headers, &body, "answer") {
+        Ok(parts) => parts,
+        Err(e) => return error_json(e),
     };
-    if body.len() > MAX_ANSWER_BYTES {
-        return error_json(AppError::invalid("answer", "too large"));
-    }
-    let answer: Answer = match serde_json::from_slice(&body) {
-        Ok(a) => a,
-        Err(e) => return error_json(AppError::invalid("answer", e.to_string())),
-    };
-    match console
-        .app
-        .take_answer(
-            take_peer(peer),
-            secret,
-            &answer.subtest,
-            &answer.item,
-            answer.choice,
-            &answer.request_id,
-        )
-        .await
-    {
-        Ok(state) => json(StatusCode::OK, &state_json(&state)),
-        Err(e) => error_json(e),
-    }
+    state_or_error(
+        console
+            .app
+            .take_answer(
+                take_peer(peer),
+                secret,
+                &answer.subtest,
+                &answer.item,
+                answer.choice,
+                &answer.request_id,
+            )
+            .await,
+    )
 }
 
 /// The body of a subtest's start.
@@ -395,24 +404,16 @@ pub async fn start(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let Some(secret) = device(&headers) else {
-        return error_json(AppError::Ticket(TicketRefusal::SignedOut));
+    let (secret, start) = match device_and_body::<Start>(&headers, &body, "start") {
+        Ok(parts) => parts,
+        Err(e) => return error_json(e),
     };
-    if body.len() > MAX_ANSWER_BYTES {
-        return error_json(AppError::invalid("start", "too large"));
-    }
-    let start: Start = match serde_json::from_slice(&body) {
-        Ok(s) => s,
-        Err(e) => return error_json(AppError::invalid("start", e.to_string())),
-    };
-    match console
-        .app
-        .take_start(take_peer(peer), secret, &start.subtest)
-        .await
-    {
-        Ok(state) => json(StatusCode::OK, &state_json(&state)),
-        Err(e) => error_json(e),
-    }
+    state_or_error(
+        console
+            .app
+            .take_start(take_peer(peer), secret, &start.subtest)
+            .await,
+    )
 }
 
 /// GET /take/content/{battery}/{*path}: a picture of the screener, for a signed-in device.

@@ -340,7 +340,7 @@ async fn import_row<C: Conn>(
 /// be allowed to read it).
 async fn iin_held<C: Conn>(c: &mut C, centre: &str, iin_hash: &str) -> Result<bool, StoreError> {
     Ok(
-        c.fetch_optional(Statement::new(sql::CHILD_CODE_BY_IIN).text(centre).text(iin_hash))
+        c.fetch_optional(Statement::new(sql::IIN_HELD).text(centre).text(iin_hash))
             .await
             .map_err(db("looking up an IIN hash"))?
             .is_some(),

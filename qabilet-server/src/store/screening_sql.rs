@@ -44,8 +44,8 @@ pub(crate) const COHORTS_PAGE: &str = concat!(
 /// A registered child by code, with what a roster row is compared with. Binds: centre, code.
 pub(crate) const ROSTER_CHILD_BY_CODE: &str = "SELECT id, owner, birth_date, sex, given_name, family_name, iin_hash \
      FROM children WHERE centre = $1 AND code = $2";
-/// The code of the child holding an IIN hash in a centre. Binds: centre, iin_hash.
-pub(crate) const CHILD_CODE_BY_IIN: &str = "SELECT code FROM children WHERE centre = $1 AND iin_hash = $2";
+/// Whether a child of a centre holds an IIN hash. Binds: centre, iin_hash.
+pub(crate) const IIN_HELD: &str = "SELECT 1 AS one FROM children WHERE centre = $1 AND iin_hash = $2";
 /// Registers a child from a roster (no request key). Binds: id, code, birth_date, sex,
 /// test_language, centre, owner, given_name, family_name, iin_hash, created_at.
 pub(crate) const INSERT_ROSTER_CHILD: &str = concat!(

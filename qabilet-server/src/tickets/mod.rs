@@ -59,6 +59,36 @@ pub struct TicketCard {
     pub url: String,
 }
 
+/// The sign-in address of `ticket` on the `/take` page at `base` (the address in its QR code).
+pub fn ticket_url(base: &str, ticket: &str) -> String {
+    let sep = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{sep}ticket={ticket}")
+}
+
+/// One sheet per class of the issued tickets (which come ordered by class), each card with
+/// the child's code, name, ticket and sign-in address at `base`.
+pub fn sheets(cohort: &str, issued: &[crate::app::IssuedTicket], base: &str) -> Vec<TicketSheet> {
+    let mut sheets: Vec<TicketSheet> = Vec::new();
+    for t in issued {
+        if sheets.last().is_none_or(|s| s.class != t.class) {
+            sheets.push(TicketSheet {
+                cohort: cohort.to_owned(),
+                class: t.class.clone(),
+                cards: Vec::new(),
+            });
+        }
+        if let Some(sheet) = sheets.last_mut() {
+            sheet.cards.push(TicketCard {
+                code: t.code.clone(),
+                name: t.name(),
+                ticket: t.ticket.clone(),
+                url: ticket_url(base, &t.ticket),
+            });
+        }
+    }
+    sheets
+}
+
 /// Ticket sheets that cannot be printed.
 #[derive(Debug, Error)]
 pub enum TicketPdfError {
