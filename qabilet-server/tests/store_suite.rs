@@ -14,7 +14,8 @@ use qabilet_server::store::screening::{
 use qabilet_server::store::{
     AuditEntry, AuditFilter, AuditOutcome, ChildFilter, Created, MAX_PAGE_SIZE, NewChild, NewConsoleSession,
     NewReportEdit, NewResponse, NewSession, NewToken, PageRequest, Personal, PostgresStore, RequestKey,
-    Response, Role, SessionFilter, SessionState, SqliteStore, StateChange, Store, StoreError, open_store,
+    Response, Role, SessionFilter, SessionState, SqliteStore, StateChange, Store, StoreError, TakeContext,
+    TakeSession, open_store,
 };
 
 const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
@@ -165,6 +166,7 @@ suite!(
     cohorts_are_created_once_per_key_and_listed,
     a_roster_is_imported_all_or_nothing,
     tickets_bind_one_device_and_one_session,
+    a_device_reads_its_ticket_and_session_together,
     subtest_clocks_start_once_and_extend,
 );
 
@@ -3305,6 +3307,85 @@ mod checks {
             "a ticket keeps its first session"
         );
         assert_eq!(store.cohort_tickets(&c.id).await.unwrap().len(), 2);
+    }
+
+    pub async fn a_device_reads_its_ticket_and_session_together(fx: Arc<Fixture>) {
+        let store = fx.open().await;
+        let c = store.create_cohort(cohort("A", None)).await.unwrap().record;
+        store
+            .import_roster(import(&c.id, vec![row(2, "K1", "2018-05-14", "2A", None)], false))
+            .await
+            .unwrap();
+        let child_id = store.roster(&c.id).await.unwrap()[0].child_id.clone();
+        let ticket = NewTicket {
+            secret_hash: "t1".into(),
+            child_id: child_id.clone(),
+            expires_at: i64::MAX,
+        };
+        store.issue_tickets(&c.id, vec![ticket]).await.unwrap();
+        assert!(
+            store.take_context("dev-1", "fm").await.unwrap().is_none(),
+            "no ticket bound yet"
+        );
+        store.claim_ticket("t1", "dev-1", 10).await.unwrap();
+        let signed_in = store.take_context("dev-1", "fm").await.unwrap().unwrap();
+        assert_eq!(signed_in.ticket.secret_hash, "t1");
+        assert!(signed_in.session.is_none(), "no session opened yet");
+
+        let s = store
+            .create_session(session(&child_id, "psy-aliya", None))
+            .await
+            .unwrap()
+            .record;
+        store.attach_ticket_session("t1", &s.id).await.unwrap();
+        for (n, subtest) in ["fm", "qs", "fm"].into_iter().enumerate() {
+            let new = NewResponse {
+                subtest: subtest.into(),
+                ..response(&s.id, n, Some(format!("r-{n}")))
+            };
+            append(store.as_ref(), new, None).await.unwrap();
+        }
+        store.start_clock(&s.id, "fm", 1_000).await.unwrap();
+        store.start_clock(&s.id, "qs", 2_000).await.unwrap();
+        store.set_session_state(pause(&s.id, None)).await.unwrap();
+        store.set_session_state(resume(&s.id, None)).await.unwrap();
+
+        let read = store.take_context("dev-1", "fm").await.unwrap().unwrap();
+        let session = read.session.clone().unwrap();
+        assert_eq!(session.subtest.session.id, s.id);
+        assert_eq!(session.subtest.child.id, child_id);
+        assert_eq!(session.subtest.last_seq, 3, "the whole log's last seq");
+        assert_eq!(
+            session
+                .subtest
+                .responses
+                .iter()
+                .map(|r| r.seq)
+                .collect::<Vec<_>>(),
+            [1, 3],
+            "only the subtest's responses"
+        );
+        assert!(
+            session
+                .subtest
+                .responses
+                .iter()
+                .all(|r| r.session_id == s.id && r.subtest == "fm")
+        );
+        assert_eq!(session.clocks.len(), 2);
+        assert_eq!(session.changes.len(), 2);
+        // The same as the piecewise reads.
+        let piecewise = TakeContext {
+            ticket: store.ticket_by_device("dev-1").await.unwrap().unwrap(),
+            session: Some(TakeSession {
+                subtest: store.subtest_context(&s.id, "fm").await.unwrap(),
+                clocks: store.clocks(&s.id).await.unwrap(),
+                changes: store.session_changes(&s.id).await.unwrap(),
+            }),
+        };
+        assert_eq!(read, piecewise);
+        let other = store.take_context("dev-1", "pf").await.unwrap().unwrap();
+        assert!(other.session.unwrap().subtest.responses.is_empty());
     }
 
     pub async fn subtest_clocks_start_once_and_extend(fx: Arc<Fixture>) {

@@ -20,6 +20,7 @@ use super::idempotency::request_key;
 use super::names::session_name;
 use super::{App, AppError, Caller};
 use crate::auth::policy::{self, Action};
+use crate::store::SubtestContext;
 use crate::store::{NewResponse, RequestKey, Session, SessionState, StoreError};
 
 /// Times a response is checked again after another request appended first, before the
@@ -119,6 +120,7 @@ impl App {
                 Grant::Policy,
                 session,
                 subtest,
+                None,
                 input,
                 request_id,
                 &mut audit,
@@ -127,7 +129,9 @@ impl App {
         self.finish(audit, result).await
     }
 
-    /// Records a response in a session `caller` may write to by `grant`.
+    /// Records a response in a session `caller` may write to by `grant`; `read` is the
+    /// session's context for the subtest when the caller has just read it (it is read here
+    /// otherwise, and again whenever the append finds it stale).
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn record_response_in(
         &self,
@@ -135,6 +139,7 @@ impl App {
         grant: Grant<'_>,
         session: &str,
         subtest: &str,
+        read: Option<SubtestContext>,
         input: ResponseInput,
         request_id: &str,
         audit: &mut Audit,
@@ -166,7 +171,10 @@ impl App {
 
         // Authorized before the session's lock is taken: nobody may queue on the lock of a
         // session it cannot write to.
-        let mut ctx = self.store.subtest_context(id, subtest).await?;
+        let mut ctx = match read {
+            Some(ctx) if ctx.session.id == id => ctx,
+            _ => self.store.subtest_context(id, subtest).await?,
+        };
         audit.child(&ctx.child.id);
         match grant {
             Grant::Policy => {

@@ -419,17 +419,27 @@ impl App {
         choice: usize,
         request_id: &str,
     ) -> Result<TakeState, AppError> {
-        let (ticket, caller, place) = self.device_ticket(peer, device_secret, "take_answer").await?;
+        // The ticket, the session's context for the subtest, its clocks and its pauses: read
+        // together, before anything else.
+        let device = device_hash(device_secret);
+        let Some(context) = self.store.take_context(&device, subtest).await? else {
+            return self
+                .refuse_ticket(peer, "take_answer", TicketRefusal::SignedOut)
+                .await;
+        };
+        let ticket = context.ticket;
+        let place = self.cohort_place(&ticket.cohort_id).await?;
+        let caller = take_caller(Some(&ticket), peer);
         let mut audit = self.audit(&caller, "take_answer", format!("cohorts/{}", ticket.cohort_id));
         audit.centre(&place.centre);
         let cohort_battery = place.battery;
         audit.child(&ticket.child_id);
         let result = async {
-            usable(&ticket, &device_hash(device_secret))?;
-            let session_id = ticket
-                .session_id
-                .as_deref()
-                .ok_or(AppError::Ticket(TicketRefusal::SignedOut))?;
+            usable(&ticket, &device)?;
+            let (session_id, session) = match (ticket.session_id.as_deref(), context.session) {
+                (Some(id), Some(session)) => (id, session),
+                _ => return Err(AppError::Ticket(TicketRefusal::SignedOut)),
+            };
             // The norms of the cohort's screener (the session is pinned to them: the append
             // below checks that).
             let norms = self.registry.get(&cohort_battery).cloned().ok_or_else(|| {
@@ -447,11 +457,11 @@ impl App {
                 .map_err(|e| AppError::invalid("choice", e.to_string()))?;
             // The subtest's clock: started by the page after the practice items (an answer
             // without it starts it), and an answer after it ran out is not taken.
-            let mut clocks = self.store.clocks(session_id).await?;
+            let mut clocks = session.clocks;
             if !clocks.iter().any(|c| c.subtest == subtest) {
                 clocks = self.store.start_clock(session_id, subtest, now_ms()).await?;
             }
-            let changes = self.store.session_changes(session_id).await?;
+            let changes = session.changes;
             if clock_state(&norms, index, &clocks, &changes, now_ms()) == ClockState::Out {
                 return Err(AppError::FailedPrecondition(format!(
                     "the time of subtest '{subtest}' is up"
@@ -464,6 +474,7 @@ impl App {
                     Grant::Ticket { session_id },
                     &name,
                     subtest,
+                    Some(session.subtest),
                     ResponseInput {
                         item: item.to_owned(),
                         score: u32::from(score),

@@ -67,7 +67,7 @@ pub use records::{
     NewSession, NewToken, ReportEdit, RequestKey, Response, Session, SessionChange, SessionFilter,
     StateChange, SubtestContext, Token,
 };
-pub use screening::ScreeningStore;
+pub use screening::{ScreeningStore, TakeContext, TakeSession};
 pub use sqlite::SqliteStore;
 pub use vocab::{AuditOutcome, Role, SessionState};
 
@@ -216,6 +216,29 @@ pub trait Store: ScreeningStore + Send + Sync {
             responses,
             last_seq,
         })
+    }
+
+    /// The ticket bound to the device whose secret hashes to `device_hash` and, if it has
+    /// opened a session, the session's context for `subtest`, its clocks and its state
+    /// changes; `None` when no ticket is bound to the device. SQLite reads it in one round
+    /// trip (statements sent together); this default reads it piecewise.
+    async fn take_context(
+        &self,
+        device_hash: &str,
+        subtest: &str,
+    ) -> Result<Option<TakeContext>, StoreError> {
+        let Some(ticket) = self.ticket_by_device(device_hash).await? else {
+            return Ok(None);
+        };
+        let session = match ticket.session_id.as_deref() {
+            None => None,
+            Some(id) => Some(TakeSession {
+                subtest: self.subtest_context(id, subtest).await?,
+                clocks: self.clocks(id).await?,
+                changes: self.session_changes(id).await?,
+            }),
+        };
+        Ok(Some(TakeContext { ticket, session }))
     }
 
     /// Appends an edit of a report item to the session's log of edits. Nothing is updated or

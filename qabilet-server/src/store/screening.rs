@@ -261,6 +261,28 @@ pub struct SubtestClock {
     pub extra_seconds: i64,
 }
 
+/// What a ticket holder's answer is checked against, read together: the device's ticket
+/// and, once the ticket has opened a session, that session's state for the subtest answered
+/// (see [`Store::take_context`](super::Store::take_context)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TakeContext {
+    /// The ticket bound to the device.
+    pub ticket: Ticket,
+    /// The session the ticket opened, if it has opened one.
+    pub session: Option<TakeSession>,
+}
+
+/// A screening session as an answer to one of its subtests needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TakeSession {
+    /// The session, its child and its responses to the subtest.
+    pub subtest: super::SubtestContext,
+    /// The session's subtest clocks.
+    pub clocks: Vec<SubtestClock>,
+    /// The session's pauses and resumptions, oldest first.
+    pub changes: Vec<super::SessionChange>,
+}
+
 /// Storage of cohorts, rosters and tickets (see the module docs).
 #[async_trait]
 pub trait ScreeningStore: Send + Sync {

@@ -31,7 +31,7 @@ fn cohort(r: &impl Get) -> Result<Cohort, StoreError> {
     })
 }
 
-fn ticket(r: &impl Get) -> Result<Ticket, StoreError> {
+pub(crate) fn ticket(r: &impl Get) -> Result<Ticket, StoreError> {
     Ok(Ticket {
         secret_hash: r.text("secret_hash")?,
         cohort_id: r.text("cohort_id")?,
@@ -485,14 +485,17 @@ pub(crate) async fn clocks<C: Conn>(c: &mut C, session_id: &str) -> Result<Vec<S
         .await
         .map_err(db("reading subtest clocks"))?
         .iter()
-        .map(|r| {
-            Ok(SubtestClock {
-                subtest: r.text("subtest")?,
-                started_at: r.int("started_at")?,
-                extra_seconds: r.int("extra_seconds")?,
-            })
-        })
+        .map(clock)
         .collect()
+}
+
+/// A subtest clock from its row.
+pub(crate) fn clock(r: &impl Get) -> Result<SubtestClock, StoreError> {
+    Ok(SubtestClock {
+        subtest: r.text("subtest")?,
+        started_at: r.int("started_at")?,
+        extra_seconds: r.int("extra_seconds")?,
+    })
 }
 
 pub(crate) async fn extend_clock<C: Conn>(

@@ -14,6 +14,7 @@ macro_rules! ticket_cols {
         "secret_hash, cohort_id, child_id, issued_at, expires_at, revoked_at, device_hash, session_id, claimed_at"
     };
 }
+pub(crate) use ticket_cols;
 
 /// The cohort stored under a key, with the key's fingerprint. Binds: token_id, request_id.
 pub(crate) const COHORT_BY_KEY: &str = concat!(

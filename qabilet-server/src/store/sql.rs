@@ -71,7 +71,7 @@ macro_rules! session_child_cols {
          c.notes AS c_notes, c.created_at AS c_created_at"
     };
 }
-pub(crate) use {audit_insert_cols, response_cols, session_child_cols};
+pub(crate) use {audit_insert_cols, response_cols, session_change_cols, session_child_cols};
 
 // Tokens.
 

@@ -42,12 +42,13 @@ use super::screening::{
     Cohort, CohortFilter, NewCohort, NewTicket, RosterImport, RosterMember, RosterOutcome, ScreeningStore,
     SubtestClock, Ticket,
 };
-use super::sql::{audit_insert_cols, response_cols, session_child_cols};
+use super::screening_sql::ticket_cols;
+use super::sql::{audit_insert_cols, response_cols, session_change_cols, session_child_cols};
 use super::{
     AuditEntry, AuditFilter, AuditRecord, Child, ChildFilter, ConsoleSession, Created, NewChild,
     NewConsoleSession, NewReportEdit, NewResponse, NewSession, NewToken, Page, PageRequest, ReportEdit,
-    Response, Session, SessionChange, SessionFilter, StateChange, Store, StoreError, SubtestContext, Token,
-    now_ms, ops, screening_ops,
+    Response, Session, SessionChange, SessionFilter, StateChange, Store, StoreError, SubtestContext,
+    TakeContext, TakeSession, Token, now_ms, ops, screening_ops,
 };
 
 /// How long a connection waits for the write lock held by another connection or process.
@@ -93,6 +94,32 @@ const SUBTEST_CONTEXT: &str = concat!(
     "SELECT seq, payload, token_id, request_id, fingerprint, recorded_at ",
     "FROM responses INDEXED BY responses_session_subtest ",
     "WHERE session_id = $1 AND subtest = $2 ORDER BY seq"
+);
+
+/// A device's ticket and its session's context for a subtest (binds: device hash, subtest):
+/// five statements sent together, each row tagged with its `part`. The ticket's session is
+/// found by a subquery in each statement, so a device with no ticket, or a ticket with no
+/// session, reads no more rows.
+const TAKE_CONTEXT: &str = concat!(
+    "SELECT 'ticket' AS part, ",
+    ticket_cols!(),
+    " FROM tickets WHERE device_hash = $1; ",
+    "SELECT 'session' AS part, ",
+    session_child_cols!(),
+    ", (SELECT COALESCE(MAX(seq), 0) FROM responses WHERE session_id = s.id) AS last_seq ",
+    "FROM sessions s JOIN children c ON c.id = s.child_id ",
+    "WHERE s.id = (SELECT session_id FROM tickets WHERE device_hash = $1); ",
+    "SELECT 'response' AS part, seq, payload, token_id, request_id, fingerprint, recorded_at ",
+    "FROM responses INDEXED BY responses_session_subtest ",
+    "WHERE session_id = (SELECT session_id FROM tickets WHERE device_hash = $1) AND subtest = $2 ",
+    "ORDER BY seq; ",
+    "SELECT 'clock' AS part, subtest, started_at, extra_seconds FROM subtest_clocks ",
+    "WHERE session_id = (SELECT session_id FROM tickets WHERE device_hash = $1) ",
+    "ORDER BY started_at, subtest; ",
+    "SELECT 'change' AS part, ",
+    session_change_cols!(),
+    " FROM session_changes WHERE session_id = (SELECT session_id FROM tickets WHERE device_hash = $1) ",
+    "ORDER BY id"
 );
 
 /// The session's row joined with its responses to the subtest (none: one row of NULLs; no
@@ -474,6 +501,56 @@ impl Store for SqliteStore {
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
         rows::subtest_context(first, responses)
+    }
+
+    async fn take_context(
+        &self,
+        device_hash: &str,
+        subtest: &str,
+    ) -> Result<Option<TakeContext>, StoreError> {
+        let rows = self
+            .read()
+            .await?
+            .fetch_all(Statement::new(TAKE_CONTEXT).text(device_hash).text(subtest))
+            .await
+            .map_err(db("reading a device's ticket and session"))?;
+        // Rows come in statement order: the session's row before its responses.
+        let mut ticket = None;
+        let mut session_child = None;
+        let mut responses = Vec::new();
+        let mut clocks = Vec::new();
+        let mut changes = Vec::new();
+        for row in &rows {
+            match row.text("part")?.as_str() {
+                "ticket" => ticket = Some(screening_ops::ticket(row)?),
+                "session" => session_child = Some((row, row.text("id")?)),
+                "response" => responses.push(Response {
+                    session_id: session_child
+                        .as_ref()
+                        .map(|(_, id)| id.clone())
+                        .unwrap_or_default(),
+                    seq: row.int("seq")?,
+                    subtest: subtest.to_owned(),
+                    payload: row.text("payload")?,
+                    request: rows::request_key(row)?,
+                    recorded_at: row.int("recorded_at")?,
+                }),
+                "clock" => clocks.push(screening_ops::clock(row)?),
+                _ => changes.push(rows::session_change(row)?),
+            }
+        }
+        let Some(ticket) = ticket else {
+            return Ok(None);
+        };
+        let session = match session_child {
+            None => None,
+            Some((first, _)) => Some(TakeSession {
+                subtest: rows::subtest_context(first, responses)?,
+                clocks,
+                changes,
+            }),
+        };
+        Ok(Some(TakeContext { ticket, session }))
     }
 
     async fn append_report_edit(&self, new: NewReportEdit) -> Result<Created<ReportEdit>, StoreError> {
