@@ -52,6 +52,7 @@ mod screening_ops;
 mod screening_sql;
 mod sql;
 pub mod sqlite;
+mod sqlite_group;
 mod vocab;
 
 pub use audit::{AuditEntry, AuditFilter, AuditRecord};

@@ -604,8 +604,15 @@ pub(crate) async fn append_refusal<C: Conn>(
         .await
         .map_err(db("reading why a response was not appended"))?;
     let row = returned(row, "reading why a response was not appended")?;
+    append_refused(&row, new)
+}
+
+/// What a row of [`sql::APPEND_REFUSAL`] says about `new`, which inserted nothing: the
+/// response stored under its key (a retry), or why it was refused.
+pub(crate) fn append_refused(row: &impl Get, new: &NewResponse) -> Result<Created<Response>, StoreError> {
+    let key = new.request.as_ref();
     if row.opt_int("seq")?.is_some() {
-        let stored = rows::response(&row)?;
+        let stored = rows::response(row)?;
         let fingerprint = |k: Option<&RequestKey>| k.map(|k| k.fingerprint.clone());
         if fingerprint(stored.request.as_ref()) != fingerprint(key) {
             return Err(StoreError::RequestReused { what: "response" });

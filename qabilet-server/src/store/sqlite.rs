@@ -19,10 +19,11 @@
 //! the commit containing it has returned; if that commit fails, or an error leaves the
 //! transaction unusable, every append of the group fails and none is stored. Other writes
 //! keep their own transactions on the same writer connection, between groups; another
-//! process (or another store) on the same file takes the write lock between groups too.
+//! process (or another store) on the same file takes the write lock between groups too. The
+//! group commit is `sqlite_group.rs`.
 //!
 //! Every other operation is the shared one of `ops.rs`, run on the writer connection (writes)
-//! or a reader (reads); only the group commit and the two-statement reads are written here.
+//! or a reader (reads); only the multi-statement reads are written here.
 
 use std::time::Duration;
 
@@ -43,43 +44,21 @@ use super::screening::{
     SubtestClock, Ticket,
 };
 use super::screening_sql::ticket_cols;
-use super::sql::{audit_insert_cols, response_cols, session_change_cols, session_child_cols};
+use super::sql::{session_change_cols, session_child_cols};
+use super::sqlite_group as group_commit;
 use super::{
     AuditEntry, AuditFilter, AuditRecord, Child, ChildFilter, ConsoleSession, Created, NewChild,
     NewConsoleSession, NewReportEdit, NewResponse, NewSession, NewToken, Page, PageRequest, ReportEdit,
     Response, Session, SessionChange, SessionFilter, StateChange, Store, StoreError, SubtestContext,
-    TakeContext, TakeSession, Token, now_ms, ops, screening_ops,
+    TakeContext, TakeSession, Token, ops, screening_ops,
 };
 
 /// How long a connection waits for the write lock held by another connection or process.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Most appends committed together in one transaction.
-pub const MAX_APPEND_BATCH: usize = 256;
+pub use super::sqlite_group::MAX_APPEND_BATCH;
 
 impl_conn!(SqliteConnection, Sqlite, SqliteRow, row_locks = false);
-
-/// One append inside the group's transaction, in one round trip to the connection's worker
-/// thread: a savepoint; the response, inserted as `after_seq + 1` only if the session is
-/// active, its log still ends at `after_seq` and the key is unused; its audit entry, inserted
-/// only if the response was; the savepoint released. Binds: session_id, after_seq, subtest,
-/// payload, token_id, request_id, fingerprint, recorded_at, then the audit entry (`at` and
-/// its fields, all NULL without one).
-const APPEND: &str = concat!(
-    "SAVEPOINT append; ",
-    "INSERT INTO responses (",
-    response_cols!(),
-    ") SELECT $1, $2 + 1, $3, $4, $5, $6, $7, $8 FROM sessions ",
-    "WHERE id = $1 AND state = 'active' ",
-    "AND (SELECT COALESCE(MAX(seq), 0) FROM responses WHERE session_id = $1) = $2 ",
-    "ON CONFLICT (token_id, request_id) DO NOTHING RETURNING seq; ",
-    // changes(): rows inserted by the statement just before (1, or 0 when refused).
-    "INSERT INTO audit_log (",
-    audit_insert_cols!(),
-    ") SELECT $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19 ",
-    "WHERE $9 IS NOT NULL AND changes() = 1; ",
-    "RELEASE append"
-);
 
 /// Two statements, one round trip to the reader's worker thread: the session with its child
 /// and the last seq of its log (one row, or none), then its responses to the subtest. (Not
@@ -138,15 +117,7 @@ pub struct SqliteStore {
     /// Several connections for reads (the same pool as `writer` for an in-memory database).
     reader: SqlitePool,
     /// The queue of the group-commit task that appends responses (on `writer`).
-    appends: mpsc::Sender<AppendJob>,
-}
-
-/// One queued append and where its outcome goes.
-#[derive(Debug)]
-struct AppendJob {
-    new: NewResponse,
-    audit: Option<AuditEntry>,
-    reply: oneshot::Sender<Result<Created<Response>, StoreError>>,
+    appends: mpsc::Sender<group_commit::AppendJob>,
 }
 
 impl SqliteStore {
@@ -206,7 +177,7 @@ impl SqliteStore {
         };
         // The task ends when the last clone of the store (the last sender) is dropped.
         let (appends, queue) = mpsc::channel(4 * MAX_APPEND_BATCH);
-        tokio::spawn(append_writer(writer.clone(), queue));
+        tokio::spawn(group_commit::append_writer(writer.clone(), queue));
         tracing::info!(in_memory, "SQLite store opened");
         Ok(SqliteStore {
             writer,
@@ -232,109 +203,6 @@ impl SqliteStore {
             .await
             .map_err(db("beginning write transaction"))
     }
-}
-
-/// The group-commit task: appends whatever is queued in one transaction, then answers.
-async fn append_writer(writer: SqlitePool, mut queue: mpsc::Receiver<AppendJob>) {
-    let mut jobs = Vec::with_capacity(MAX_APPEND_BATCH);
-    while queue.recv_many(&mut jobs, MAX_APPEND_BATCH).await > 0 {
-        let outcomes = append_batch(&writer, &jobs).await;
-        for (job, outcome) in jobs.drain(..).zip(outcomes) {
-            // A caller that gave up (its request was cancelled) no longer listens; what was
-            // committed stays committed, and a retry with its request key finds it.
-            let _ = job.reply.send(outcome);
-        }
-    }
-}
-
-/// Why one append of a group did not succeed.
-enum AppendFailure {
-    /// Refused before writing anything (a key used for another request, no such session,
-    /// a session that is not active, a stale `after_seq`).
-    Refused(StoreError),
-    /// A write failed: what it wrote must be rolled back to the savepoint.
-    Write(StoreError),
-    /// Reading failed: the transaction may be unusable, the whole group fails.
-    Group(StoreError),
-}
-
-/// Runs `jobs` in one write transaction; one outcome per job, in order. Each is `Ok` only if
-/// the transaction committed.
-async fn append_batch(writer: &SqlitePool, jobs: &[AppendJob]) -> Vec<Result<Created<Response>, StoreError>> {
-    let all_failed = |e: StoreError| jobs.iter().map(|_| Err(e.clone())).collect();
-    let mut tx = match writer.begin_with("BEGIN IMMEDIATE").await {
-        Ok(tx) => tx,
-        Err(e) => return all_failed(StoreError::backend("beginning write transaction", e)),
-    };
-    let mut outcomes = Vec::with_capacity(jobs.len());
-    for job in jobs {
-        match append_one(&mut tx, &job.new, job.audit.as_ref()).await {
-            Ok(created) => outcomes.push(Ok(created)),
-            Err(AppendFailure::Refused(e)) => outcomes.push(Err(e)),
-            Err(AppendFailure::Group(e)) => return all_failed(e),
-            Err(AppendFailure::Write(e)) => {
-                // Undo this append's writes only. If even that fails (SQLite may have rolled
-                // the whole transaction back, e.g. on a full disk), give up on the group:
-                // dropping `tx` rolls back whatever is left, and nothing is acknowledged.
-                let undone = sqlx::raw_sql("ROLLBACK TO append; RELEASE append")
-                    .execute(&mut *tx)
-                    .await;
-                if undone.is_err() {
-                    return all_failed(e);
-                }
-                outcomes.push(Err(e));
-            }
-        }
-    }
-    match tx.commit().await {
-        Ok(()) => outcomes,
-        Err(e) => all_failed(StoreError::backend("committing responses", e)),
-    }
-}
-
-/// One append inside the group's transaction (see [`Store::append_response`]): the common
-/// case — an active session, an unchanged log, a new key — is the one round trip of
-/// [`APPEND`]; when nothing was inserted, the shared refusal read finds out why.
-async fn append_one(
-    conn: &mut SqliteConnection,
-    new: &NewResponse,
-    audit: Option<&AuditEntry>,
-) -> Result<Created<Response>, AppendFailure> {
-    let recorded_at = now_ms();
-    let key = new.request.as_ref();
-    let append = Statement::new(APPEND)
-        .text(&new.session_id)
-        .int(new.after_seq)
-        .text(&new.subtest)
-        .text(&new.payload)
-        .opt_text(key.map(|k| k.token_id.as_str()))
-        .opt_text(key.map(|k| k.request_id.as_str()))
-        .opt_text(key.map(|k| k.fingerprint.as_str()))
-        .int(recorded_at);
-    // `fetch_all`, not `fetch_optional`: every statement of the script must run.
-    let inserted = conn
-        .fetch_all(ops::with_audit(append, recorded_at, audit))
-        .await
-        .map_err(|e| AppendFailure::Write(StoreError::backend("appending response", e)))?;
-    if let Some(row) = inserted.first() {
-        // Only the new seq comes back; the rest is what was bound.
-        let seq = row.int("seq").map_err(AppendFailure::Group)?;
-        return Ok(Created {
-            record: Response {
-                session_id: new.session_id.clone(),
-                seq,
-                subtest: new.subtest.clone(),
-                payload: new.payload.clone(),
-                request: new.request.clone(),
-                recorded_at,
-            },
-            existed: false,
-        });
-    }
-    ops::append_refusal(conn, new).await.map_err(|e| match e {
-        StoreError::Backend(_) => AppendFailure::Group(e),
-        refused => AppendFailure::Refused(refused),
-    })
 }
 
 #[async_trait]
@@ -433,7 +301,7 @@ impl Store for SqliteStore {
         let stopped = || StoreError::Backend("the SQLite append writer has stopped".into());
         let (reply, outcome) = oneshot::channel();
         self.appends
-            .send(AppendJob { new, audit, reply })
+            .send(group_commit::AppendJob { new, audit, reply })
             .await
             .map_err(|_| stopped())?;
         outcome.await.map_err(|_| stopped())?
