@@ -165,9 +165,13 @@ impl SqliteStore {
         let reader = if in_memory {
             writer.clone()
         } else {
+            // A reader is held from its query until the task that asked is polled again to
+            // take the rows; under load that task waits its turn among many, so reads need
+            // many more connections than cores (each is a sleeping thread while idle).
             let readers = std::thread::available_parallelism()
                 .map_or(4, |n| n.get())
-                .clamp(2, 8) as u32;
+                .saturating_mul(8)
+                .clamp(16, 64) as u32;
             SqlitePoolOptions::new()
                 .max_connections(readers)
                 .test_before_acquire(false)
@@ -177,7 +181,7 @@ impl SqliteStore {
         };
         // The task ends when the last clone of the store (the last sender) is dropped.
         let (appends, queue) = mpsc::channel(4 * MAX_APPEND_BATCH);
-        tokio::spawn(group_commit::append_writer(writer.clone(), queue));
+        group_commit::spawn_append_writer(writer.clone(), queue)?;
         tracing::info!(in_memory, "SQLite store opened");
         Ok(SqliteStore {
             writer,

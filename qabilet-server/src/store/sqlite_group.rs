@@ -47,8 +47,27 @@ pub(super) struct AppendJob {
     pub(super) reply: oneshot::Sender<Result<Created<Response>, StoreError>>,
 }
 
+/// Starts the group-commit task on a thread of its own (a single-threaded runtime): between
+/// its round trips to the writer connection it is polled at once, not after every request
+/// queued on the server's runtime, so a group's transaction stays short under load. The
+/// thread ends when the queue's last sender is dropped.
+pub(super) fn spawn_append_writer(
+    writer: SqlitePool,
+    queue: mpsc::Receiver<AppendJob>,
+) -> Result<(), StoreError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| StoreError::backend("starting the SQLite append writer", e))?;
+    std::thread::Builder::new()
+        .name("sqlite-appends".into())
+        .spawn(move || runtime.block_on(append_writer(writer, queue)))
+        .map_err(|e| StoreError::backend("starting the SQLite append writer", e))?;
+    Ok(())
+}
+
 /// The group-commit task: appends whatever is queued in one transaction, then answers.
-pub(super) async fn append_writer(writer: SqlitePool, mut queue: mpsc::Receiver<AppendJob>) {
+async fn append_writer(writer: SqlitePool, mut queue: mpsc::Receiver<AppendJob>) {
     let mut jobs = Vec::with_capacity(MAX_APPEND_BATCH);
     while queue.recv_many(&mut jobs, MAX_APPEND_BATCH).await > 0 {
         let outcomes = append_batch(&writer, &jobs).await;
