@@ -340,6 +340,7 @@ impl App {
             let Some(session_id) = tickets.get(&m.child_id).and_then(|t| t.session_id.clone()) else {
                 continue;
             };
+            self.take_contexts.forget_session(&session_id);
             if let ProctorAction::Extend(minutes) = action {
                 let session = self.store.get_session(&session_id).await?;
                 let position = self.screener_position(session).await?;

@@ -45,6 +45,7 @@ mod scoring;
 mod screener_clock;
 mod sessions;
 mod take;
+mod take_contexts;
 mod tickets;
 mod tokens;
 
@@ -94,6 +95,8 @@ pub struct App {
     ticket_refusals: take::TicketRefusals,
     /// The centre and screener of each cohort a ticket holder has used.
     cohort_places: take::CohortPlaces,
+    /// The contexts of children answering, kept between their answers.
+    take_contexts: take_contexts::TakeContexts,
     /// One lock per session, so that two responses to one session in this process are
     /// checked and appended one after the other (across processes the store's
     /// expected-sequence check decides).
@@ -143,6 +146,7 @@ impl App {
             refusals: authentication::Refusals::default(),
             ticket_refusals: take::TicketRefusals::default(),
             cohort_places: take::CohortPlaces::default(),
+            take_contexts: take_contexts::TakeContexts::default(),
             session_locks: Mutex::new(HashMap::new()),
         }
     }

@@ -42,6 +42,9 @@ pub struct SubtestView {
     pub state: SubtestState,
     /// How many responses the session's whole log holds.
     pub log_len: i64,
+    /// The subtest's context as this call's append left it (none when nothing was
+    /// appended, or for a researcher).
+    pub(crate) appended: Option<SubtestContext>,
 }
 
 /// What lets a caller write to a session: the policy (a token's role, centre and subject),
@@ -234,8 +237,16 @@ impl App {
             match appended {
                 Ok(created) if !created.existed => {
                     audit.written();
-                    let len = ctx.last_seq + 1;
-                    return Ok(self.subtest_view(caller, ctx.session, norms, index, admin.state(), len));
+                    let len = created.record.seq;
+                    let mut after = ctx;
+                    after.last_seq = created.record.seq;
+                    after.responses.push(created.record);
+                    let mut view =
+                        self.subtest_view(caller, after.session.clone(), norms, index, admin.state(), len);
+                    if !App::deidentified(caller) {
+                        view.appended = Some(after);
+                    }
+                    return Ok(view);
                 }
                 Ok(_) => {
                     // Stored meanwhile under this key (a retry racing its original): nothing
@@ -296,6 +307,7 @@ impl App {
             index,
             state,
             log_len,
+            appended: None,
         }
     }
 

@@ -246,6 +246,7 @@ impl App {
                 .await?;
             let (from, to) = transition.states();
             let request = request_key(caller, rid, "change_session_state", &[&session.id, to.as_str()]);
+            self.take_contexts.forget_session(&session.id);
             let changed = self
                 .store
                 .set_session_state(StateChange {

@@ -31,7 +31,9 @@ use super::tickets::{normalise_ticket, ticket_hash};
 use super::{App, AppError, Caller, Channel, Peer};
 use crate::auth::Principal;
 use crate::store::screening::{Cohort, Ticket};
-use crate::store::{Child, NewSession, Role, Session, SessionState, StateChange, now_ms};
+use crate::store::{
+    Child, NewSession, Role, Session, SessionState, StateChange, TakeContext, TakeSession, now_ms,
+};
 
 /// Why a ticket does not sign in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -419,13 +421,21 @@ impl App {
         choice: usize,
         request_id: &str,
     ) -> Result<TakeState, AppError> {
-        // The ticket, the session's context for the subtest, its clocks and its pauses: read
-        // together, before anything else.
+        // The ticket, the session's context for the subtest, its clocks and its pauses: as the
+        // device's last answer left them (see `take_contexts`), or read together.
         let device = device_hash(device_secret);
-        let Some(context) = self.store.take_context(&device, subtest).await? else {
-            return self
-                .refuse_ticket(peer, "take_answer", TicketRefusal::SignedOut)
-                .await;
+        let kept = self.take_contexts.take(&device, subtest);
+        let was_kept = kept.is_some();
+        let context = match kept {
+            Some(context) => context,
+            None => match self.store.take_context(&device, subtest).await? {
+                Some(context) => context,
+                None => {
+                    return self
+                        .refuse_ticket(peer, "take_answer", TicketRefusal::SignedOut)
+                        .await;
+                }
+            },
         };
         let ticket = context.ticket;
         let place = self.cohort_place(&ticket.cohort_id).await?;
@@ -456,25 +466,37 @@ impl App {
                 .score(choice)
                 .map_err(|e| AppError::invalid("choice", e.to_string()))?;
             // The subtest's clock: started by the page after the practice items (an answer
-            // without it starts it), and an answer after it ran out is not taken.
-            let mut clocks = session.clocks;
+            // without it starts it), and an answer after it ran out is not taken (a kept
+            // context may not know of an extension given elsewhere: read again first).
+            let TakeSession {
+                subtest: mut log,
+                mut clocks,
+                mut changes,
+            } = session;
             if !clocks.iter().any(|c| c.subtest == subtest) {
                 clocks = self.store.start_clock(session_id, subtest, now_ms()).await?;
             }
-            let changes = session.changes;
+            if was_kept
+                && clock_state(&norms, index, &clocks, &changes, now_ms()) == ClockState::Out
+                && let Some(TakeContext {
+                    session: Some(fresh), ..
+                }) = self.store.take_context(&device, subtest).await?
+            {
+                (log, clocks, changes) = (fresh.subtest, fresh.clocks, fresh.changes);
+            }
             if clock_state(&norms, index, &clocks, &changes, now_ms()) == ClockState::Out {
                 return Err(AppError::FailedPrecondition(format!(
                     "the time of subtest '{subtest}' is up"
                 )));
             }
             let name = format!("sessions/{session_id}");
-            let view = self
+            let mut view = self
                 .record_response_in(
                     &caller,
                     Grant::Ticket { session_id },
                     &name,
                     subtest,
-                    Some(session.subtest),
+                    Some(log),
                     ResponseInput {
                         item: item.to_owned(),
                         score: u32::from(score),
@@ -493,6 +515,21 @@ impl App {
                 && view.session.state == SessionState::Active
                 && let Some(next) = view.state.next_item.as_deref().and_then(|id| content.item(id))
             {
+                if let Some(log) = view.appended.take() {
+                    let session = TakeSession {
+                        subtest: log,
+                        clocks,
+                        changes,
+                    };
+                    self.take_contexts.keep(
+                        &device,
+                        subtest,
+                        TakeContext {
+                            ticket: ticket.clone(),
+                            session: Some(session),
+                        },
+                    );
+                }
                 return Ok(TakeState {
                     step: TakeStep::Item {
                         index,
@@ -559,6 +596,7 @@ impl App {
     async fn take_state_of(&self, session: Session) -> Result<TakeState, AppError> {
         let state = self.screener_position(session).await?;
         if matches!(state.step, TakeStep::Done) && state.session.state == SessionState::Active {
+            self.take_contexts.forget_session(&state.session.id);
             self.store
                 .set_session_state(StateChange {
                     session_id: state.session.id.clone(),
@@ -657,6 +695,7 @@ impl App {
                 .await?;
             match &state.step {
                 TakeStep::Item { index, .. } if state.norms.battery.subtests[*index].id == subtest => {
+                    self.take_contexts.forget_session(session_id);
                     self.store.start_clock(session_id, subtest, now_ms()).await?;
                     self.take_state_of(self.store.get_session(session_id).await?)
                         .await
