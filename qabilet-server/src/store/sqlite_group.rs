@@ -2,7 +2,8 @@
 //! whatever appends are queued, runs them in one `BEGIN IMMEDIATE … COMMIT` and only then
 //! answers each caller. The group goes to the writer connection's worker thread in a few
 //! chunks, each one script and one round trip, so a group of any size costs a handful of
-//! hand-offs to that thread rather than one per append.
+//! hand-offs to that thread rather than one per append. Clock starts of screening subtests
+//! queue there too and are committed together, just before the appends taken with them.
 
 use std::sync::LazyLock;
 
@@ -11,6 +12,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::conn::{Conn, Statement};
 use super::rows::Get;
+use super::screening_sql::START_CLOCK;
 use super::sql::{audit_insert_cols, response_cols};
 use super::{AuditEntry, Created, NewResponse, Response, StoreError, now_ms, ops};
 
@@ -53,7 +55,7 @@ pub(super) struct AppendJob {
 /// thread ends when the queue's last sender is dropped.
 pub(super) fn spawn_append_writer(
     writer: SqlitePool,
-    queue: mpsc::Receiver<AppendJob>,
+    queue: mpsc::Receiver<GroupJob>,
 ) -> Result<(), StoreError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -66,17 +68,80 @@ pub(super) fn spawn_append_writer(
     Ok(())
 }
 
-/// The group-commit task: appends whatever is queued in one transaction, then answers.
-async fn append_writer(writer: SqlitePool, mut queue: mpsc::Receiver<AppendJob>) {
+/// A write the group-commit task makes.
+#[derive(Debug)]
+pub(super) enum GroupJob {
+    /// A response.
+    Append(AppendJob),
+    /// A subtest's clock started (the first answer of a subtest the page did not start).
+    StartClock(ClockJob),
+}
+
+/// A clock start and where its outcome goes.
+#[derive(Debug)]
+pub(super) struct ClockJob {
+    pub(super) session_id: String,
+    pub(super) subtest: String,
+    pub(super) at: i64,
+    pub(super) reply: oneshot::Sender<Result<(), StoreError>>,
+}
+
+/// The group-commit task: whatever is queued, in at most two transactions (the clock starts,
+/// then the appends), then answers.
+async fn append_writer(writer: SqlitePool, mut queue: mpsc::Receiver<GroupJob>) {
+    let mut queued = Vec::with_capacity(MAX_APPEND_BATCH);
     let mut jobs = Vec::with_capacity(MAX_APPEND_BATCH);
-    while queue.recv_many(&mut jobs, MAX_APPEND_BATCH).await > 0 {
+    let mut clocks = Vec::new();
+    while queue.recv_many(&mut queued, MAX_APPEND_BATCH).await > 0 {
+        for job in queued.drain(..) {
+            match job {
+                GroupJob::Append(a) => jobs.push(a),
+                GroupJob::StartClock(c) => clocks.push(c),
+            }
+        }
+        if !clocks.is_empty() {
+            let outcome = start_clocks(&writer, &clocks).await;
+            for job in clocks.drain(..) {
+                let _ = job.reply.send(outcome.clone());
+            }
+        }
+        if jobs.is_empty() {
+            continue;
+        }
+        let started = std::time::Instant::now();
         let outcomes = append_batch(&writer, &jobs).await;
+        tracing::debug!(
+            appends = jobs.len(),
+            micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+            "group committed"
+        );
         for (job, outcome) in jobs.drain(..).zip(outcomes) {
             // A caller that gave up (its request was cancelled) no longer listens; what was
             // committed stays committed, and a retry with its request key finds it.
             let _ = job.reply.send(outcome);
         }
     }
+}
+
+/// Starts the clocks in one transaction (a clock already started keeps its start).
+async fn start_clocks(writer: &SqlitePool, clocks: &[ClockJob]) -> Result<(), StoreError> {
+    let mut tx = writer
+        .begin_with("BEGIN IMMEDIATE")
+        .await
+        .map_err(|e| StoreError::backend("beginning write transaction", e))?;
+    for clock in clocks {
+        tx.execute(
+            Statement::new(START_CLOCK)
+                .text(&clock.session_id)
+                .text(&clock.subtest)
+                .int(clock.at),
+        )
+        .await
+        .map_err(|e| StoreError::backend("starting a subtest clock", e))?;
+    }
+    tx.commit()
+        .await
+        .map_err(|e| StoreError::backend("committing subtest clocks", e))
 }
 
 /// Why one append of a group did not succeed.
