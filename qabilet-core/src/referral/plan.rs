@@ -10,8 +10,8 @@
 //! Two stages measure the same Z with independent errors and refer when both pass
 //! (conjunctive): overall_referred_rate = ∫ φ·g₁·g₂ over the whole line and the overall joint
 //! = ∫_a^∞ φ·g₁·g₂. Stage-2 figures alone are those of stage 2 given to everyone. A
-//! quadrature's joint is capped at its referral rate (it cannot exceed it; the cap only
-//! absorbs rounding). ppv is `None` when the referral rate is 0 (no one referred, or a rate
+//! quadrature's rates are kept within [0, 1] and its joint at or below the referral rate (the
+//! caps only absorb rounding). ppv is `None` when the referral rate is 0 (no one referred, or a rate
 //! below the smallest f64): there is no one to be right about.
 
 use serde::Serialize;
@@ -169,6 +169,7 @@ fn stage_figures(stage: &Stage, a: f64, above_rate: f64) -> Figures {
 }
 
 fn ratios(referred_rate: f64, joint: f64, above_rate: f64) -> Figures {
+    let referred_rate = referred_rate.clamp(0.0, 1.0);
     let joint = joint.clamp(0.0, referred_rate.min(above_rate));
     Figures {
         referred_rate,
