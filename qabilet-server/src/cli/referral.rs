@@ -261,8 +261,9 @@ fn text(plan: &Plan, f: &PlanFigures) -> String {
     let last = f.overall.unwrap_or(f.stage1);
     let found = f.above_rate * last.sensitivity * 1000.0;
     out.push_str(&format!(
-        "\nPer 1,000 children: {:.1} referred, {found:.1} of them truly above {above}; {:.1} of the {:.1} \
+        "\nPer 1,000 children{}: {:.1} referred, {found:.1} of them truly above {above}; {:.1} of the {:.1} \
          truly above {above} are not referred.\n",
+        if f.overall.is_some() { ", both stages" } else { "" },
         last.referred_rate * 1000.0,
         f.above_rate * 1000.0 - found,
         f.above_rate * 1000.0,
