@@ -199,3 +199,16 @@ fn seats_with_a_tie_across_the_last_seat() {
     assert_eq!((kk.children, kk.passing), (3, 1));
     assert!(p.subgroups["ru"].expected_missed > 0.0);
 }
+
+#[test]
+fn a_narrow_rise_just_below_the_edge_of_the_domain_is_seen() {
+    // r = 0.999999 under upper95 at 160, above 160: the pass probability rises over about
+    // 0.001 SD, 0.002 SD below a = 4; Owen's T (scipy) and 30-digit mpmath agree on
+    // 0.99995950253682 (a 20-point rule over [4, 8] alone would miss the dip and give 1).
+    let f = plan(Rule::Upper95, 0.999999, 160.0, 160.0, None).figures();
+    assert!(
+        (f.stage1.sensitivity - 0.999_959_502_536_818).abs() < 1e-12,
+        "{}",
+        f.stage1.sensitivity
+    );
+}

@@ -49,9 +49,19 @@ impl Stage {
         move |z| normal::cdf((loading * z - y) / error)
     }
 
-    /// The latent score at which the pass probability is ½ (a quadrature break point).
-    fn midpoint(&self, y: f64) -> f64 {
-        y / self.reliability.get().sqrt()
+    /// Quadrature break points: the latent score m = y/√r at which the pass probability is ½,
+    /// and m ± k·w for k = 1, 2, 4, 8, 16, w = √((1 − r)/r) being the width of g's rise, so
+    /// that no panel next to the rise is much wider than its distance from it (at r near 1
+    /// the rise is narrower than a 20-point rule on a unit panel can see).
+    fn breaks(&self, y: f64) -> [f64; 11] {
+        let r = self.reliability.get();
+        let (m, w) = (y / r.sqrt(), ((1.0 - r) / r).sqrt());
+        let mut points = [m; 11];
+        for (i, k) in [1.0, 2.0, 4.0, 8.0, 16.0].into_iter().enumerate() {
+            points[2 * i + 1] = m - k * w;
+            points[2 * i + 2] = m + k * w;
+        }
+        points
     }
 }
 
@@ -131,7 +141,9 @@ impl Plan {
     /// let plan = Plan::new(Rule::Observed, 0.9, 130.0, 130.0, None).unwrap();
     /// let f = plan.figures();
     /// assert!((f.stage1.referred_rate - 0.022750131948179195).abs() < 1e-15);
-    /// assert!(f.stage1.sensitivity > 0.6 && f.stage1.sensitivity < 0.7);
+    /// // Cut and "truly above" both at 130: as many referred as able, so sensitivity = PPV.
+    /// assert!((f.stage1.sensitivity - 0.7006026324900341).abs() < 1e-12);
+    /// assert!((f.stage1.ppv.unwrap() - f.stage1.sensitivity).abs() < 1e-12);
     /// ```
     pub fn figures(&self) -> PlanFigures {
         let a = self.above.standardised();
@@ -143,7 +155,7 @@ impl Plan {
                 let (y1, y2) = (self.stage1.y(), s2.y());
                 let (g1, g2) = (self.stage1.pass_given(y1), s2.pass_given(y2));
                 let f = |z: f64| density(z) * g1(z) * g2(z);
-                let breaks = [a, self.stage1.midpoint(y1), s2.midpoint(y2)];
+                let breaks: Vec<f64> = self.stage1.breaks(y1).into_iter().chain(s2.breaks(y2)).collect();
                 let joint = integrate(&f, Some(a), None, &breaks);
                 let below = integrate(&f, None, Some(a), &breaks);
                 (
@@ -164,7 +176,7 @@ impl Plan {
 fn stage_figures(stage: &Stage, a: f64, above_rate: f64) -> Figures {
     let y = stage.y();
     let g = stage.pass_given(y);
-    let joint = integrate(&|z: f64| density(z) * g(z), Some(a), None, &[stage.midpoint(y)]);
+    let joint = integrate(&|z: f64| density(z) * g(z), Some(a), None, &stage.breaks(y));
     ratios(normal::cdf(-y), joint, above_rate)
 }
 
