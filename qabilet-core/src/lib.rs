@@ -27,6 +27,7 @@ pub mod irt;
 pub mod normal;
 pub mod norms;
 pub mod profile;
+pub mod referral;
 pub mod report;
 pub mod request;
 pub mod scale;

@@ -11,6 +11,7 @@ use qabilet_server::grpc::FILE_DESCRIPTOR_SET;
 use qabilet_server::grpc::pb;
 use qabilet_server::grpc::pb::assessment_client::AssessmentClient;
 use qabilet_server::grpc::pb::catalog_client::CatalogClient;
+use qabilet_server::grpc::pb::referrals_client::ReferralsClient;
 use qabilet_server::grpc::pb::reports_client::ReportsClient;
 use qabilet_server::grpc::pb::scoring_client::ScoringClient;
 use qabilet_server::grpc::pb::screening_client::ScreeningClient;
@@ -607,7 +608,7 @@ fn every_call_leaves_one_audit_row_with_who_and_outcome() {
 fn policy_of(method: &str) -> (Action, bool) {
     match method {
         "ListBatteries" | "GetBattery" => (Action::ReadCatalog, false),
-        "ScoreProfile" | "BatchScore" => (Action::Score, false),
+        "ScoreProfile" | "BatchScore" | "PlanReferral" => (Action::Score, false),
         "CreateChild" => (Action::CreateChild, false),
         "GetChild" => (Action::ReadChild, true),
         "ListChildren" => (Action::ListChildren, false),
@@ -756,6 +757,15 @@ async fn call_as(method: &str, who: &mut As, owner: &mut As, finished: &str, n: 
         ),
         "CreateCohort" | "GetCohort" | "ListCohorts" | "ImportRoster" | "ExportRoster" | "IssueTickets"
         | "GetCohortResults" => call_screening(method, who, owner, n).await,
+        "PlanReferral" => code_of(
+            ReferralsClient::new(who.channel.clone())
+                .plan_referral(who.req(pb::PlanReferralRequest {
+                    reliability: 0.9,
+                    cut: 120.0,
+                    ..Default::default()
+                }))
+                .await,
+        ),
         other => panic!("no call for {other}"),
     }
 }

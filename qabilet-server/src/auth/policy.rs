@@ -76,7 +76,8 @@ pub const ALL_CENTRES: &str = "*";
 pub enum Action {
     /// List or read batteries and norm sets.
     ReadCatalog,
-    /// Stateless scoring of raw scores (nothing is stored).
+    /// Stateless computations on numbers given by the caller: scoring raw scores, planning
+    /// a referral rule (nothing is stored, no child's data read).
     Score,
     /// Register a child.
     CreateChild,

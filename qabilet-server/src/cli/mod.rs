@@ -9,6 +9,7 @@ mod irt;
 mod norms;
 mod norms_build;
 mod operator;
+mod referral;
 mod report;
 mod roster;
 mod score;
@@ -75,6 +76,10 @@ pub enum Command {
     /// Import a cohort's roster from CSV (all or nothing), or export it.
     #[command(subcommand, long_about = roster::LONG_ABOUT)]
     Roster(roster::RosterCommand),
+    /// Plan a referral rule: referral rate, sensitivity and PPV of a cut for one or two
+    /// stages, under the norm population's model.
+    #[command(subcommand)]
+    Referral(referral::ReferralCommand),
     /// Issue a cohort's one-time tickets and write the sheets to print (CSV or PDF).
     #[command(long_about = tickets::LONG_ABOUT)]
     Tickets(tickets::TicketsArgs),
@@ -217,5 +222,6 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Cohort(command) => cohort::run(&command),
         Command::Roster(command) => roster::run(&command),
         Command::Tickets(args) => tickets::run(&args),
+        Command::Referral(command) => referral::run(&command),
     }
 }

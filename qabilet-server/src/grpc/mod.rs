@@ -9,6 +9,7 @@ pub mod authenticate;
 pub mod catalog;
 pub mod convert;
 pub mod records;
+pub mod referrals;
 pub mod registry;
 pub mod reports;
 pub mod requests;

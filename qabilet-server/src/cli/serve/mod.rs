@@ -18,8 +18,10 @@ use crate::grpc::FILE_DESCRIPTOR_SET;
 use crate::grpc::assessment::AssessmentService;
 use crate::grpc::authenticate::Authenticated;
 use crate::grpc::catalog::CatalogService;
+use crate::grpc::referrals::ReferralsService;
 use crate::grpc::pb::assessment_server::AssessmentServer;
 use crate::grpc::pb::catalog_server::CatalogServer;
+use crate::grpc::pb::referrals_server::ReferralsServer;
 use crate::grpc::pb::reports_server::ReportsServer;
 use crate::grpc::pb::scoring_server::ScoringServer;
 use crate::grpc::pb::screening_server::ScreeningServer;
@@ -166,6 +168,7 @@ async fn serve(
     health.set_serving::<ScoringServer<ScoringService>>().await;
     health.set_serving::<AssessmentServer<AssessmentService>>().await;
     health.set_serving::<ScreeningServer<ScreeningService>>().await;
+    health.set_serving::<ReferralsServer<ReferralsService>>().await;
     match app.guidance() {
         Guidance::Loaded(_) => health.set_serving::<ReportsServer<ReportsService>>().await,
         Guidance::Missing(_) => health.set_not_serving::<ReportsServer<ReportsService>>().await,
@@ -257,6 +260,11 @@ async fn serve(
         .add_service(Authenticated::new(
             app.clone(),
             ScreeningServer::new(ScreeningService::new(app.clone()))
+                .max_decoding_message_size(MAX_REQUEST_BYTES),
+        ))
+        .add_service(Authenticated::new(
+            app.clone(),
+            ReferralsServer::new(ReferralsService::new(app.clone()))
                 .max_decoding_message_size(MAX_REQUEST_BYTES),
         ))
         .add_service(Authenticated::new(
