@@ -50,7 +50,10 @@ fn request(key: [&str; 6]) -> pb::PlanReferralRequest {
 
 fn close(name: &str, got: Option<f64>, want: f64) {
     match got {
-        Some(g) => assert!((g - want).abs() < 1e-9, "{name}: {g} against the reference {want}"),
+        Some(g) => assert!(
+            (g - want).abs() < 1e-9,
+            "{name}: {g} against the reference {want}"
+        ),
         None => assert!(want.is_nan(), "{name}: absent, the reference has {want}"),
     }
 }
@@ -70,7 +73,9 @@ fn figures_agree_with_the_reference_for_every_role() {
         ["upper95", "0.85", "125", "130", "0.95", "135"],
     ];
     runtime().block_on(async {
-        let mut client = ReferralsClient::connect(served.url.clone()).await.expect("connect");
+        let mut client = ReferralsClient::connect(served.url.clone())
+            .await
+            .expect("connect");
         for token in &tokens {
             for key in points {
                 let want = reference(key);
@@ -86,10 +91,26 @@ fn figures_agree_with_the_reference_for_every_role() {
                 close("ppv", s1.ppv, want["ppv"]);
                 match (&plan.stage2, &plan.overall) {
                     (Some(s2), Some(all)) => {
-                        close("stage2_referred_rate", Some(s2.referred_rate), want["stage2_referred_rate"]);
-                        close("stage2_sensitivity", Some(s2.sensitivity), want["stage2_sensitivity"]);
-                        close("overall_referred_rate", Some(all.referred_rate), want["overall_referred_rate"]);
-                        close("overall_sensitivity", Some(all.sensitivity), want["overall_sensitivity"]);
+                        close(
+                            "stage2_referred_rate",
+                            Some(s2.referred_rate),
+                            want["stage2_referred_rate"],
+                        );
+                        close(
+                            "stage2_sensitivity",
+                            Some(s2.sensitivity),
+                            want["stage2_sensitivity"],
+                        );
+                        close(
+                            "overall_referred_rate",
+                            Some(all.referred_rate),
+                            want["overall_referred_rate"],
+                        );
+                        close(
+                            "overall_sensitivity",
+                            Some(all.sensitivity),
+                            want["overall_sensitivity"],
+                        );
                         close("overall_ppv", all.ppv, want["overall_ppv"]);
                     }
                     _ => assert!(key[4].is_empty(), "{key:?}: a second stage was asked for"),
@@ -109,14 +130,44 @@ fn out_of_range_and_odd_input_is_refused_by_field() {
         ..Default::default()
     };
     let cases = [
-        ("reliability", pb::PlanReferralRequest { reliability: 1.0, ..base }),
-        ("reliability", pb::PlanReferralRequest { reliability: f64::NAN, ..base }),
+        (
+            "reliability",
+            pb::PlanReferralRequest {
+                reliability: 1.0,
+                ..base
+            },
+        ),
+        (
+            "reliability",
+            pb::PlanReferralRequest {
+                reliability: f64::NAN,
+                ..base
+            },
+        ),
         ("cut", pb::PlanReferralRequest { cut: 161.0, ..base }),
-        ("cut", pb::PlanReferralRequest { cut: f64::INFINITY, ..base }),
+        (
+            "cut",
+            pb::PlanReferralRequest {
+                cut: f64::INFINITY,
+                ..base
+            },
+        ),
         ("above", pb::PlanReferralRequest { above: 39.0, ..base }),
         ("rule", pb::PlanReferralRequest { rule: 99, ..base }),
-        ("stage2_cut", pb::PlanReferralRequest { stage2_reliability: Some(0.9), ..base }),
-        ("stage2_reliability", pb::PlanReferralRequest { stage2_cut: Some(130.0), ..base }),
+        (
+            "stage2_cut",
+            pb::PlanReferralRequest {
+                stage2_reliability: Some(0.9),
+                ..base
+            },
+        ),
+        (
+            "stage2_reliability",
+            pb::PlanReferralRequest {
+                stage2_cut: Some(130.0),
+                ..base
+            },
+        ),
         (
             "stage2_reliability",
             pb::PlanReferralRequest {
@@ -127,12 +178,11 @@ fn out_of_range_and_odd_input_is_refused_by_field() {
         ),
     ];
     runtime().block_on(async {
-        let mut client = ReferralsClient::connect(served.url.clone()).await.expect("connect");
+        let mut client = ReferralsClient::connect(served.url.clone())
+            .await
+            .expect("connect");
         for (field, req) in cases {
-            let status = client
-                .plan_referral(authed(&token, req))
-                .await
-                .expect_err(field);
+            let status = client.plan_referral(authed(&token, req)).await.expect_err(field);
             assert_eq!(status.code(), Code::InvalidArgument, "{field}: {status:?}");
             let named: Vec<String> = status
                 .get_details_bad_request()

@@ -36,34 +36,49 @@ impl App {
         request: PlanRequest,
     ) -> Result<(Plan, PlanFigures), AppError> {
         let audit = self.audit_failures(caller, "plan_referral", "referrals");
-        let result = self.authorize(caller, Action::Score, None, "referrals").and_then(|()| {
-            let stage2 = match (request.stage2_reliability, request.stage2_cut) {
-                (None, None) => None,
-                (Some(r), Some(c)) => Some((r, c)),
-                (Some(_), None) => return Err(AppError::invalid("stage2_cut", "missing: a second stage needs both its reliability and its cut")),
-                (None, Some(_)) => {
-                    return Err(AppError::invalid(
-                        "stage2_reliability",
-                        "missing: a second stage needs both its reliability and its cut",
-                    ));
-                }
-            };
-            let plan = Plan::new(request.rule, request.reliability, request.cut, request.above, stage2)
+        let result = self
+            .authorize(caller, Action::Score, None, "referrals")
+            .and_then(|()| {
+                let stage2 = match (request.stage2_reliability, request.stage2_cut) {
+                    (None, None) => None,
+                    (Some(r), Some(c)) => Some((r, c)),
+                    (Some(_), None) => {
+                        return Err(AppError::invalid(
+                            "stage2_cut",
+                            "missing: a second stage needs both its reliability and its cut",
+                        ));
+                    }
+                    (None, Some(_)) => {
+                        return Err(AppError::invalid(
+                            "stage2_reliability",
+                            "missing: a second stage needs both its reliability and its cut",
+                        ));
+                    }
+                };
+                let plan = Plan::new(
+                    request.rule,
+                    request.reliability,
+                    request.cut,
+                    request.above,
+                    stage2,
+                )
                 .map_err(|e| invalid(&e))?;
-            Ok((plan, plan.figures()))
-        });
+                Ok((plan, plan.figures()))
+            });
         self.finish(audit, result).await
     }
 }
 
 fn invalid(e: &ReferralError) -> AppError {
     match e {
-        ReferralError::Reliability { field, value } => {
-            AppError::invalid(field.name(), format!("{value}: a reliability must lie strictly between 0 and 1"))
-        }
-        ReferralError::Index { field, value } => {
-            AppError::invalid(field.name(), format!("{value}: must lie within the index scale, 40–160"))
-        }
+        ReferralError::Reliability { field, value } => AppError::invalid(
+            field.name(),
+            format!("{value}: a reliability must lie strictly between 0 and 1"),
+        ),
+        ReferralError::Index { field, value } => AppError::invalid(
+            field.name(),
+            format!("{value}: must lie within the index scale, 40–160"),
+        ),
         other => AppError::invalid("scores", other.to_string()),
     }
 }
