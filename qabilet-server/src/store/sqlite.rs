@@ -305,11 +305,9 @@ impl Store for SqliteStore {
         let stopped = || StoreError::Backend("the SQLite append writer has stopped".into());
         let (reply, outcome) = oneshot::channel();
         self.appends
-            .send(group_commit::GroupJob::Append(group_commit::AppendJob {
-                new,
-                audit,
-                reply,
-            }))
+            .send(group_commit::GroupJob::Append(Box::new(
+                group_commit::AppendJob { new, audit, reply },
+            )))
             .await
             .map_err(|_| stopped())?;
         outcome.await.map_err(|_| stopped())?

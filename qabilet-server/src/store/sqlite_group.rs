@@ -72,7 +72,7 @@ pub(super) fn spawn_append_writer(
 #[derive(Debug)]
 pub(super) enum GroupJob {
     /// A response.
-    Append(AppendJob),
+    Append(Box<AppendJob>),
     /// A subtest's clock started (the first answer of a subtest the page did not start).
     StartClock(ClockJob),
 }
@@ -95,7 +95,7 @@ async fn append_writer(writer: SqlitePool, mut queue: mpsc::Receiver<GroupJob>) 
     while queue.recv_many(&mut queued, MAX_APPEND_BATCH).await > 0 {
         for job in queued.drain(..) {
             match job {
-                GroupJob::Append(a) => jobs.push(a),
+                GroupJob::Append(a) => jobs.push(*a),
                 GroupJob::StartClock(c) => clocks.push(c),
             }
         }
