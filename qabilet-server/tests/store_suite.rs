@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use qabilet_server::store::screening::{
-    CohortFilter, NewCohort, NewTicket, RosterCounts, RosterImport, RosterOutcome, RosterRow,
+    Cohort, CohortFilter, NewCohort, NewTicket, RosterCounts, RosterImport, RosterOutcome, RosterRow,
 };
 use qabilet_server::store::{
     AuditEntry, AuditFilter, AuditOutcome, ChildFilter, Created, MAX_PAGE_SIZE, NewChild, NewConsoleSession,
@@ -3097,6 +3097,17 @@ mod checks {
         }
     }
 
+    /// Cohort "A" with one child on its roster; the cohort and the child's id.
+    async fn cohort_of_one(store: &dyn Store) -> (Cohort, String) {
+        let c = store.create_cohort(cohort("A", None)).await.unwrap().record;
+        store
+            .import_roster(import(&c.id, vec![row(2, "K1", "2018-05-14", "2A", None)], false))
+            .await
+            .unwrap();
+        let child_id = store.roster(&c.id).await.unwrap()[0].child_id.clone();
+        (c, child_id)
+    }
+
     fn import(cohort_id: &str, rows: Vec<RosterRow>, check_only: bool) -> RosterImport {
         RosterImport {
             cohort_id: cohort_id.into(),
@@ -3228,12 +3239,7 @@ mod checks {
 
     pub async fn tickets_bind_one_device_and_one_session(fx: Arc<Fixture>) {
         let store = fx.open().await;
-        let c = store.create_cohort(cohort("A", None)).await.unwrap().record;
-        store
-            .import_roster(import(&c.id, vec![row(2, "K1", "2018-05-14", "2A", None)], false))
-            .await
-            .unwrap();
-        let child_id = store.roster(&c.id).await.unwrap()[0].child_id.clone();
+        let (c, child_id) = cohort_of_one(store.as_ref()).await;
         let ticket = |hash: &str| NewTicket {
             secret_hash: hash.into(),
             child_id: child_id.clone(),
@@ -3311,12 +3317,7 @@ mod checks {
 
     pub async fn a_device_reads_its_ticket_and_session_together(fx: Arc<Fixture>) {
         let store = fx.open().await;
-        let c = store.create_cohort(cohort("A", None)).await.unwrap().record;
-        store
-            .import_roster(import(&c.id, vec![row(2, "K1", "2018-05-14", "2A", None)], false))
-            .await
-            .unwrap();
-        let child_id = store.roster(&c.id).await.unwrap()[0].child_id.clone();
+        let (c, child_id) = cohort_of_one(store.as_ref()).await;
         let ticket = NewTicket {
             secret_hash: "t1".into(),
             child_id: child_id.clone(),

@@ -440,3 +440,22 @@ pub async fn administered_session(url: &str, psy: &str, code: &str) -> (String, 
     }
     (child.name, session)
 }
+
+/// The row of the referral planner's scipy reference
+/// (`qabilet-core/tests/reference/referral_plan/expected.csv`) for (rule, r, c, t, r2, c2),
+/// as header → cell.
+pub fn referral_reference(key: [&str; 6]) -> Vec<(String, String)> {
+    let path = repo().join("qabilet-core/tests/reference/referral_plan/expected.csv");
+    let mut reader = csv::Reader::from_path(path).expect("reference CSV");
+    let header = reader.headers().expect("header").clone();
+    let row = reader
+        .records()
+        .map(|r| r.expect("record"))
+        .find(|r| (0..6).all(|i| r[i] == *key[i]))
+        .unwrap_or_else(|| panic!("no reference row {key:?}"));
+    header
+        .iter()
+        .map(str::to_owned)
+        .zip(row.iter().map(str::to_owned))
+        .collect()
+}

@@ -3,28 +3,18 @@
 //! every role may plan (numbers only, no child's data), and out-of-range or odd input is
 //! refused with INVALID_ARGUMENT naming its field.
 
-use qabilet_e2e::{Served, authed, create_token, repo, runtime};
+use qabilet_e2e::{Served, authed, create_token, referral_reference, runtime};
 use qabilet_server::grpc::pb;
 use qabilet_server::grpc::pb::referrals_client::ReferralsClient;
 use tonic::Code;
 use tonic_types::StatusExt;
 
-const EXPECTED: &str = "qabilet-core/tests/reference/referral_plan/expected.csv";
-
-/// The reference row for (rule, r, c, t, r2, c2) as header → value (empty cells: NaN).
+/// The reference row for (rule, r, c, t, r2, c2) as figure → value (empty cells: NaN).
 fn reference(key: [&str; 6]) -> std::collections::HashMap<String, f64> {
-    let mut reader = csv::Reader::from_path(repo().join(EXPECTED)).expect("reference CSV");
-    let header = reader.headers().expect("header").clone();
-    let row = reader
-        .records()
-        .map(|r| r.expect("record"))
-        .find(|r| (0..6).all(|i| r[i] == *key[i]))
-        .unwrap_or_else(|| panic!("no reference row {key:?}"));
-    header
-        .iter()
-        .zip(row.iter())
+    referral_reference(key)
+        .into_iter()
         .skip(6)
-        .map(|(h, v)| (h.to_owned(), v.parse().unwrap_or(f64::NAN)))
+        .map(|(h, v)| (h, v.parse().unwrap_or(f64::NAN)))
         .collect()
 }
 

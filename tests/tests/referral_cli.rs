@@ -5,9 +5,7 @@
 
 use std::process::Output;
 
-use qabilet_e2e::{qabilet, repo};
-
-const EXPECTED: &str = "qabilet-core/tests/reference/referral_plan/expected.csv";
+use qabilet_e2e::{qabilet, referral_reference};
 
 fn run(args: &[&str]) -> Output {
     let mut all = vec!["referral", "plan"];
@@ -17,22 +15,6 @@ fn run(args: &[&str]) -> Output {
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// The reference rows for (rule, r, c, t, r2, c2), as header → cell.
-fn reference(key: [&str; 6]) -> Vec<(String, String)> {
-    let mut reader = csv::Reader::from_path(repo().join(EXPECTED)).expect("reference CSV");
-    let header = reader.headers().expect("header").clone();
-    let row = reader
-        .records()
-        .map(|r| r.expect("record"))
-        .find(|r| (0..6).all(|i| r[i] == *key[i]))
-        .unwrap_or_else(|| panic!("no reference row {key:?}"));
-    header
-        .iter()
-        .map(str::to_owned)
-        .zip(row.iter().map(str::to_owned))
-        .collect()
 }
 
 const FIGURES: [&str; 10] = [
@@ -98,7 +80,7 @@ fn json_figures_agree_with_the_scipy_reference() {
                 assert_eq!(object[name].as_f64(), Some(given), "{key:?} {name}");
             }
         }
-        let expected = reference(key);
+        let expected = referral_reference(key);
         let mut seen = 0;
         for (name, cell) in &expected {
             if !FIGURES.contains(&name.as_str()) {

@@ -38,6 +38,20 @@ pub(super) fn with_key<'a>(stmt: Statement<'a>, key: Option<&'a RequestKey>) -> 
         .opt_text(key.map(|k| k.request_id.as_str()))
 }
 
+/// `stmt` with the new response's columns bound next, in `response_cols!` order (its seq
+/// as `after_seq`, which the statement turns into `after_seq + 1`), recorded at `at`.
+pub(crate) fn with_response<'a>(stmt: Statement<'a>, new: &'a NewResponse, at: i64) -> Statement<'a> {
+    let key = new.request.as_ref();
+    stmt.text(&new.session_id)
+        .int(new.after_seq)
+        .text(&new.subtest)
+        .text(&new.payload)
+        .opt_text(key.map(|k| k.token_id.as_str()))
+        .opt_text(key.map(|k| k.request_id.as_str()))
+        .opt_text(key.map(|k| k.fingerprint.as_str()))
+        .int(at)
+}
+
 /// `stmt` with `at` and the entry's fields bound next, in `audit_insert_cols!` order (NULLs
 /// without an entry).
 pub(crate) fn with_audit<'a>(stmt: Statement<'a>, at: i64, entry: Option<&'a AuditEntry>) -> Statement<'a> {

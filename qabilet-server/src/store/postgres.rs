@@ -265,16 +265,7 @@ impl Store for PostgresStore {
             return ops::append_refusal(&mut *tx, &new).await;
         }
         let recorded_at = now_ms();
-        let key = new.request.as_ref();
-        let append = Statement::new(APPEND)
-            .text(&new.session_id)
-            .int(new.after_seq)
-            .text(&new.subtest)
-            .text(&new.payload)
-            .opt_text(key.map(|k| k.token_id.as_str()))
-            .opt_text(key.map(|k| k.request_id.as_str()))
-            .opt_text(key.map(|k| k.fingerprint.as_str()))
-            .int(recorded_at);
+        let append = ops::with_response(Statement::new(APPEND), &new, recorded_at);
         let inserted = tx
             .fetch_optional(ops::with_audit(append, recorded_at, audit.as_ref()))
             .await;

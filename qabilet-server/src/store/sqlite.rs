@@ -190,6 +190,18 @@ impl SqliteStore {
         })
     }
 
+    /// Queues the job `make` builds around its reply channel for the group-commit task and
+    /// waits for its outcome.
+    async fn group_commit<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<Result<T, StoreError>>) -> group_commit::GroupJob,
+    ) -> Result<T, StoreError> {
+        let stopped = || StoreError::Backend("the SQLite append writer has stopped".into());
+        let (reply, outcome) = oneshot::channel();
+        self.appends.send(make(reply)).await.map_err(|_| stopped())?;
+        outcome.await.map_err(|_| stopped())?
+    }
+
     /// The writer connection (single statements commit on their own).
     async fn write(&self) -> Result<PoolConnection<Sqlite>, StoreError> {
         self.writer.acquire().await.map_err(db("acquiring the writer"))
@@ -302,15 +314,10 @@ impl Store for SqliteStore {
         new: NewResponse,
         audit: Option<AuditEntry>,
     ) -> Result<Created<Response>, StoreError> {
-        let stopped = || StoreError::Backend("the SQLite append writer has stopped".into());
-        let (reply, outcome) = oneshot::channel();
-        self.appends
-            .send(group_commit::GroupJob::Append(Box::new(
-                group_commit::AppendJob { new, audit, reply },
-            )))
-            .await
-            .map_err(|_| stopped())?;
-        outcome.await.map_err(|_| stopped())?
+        self.group_commit(|reply| {
+            group_commit::GroupJob::Append(Box::new(group_commit::AppendJob { new, audit, reply }))
+        })
+        .await
     }
 
     async fn responses(&self, session_id: &str) -> Result<Vec<Response>, StoreError> {
@@ -528,18 +535,15 @@ impl ScreeningStore for SqliteStore {
     ) -> Result<Vec<SubtestClock>, StoreError> {
         // Through the group commit: a class moving on to the next subtest at once starts its
         // clocks in a few transactions, not one each on the writer.
-        let stopped = || StoreError::Backend("the SQLite append writer has stopped".into());
-        let (reply, outcome) = oneshot::channel();
-        self.appends
-            .send(group_commit::GroupJob::StartClock(group_commit::ClockJob {
+        self.group_commit(|reply| {
+            group_commit::GroupJob::StartClock(group_commit::ClockJob {
                 session_id: session_id.to_owned(),
                 subtest: subtest.to_owned(),
                 at,
                 reply,
-            }))
-            .await
-            .map_err(|_| stopped())?;
-        outcome.await.map_err(|_| stopped())??;
+            })
+        })
+        .await?;
         screening_ops::clocks(&mut *self.read().await?, session_id).await
     }
 

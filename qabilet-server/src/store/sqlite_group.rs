@@ -248,15 +248,7 @@ async fn append_chunk(
         let key = new.request.as_ref();
         let token = key.map(|k| k.token_id.as_str());
         let request = key.map(|k| k.request_id.as_str());
-        statement = statement
-            .text(&new.session_id)
-            .int(new.after_seq)
-            .text(&new.subtest)
-            .text(&new.payload)
-            .opt_text(token)
-            .opt_text(request)
-            .opt_text(key.map(|k| k.fingerprint.as_str()))
-            .int(recorded_at)
+        statement = ops::with_response(statement, new, recorded_at)
             .text(&new.session_id)
             .text(&new.session_id)
             .int(new.after_seq)
@@ -344,16 +336,7 @@ async fn append_one(
     audit: Option<&AuditEntry>,
 ) -> Result<Created<Response>, AppendFailure> {
     let recorded_at = now_ms();
-    let key = new.request.as_ref();
-    let append = Statement::new(APPEND)
-        .text(&new.session_id)
-        .int(new.after_seq)
-        .text(&new.subtest)
-        .text(&new.payload)
-        .opt_text(key.map(|k| k.token_id.as_str()))
-        .opt_text(key.map(|k| k.request_id.as_str()))
-        .opt_text(key.map(|k| k.fingerprint.as_str()))
-        .int(recorded_at);
+    let append = ops::with_response(Statement::new(APPEND), new, recorded_at);
     // `fetch_all`, not `fetch_optional`: every statement of the script must run.
     let inserted = conn
         .fetch_all(ops::with_audit(append, recorded_at, audit))
